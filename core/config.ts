@@ -1,0 +1,91 @@
+// Every address and knob comes from the environment, with defaults that run the
+// whole system on this machine. Users point STACKL at their own infrastructure by
+// setting KAFKA_BROKERS, DATABASE_URL and REDIS_URL; nothing else needs changing.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError } from './errors.js';
+
+/** The Kafka release the local stack runs unless STACKL_KAFKA_VERSION says otherwise (see README's table). */
+export const PINNED_KAFKA_VERSION = '4.1.2';
+
+export interface StacklConfig {
+  kafkaBrokers: string[];
+  databaseUrl: string;
+  /** The PostgreSQL schema that holds STACKL's tables (tests give each file its own). */
+  databaseSchema: string;
+  redisUrl: string;
+  topicPrefix: string;
+  partitions: number;
+  kafkaVersion: string;
+  /** Where the local stack keeps Kafka's data, pid files and every log. */
+  stateDir: string;
+  /** Where downloaded Kafka jars are cached across clones. */
+  cacheDir: string;
+  /** True when the user set the variable, so we must not start a service of our own in its place. */
+  explicit: { kafka: boolean; database: boolean; redis: boolean };
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): StacklConfig {
+  const kafkaBrokers = (env.KAFKA_BROKERS ?? '127.0.0.1:9092')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
+  if (kafkaBrokers.length === 0) throw new ConfigError('KAFKA_BROKERS is set but names no broker (expected host:port[,host:port])');
+  for (const broker of kafkaBrokers) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) {
+      throw new ConfigError(`KAFKA_BROKERS entry "${broker}" is not host:port`, { broker });
+    }
+  }
+  const databaseUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/stackl';
+  assertUrl('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:']);
+  const databaseSchema = env.STACKL_DB_SCHEMA ?? 'stackl';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
+    throw new ConfigError(`STACKL_DB_SCHEMA must be a lower-case SQL identifier, got "${databaseSchema}"`);
+  }
+  const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  assertUrl('REDIS_URL', redisUrl, ['redis:', 'rediss:']);
+
+  const partitions = Number(env.STACKL_PARTITIONS ?? '6');
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1000) {
+    throw new ConfigError(`STACKL_PARTITIONS must be an integer from 1 to 1000, got "${env.STACKL_PARTITIONS}"`);
+  }
+  const topicPrefix = env.STACKL_TOPIC_PREFIX ?? 'stackl.';
+  if (!/^[A-Za-z0-9._-]*$/.test(topicPrefix)) {
+    throw new ConfigError(`STACKL_TOPIC_PREFIX may hold only letters, digits, ".", "_" and "-", got "${topicPrefix}"`);
+  }
+  const kafkaVersion = env.STACKL_KAFKA_VERSION ?? PINNED_KAFKA_VERSION;
+  if (!/^\d+\.\d+\.\d+$/.test(kafkaVersion)) {
+    throw new ConfigError(`STACKL_KAFKA_VERSION must look like 4.1.2, got "${kafkaVersion}"`);
+  }
+  const cacheRoot = env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  return {
+    kafkaBrokers,
+    databaseUrl,
+    databaseSchema,
+    redisUrl,
+    topicPrefix,
+    partitions,
+    kafkaVersion,
+    stateDir: resolve(env.STACKL_HOME ?? '.stackl'),
+    cacheDir: resolve(env.STACKL_CACHE ?? join(cacheRoot, 'stackl')),
+    explicit: {
+      kafka: env.KAFKA_BROKERS !== undefined,
+      database: env.DATABASE_URL !== undefined,
+      redis: env.REDIS_URL !== undefined,
+    },
+  };
+}
+
+function assertUrl(name: string, value: string, protocols: string[]): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a URL: "${value}"`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got "${url.protocol}"`);
+  }
+}

@@ -1,0 +1,133 @@
+// Runs the locally installed Kafka as one detached JVM: formats storage once,
+// starts the broker, and waits until a kafkajs admin call succeeds (ready means the
+// broker answers a real request, not that some seconds have passed).
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import { ServiceUnavailableError } from '../../core/errors.js';
+import type { KafkaInstall } from './kafka-install.js';
+import { writeBrokerConfig, type BrokerLayout } from './kafka-config.js';
+import { clearPid, isAlive, livePid, writePid } from './processes.js';
+
+export const BROKER_MARKER = 'kafka.Kafka';
+const BROKER_PID_NAME = 'kafka';
+
+export interface BrokerOptions {
+  install: KafkaInstall;
+  layout: BrokerLayout;
+  pidsDir: string;
+  heap: string;
+}
+
+function javaBinary(): string {
+  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+function classpath(install: KafkaInstall): string {
+  return `${install.libDir}/*`;
+}
+
+/** Formats the data directory once; the cluster id is kept beside it so a restart finds its data. */
+function formatStorage(options: BrokerOptions, propertiesFile: string, loggingFlag: string, outFile: string): void {
+  const { layout, install } = options;
+  if (existsSync(join(layout.dataDir, 'meta.properties'))) return;
+  const idFile = join(layout.configDir, 'cluster-id');
+  const clusterId = existsSync(idFile) ? readFileSync(idFile, 'utf8').trim() : randomClusterId();
+  writeFileSync(idFile, `${clusterId}\n`);
+  const result = spawnSync(
+    javaBinary(),
+    ['-Xmx256m', loggingFlag, '-cp', classpath(install), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile, '--ignore-formatted'],
+    { encoding: 'utf8' },
+  );
+  writeFileSync(outFile, `${result.stdout ?? ''}${result.stderr ?? ''}`, { flag: 'a' });
+  if (result.status !== 0) {
+    throw new ServiceUnavailableError('kafka', `formatting Kafka storage failed (exit ${result.status}); see ${outFile}`);
+  }
+}
+
+/** A KRaft cluster id is 16 random bytes in URL-safe base64 without padding (22 characters). */
+function randomClusterId(): string {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Buffer.from(bytes).toString('base64url');
+}
+
+export function runningBrokerPid(pidsDir: string): number | undefined {
+  return livePid(pidsDir, BROKER_PID_NAME, BROKER_MARKER);
+}
+
+/** Starts the broker unless the one we started before is still running. Returns its pid. */
+export function startBroker(options: BrokerOptions): { pid: number; started: boolean } {
+  const running = runningBrokerPid(options.pidsDir);
+  if (running !== undefined) return { pid: running, started: false };
+  clearPid(options.pidsDir, BROKER_PID_NAME);
+
+  const { propertiesFile, loggingFlag } = writeBrokerConfig(options.layout, options.install.major);
+  const outFile = join(options.layout.logsDir, 'kafka.out');
+  formatStorage(options, propertiesFile, loggingFlag, outFile);
+
+  const out = openSync(outFile, 'a');
+  const child = spawn(
+    javaBinary(),
+    [
+      `-Xms${options.heap}`,
+      `-Xmx${options.heap}`,
+      '-XX:+UseSerialGC',
+      '-XX:+ExitOnOutOfMemoryError',
+      '-Djava.awt.headless=true',
+      loggingFlag,
+      '-cp',
+      classpath(options.install),
+      BROKER_MARKER,
+      propertiesFile,
+    ],
+    { detached: true, stdio: ['ignore', out, out] },
+  );
+  closeSync(out);
+  if (child.pid === undefined) throw new ServiceUnavailableError('kafka', `could not start java; is a JDK 17+ installed (JAVA_HOME or PATH)?`);
+  child.unref();
+  writePid(options.pidsDir, BROKER_PID_NAME, child.pid);
+  return { pid: child.pid, started: true };
+}
+
+/** One admin round trip; true when the broker answered. */
+export async function brokerAnswers(brokers: string[], timeoutMs = 1500): Promise<boolean> {
+  const kafka = new Kafka({
+    clientId: 'stackl-probe',
+    brokers,
+    connectionTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** Waits until the broker answers; fails early, with the log's tail, if the JVM died. */
+export async function waitForBroker(brokers: string[], pid: number | undefined, logsDir: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await brokerAnswers(brokers)) return;
+    if (pid !== undefined && !isAlive(pid)) {
+      throw new ServiceUnavailableError('kafka', `the Kafka broker exited during start-up. Last lines of its log:\n${tail(join(logsDir, 'kafka.out'))}\n${tail(join(logsDir, 'kafka-server.log'))}`);
+    }
+    await sleep(250);
+  }
+  throw new ServiceUnavailableError('kafka', `Kafka at ${brokers.join(',')} did not answer within ${timeoutMs} ms; logs are in ${logsDir}`);
+}
+
+function tail(file: string, lines = 20): string {
+  if (!existsSync(file)) return `(no ${file})`;
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}

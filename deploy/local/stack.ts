@@ -1,0 +1,121 @@
+// `up`, `down` and `status` of the local stack: Kafka (provisioned from Maven
+// Central), PostgreSQL and Redis. `up` is idempotent and records what it started;
+// `down` stops only that, so a developer's own services are never touched.
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StacklConfig } from '../../core/config.js';
+import { ServiceUnavailableError } from '../../core/errors.js';
+import { brokerAnswers, runningBrokerPid, startBroker, waitForBroker } from './kafka-broker.js';
+import { ensureKafkaInstalled } from './kafka-install.js';
+import { stackPaths } from './paths.js';
+import { ensurePostgres, postgresAnswers, stopLocalPostgres } from './postgres.js';
+import { clearPid, stopProcess } from './processes.js';
+import { ensureRedis, redisAnswers, runningRedisPid } from './redis.js';
+import { isLoopback } from './wait.js';
+
+export interface ServiceReport {
+  address: string;
+  answering: boolean;
+  /** True when this stack's `up` started it (and so `down` will stop it). */
+  ours: boolean;
+  pid?: number;
+}
+
+export interface StackReport {
+  kafka: ServiceReport & { version?: string };
+  postgres: ServiceReport;
+  redis: ServiceReport;
+  logs: string;
+  elapsedMs: number;
+}
+
+const POSTGRES_MARKER = 'postgres.started';
+
+export async function stackUp(config: StacklConfig, onProgress: (m: string) => void = () => {}): Promise<StackReport> {
+  const began = Date.now();
+  const paths = stackPaths(config.stateDir);
+
+  const startedPostgres = await ensurePostgres(config.databaseUrl, onProgress);
+  if (startedPostgres) writeFileSync(join(paths.pids, POSTGRES_MARKER), `${new Date().toISOString()}\n`);
+  await ensureRedis(config.redisUrl, paths, onProgress);
+
+  let kafkaPid = runningBrokerPid(paths.pids);
+  if (kafkaPid === undefined && !(await brokerAnswers(config.kafkaBrokers))) {
+    const [host, port] = splitHostPort(config.kafkaBrokers[0] ?? '');
+    if (!isLoopback(host)) {
+      throw new ServiceUnavailableError('kafka', `Kafka does not answer at ${config.kafkaBrokers.join(',')} and that is not this machine, so it cannot be started here.`);
+    }
+    const install = await ensureKafkaInstalled(config.cacheDir, config.kafkaVersion, join(paths.logs, 'kafka-download.log'), onProgress);
+    onProgress(`starting Kafka ${config.kafkaVersion} (KRaft, one node) on ${host}:${port}`);
+    kafkaPid = startBroker({
+      install,
+      pidsDir: paths.pids,
+      heap: process.env.STACKL_KAFKA_HEAP ?? '512m',
+      layout: {
+        host: host === 'localhost' ? '127.0.0.1' : host,
+        port,
+        controllerPort: Number(process.env.STACKL_KAFKA_CONTROLLER_PORT ?? port + 1),
+        dataDir: paths.kafkaData,
+        configDir: paths.kafkaConfig,
+        logsDir: paths.logs,
+      },
+    }).pid;
+  }
+  await waitForBroker(config.kafkaBrokers, kafkaPid, paths.logs, 120_000);
+  const report = await stackStatus(config);
+  return { ...report, elapsedMs: Date.now() - began };
+}
+
+export async function stackDown(config: StacklConfig, onProgress: (m: string) => void = () => {}): Promise<string[]> {
+  const paths = stackPaths(config.stateDir);
+  const stopped: string[] = [];
+  const kafkaPid = runningBrokerPid(paths.pids);
+  if (kafkaPid !== undefined) {
+    onProgress(`stopping Kafka (pid ${kafkaPid})`);
+    const how = await stopProcess(kafkaPid, 60_000);
+    stopped.push(`kafka (${how})`);
+  }
+  clearPid(paths.pids, 'kafka');
+  const redisPid = runningRedisPid(paths.pids);
+  if (redisPid !== undefined) {
+    onProgress(`stopping redis-server (pid ${redisPid})`);
+    stopped.push(`redis (${await stopProcess(redisPid, 10_000)})`);
+  }
+  clearPid(paths.pids, 'redis');
+  const marker = join(paths.pids, POSTGRES_MARKER);
+  if (existsSync(marker)) {
+    onProgress('stopping the PostgreSQL cluster that up started');
+    stopLocalPostgres();
+    rmSync(marker, { force: true });
+    stopped.push('postgres');
+  }
+  return stopped;
+}
+
+export async function stackStatus(config: StacklConfig): Promise<StackReport> {
+  const paths = stackPaths(config.stateDir);
+  const kafkaPid = runningBrokerPid(paths.pids);
+  const redisPid = runningRedisPid(paths.pids);
+  const [kafka, postgres, redis] = await Promise.all([
+    brokerAnswers(config.kafkaBrokers),
+    postgresAnswers(config.databaseUrl),
+    redisAnswers(config.redisUrl),
+  ]);
+  return {
+    kafka: {
+      address: config.kafkaBrokers.join(','),
+      answering: kafka,
+      ours: kafkaPid !== undefined,
+      ...(kafkaPid !== undefined ? { pid: kafkaPid, version: config.kafkaVersion } : {}),
+    },
+    postgres: { address: new URL(config.databaseUrl).host, answering: postgres, ours: existsSync(join(paths.pids, POSTGRES_MARKER)) },
+    redis: { address: new URL(config.redisUrl).host, answering: redis, ours: redisPid !== undefined, ...(redisPid ? { pid: redisPid } : {}) },
+    logs: paths.logs,
+    elapsedMs: 0,
+  };
+}
+
+function splitHostPort(broker: string): [string, number] {
+  const at = broker.lastIndexOf(':');
+  return [broker.slice(0, at), Number(broker.slice(at + 1))];
+}
