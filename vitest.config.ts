@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 // global setup reaches (or brings up with deploy/local) on 127.0.0.1.
 export default defineConfig({
   test: {
+    // The JSON report lets CI print one closing "N passed, N failed" line.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.stackl/test-results.json' },
     projects: [
       {
         test: {

@@ -17,6 +17,10 @@ export interface StacklConfig {
   topicPrefix: string;
   partitions: number;
   kafkaVersion: string;
+  /** The local broker's controller listener; default: the broker port + 1. */
+  kafkaControllerPort?: number;
+  /** Heap of the local broker's JVM (-Xms and -Xmx). */
+  kafkaHeap: string;
   /** Where the local stack keeps Kafka's data, pid files and every log. */
   stateDir: string;
   /** Where downloaded Kafka jars are cached across clones. */
@@ -59,6 +63,12 @@ export function loadConfig(env: Env = process.env): StacklConfig {
   if (!/^\d+\.\d+\.\d+$/.test(kafkaVersion)) {
     throw new ConfigError(`STACKL_KAFKA_VERSION must look like 4.1.2, got "${kafkaVersion}"`);
   }
+  const kafkaHeap = env.STACKL_KAFKA_HEAP ?? '512m';
+  if (!/^\d+[mg]$/.test(kafkaHeap)) throw new ConfigError(`STACKL_KAFKA_HEAP must look like 512m or 1g, got "${kafkaHeap}"`);
+  const controllerPort = env.STACKL_KAFKA_CONTROLLER_PORT === undefined ? undefined : Number(env.STACKL_KAFKA_CONTROLLER_PORT);
+  if (controllerPort !== undefined && !(Number.isInteger(controllerPort) && controllerPort > 0 && controllerPort < 65536)) {
+    throw new ConfigError(`STACKL_KAFKA_CONTROLLER_PORT must be a port number, got "${env.STACKL_KAFKA_CONTROLLER_PORT}"`);
+  }
   const cacheRoot = env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
   return {
     kafkaBrokers,
@@ -68,6 +78,8 @@ export function loadConfig(env: Env = process.env): StacklConfig {
     topicPrefix,
     partitions,
     kafkaVersion,
+    ...(controllerPort === undefined ? {} : { kafkaControllerPort: controllerPort }),
+    kafkaHeap,
     stateDir: resolve(env.STACKL_HOME ?? '.stackl'),
     cacheDir: resolve(env.STACKL_CACHE ?? join(cacheRoot, 'stackl')),
     explicit: {

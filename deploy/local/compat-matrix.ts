@@ -3,7 +3,7 @@
 // each on a broker of its own (own ports, own data folder), and prints one JSON
 // line per release plus a summary. The README's compatibility table comes from it.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../core/config.js';
@@ -28,12 +28,14 @@ async function runOne(version: string): Promise<Outcome> {
     const began = Date.now();
     await stackUp(config, (m) => process.stderr.write(`compat ${version}: ${m}\n`));
     const startMs = Date.now() - began;
-    const run = spawnSync('npx', ['vitest', 'run', '--project', 'integration', 'test/integration/kafka-compat.test.ts', '--reporter=json'], {
-      env,
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{'))) as {
+    const reportFile = join(home, 'compat-results.json');
+    const run = spawnSync(
+      'npx',
+      ['vitest', 'run', '--project', 'integration', 'test/integration/kafka-compat.test.ts', '--reporter=json', `--outputFile.json=${reportFile}`],
+      { env, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    if (!existsSync(reportFile)) throw new Error(`vitest wrote no report for Kafka ${version} (exit ${run.status})`);
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
       testResults: { assertionResults: { title: string; status: string }[] }[];
     };
     const tests = report.testResults.flatMap((f) => f.assertionResults.map((a) => ({ name: a.title, status: a.status })));

@@ -50,11 +50,11 @@ export async function stackUp(config: StacklConfig, onProgress: (m: string) => v
     kafkaPid = startBroker({
       install,
       pidsDir: paths.pids,
-      heap: process.env.STACKL_KAFKA_HEAP ?? '512m',
+      heap: config.kafkaHeap,
       layout: {
         host: host === 'localhost' ? '127.0.0.1' : host,
         port,
-        controllerPort: Number(process.env.STACKL_KAFKA_CONTROLLER_PORT ?? port + 1),
+        controllerPort: config.kafkaControllerPort ?? port + 1,
         dataDir: paths.kafkaData,
         configDir: paths.kafkaConfig,
         logsDir: paths.logs,

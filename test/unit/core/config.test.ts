@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, PINNED_KAFKA_VERSION } from '../../../core/config.js';
+import { ConfigError } from '../../../core/errors.js';
+
+describe('loadConfig', () => {
+  it('defaults to the whole stack on this machine', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      kafkaBrokers: ['127.0.0.1:9092'],
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/stackl',
+      databaseSchema: 'stackl',
+      redisUrl: 'redis://127.0.0.1:6379',
+      topicPrefix: 'stackl.',
+      partitions: 6,
+      kafkaVersion: PINNED_KAFKA_VERSION,
+      kafkaHeap: '512m',
+      explicit: { kafka: false, database: false, redis: false },
+    });
+  });
+
+  it('takes every address from the environment', () => {
+    const config = loadConfig({
+      KAFKA_BROKERS: 'k1:9092, k2:9093',
+      DATABASE_URL: 'postgresql://u:p@db:5433/x',
+      REDIS_URL: 'redis://cache:6380',
+      STACKL_PARTITIONS: '12',
+    });
+    expect(config.kafkaBrokers).toEqual(['k1:9092', 'k2:9093']);
+    expect(config.databaseUrl).toBe('postgresql://u:p@db:5433/x');
+    expect(config.redisUrl).toBe('redis://cache:6380');
+    expect(config.partitions).toBe(12);
+    expect(config.explicit).toEqual({ kafka: true, database: true, redis: true });
+  });
+
+  it.each([
+    [{ KAFKA_BROKERS: 'no-port' }, /KAFKA_BROKERS entry "no-port" is not host:port/],
+    [{ KAFKA_BROKERS: ' , ' }, /names no broker/],
+    [{ DATABASE_URL: 'mysql://x/y' }, /DATABASE_URL must use postgres: or postgresql:/],
+    [{ DATABASE_URL: 'not a url' }, /DATABASE_URL is not a URL/],
+    [{ REDIS_URL: 'http://x' }, /REDIS_URL must use redis: or rediss:/],
+    [{ STACKL_PARTITIONS: '0' }, /STACKL_PARTITIONS must be an integer from 1 to 1000/],
+    [{ STACKL_PARTITIONS: '2.5' }, /STACKL_PARTITIONS/],
+    [{ STACKL_TOPIC_PREFIX: 'bad prefix' }, /STACKL_TOPIC_PREFIX may hold only/],
+    [{ STACKL_KAFKA_VERSION: 'latest' }, /STACKL_KAFKA_VERSION must look like/],
+    [{ STACKL_DB_SCHEMA: 'Drop;' }, /STACKL_DB_SCHEMA must be a lower-case SQL identifier/],
+    [{ STACKL_KAFKA_HEAP: 'lots' }, /STACKL_KAFKA_HEAP/],
+    [{ STACKL_KAFKA_CONTROLLER_PORT: '70000' }, /STACKL_KAFKA_CONTROLLER_PORT/],
+  ])('refuses %o with a message naming the setting', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
