@@ -12,6 +12,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -24,6 +25,8 @@ export default defineConfig({
           // Two cores: more parallel files only queue behind one broker.
           pool: 'forks',
           maxWorkers: 2,
+          // Runs after the unit project (which may use every core).
+          sequence: { groupOrder: 1 },
         },
       },
     ],
