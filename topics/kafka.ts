@@ -23,6 +23,9 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...fields } = entry.log;
+      // Our transactional producers abort and redo from committed offsets when a send
+      // fails, so kafkajs' warning about bounded retries on idempotent producers is noise.
+      if (message.startsWith('Limiting retries for the idempotent producer')) return;
       // Connection-level errors are retriable protocol answers (coordinator loading,
       // concurrent transactions) that kafkajs retries itself: detail, not alarm.
       const write = entry.namespace === 'Connection' ? log.debug : entry.level <= logLevel.ERROR ? log.error : log.warn;

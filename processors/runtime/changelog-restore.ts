@@ -1,0 +1,104 @@
+// Rebuilds partitions' tables from their compacted changelog before any input of
+// those partitions is processed. kafkajs offers no manual assignment and its end
+// offsets ignore transaction markers, so "the end" is made explicit: the new owner
+// first commits a barrier record (a unique id) to each partition it restores, after
+// its transactional producer fenced the previous owner; everything before the barrier
+// is settled, and reading up to the barrier reads exactly the committed state.
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import type { Staged } from './table.js';
+import type { TableSerde } from './types.js';
+
+/** Barrier records share one key per partition, so compaction keeps only the latest. */
+export const BARRIER_KEY_PREFIX = '__stackl_barrier__';
+
+export function barrierKey(partition: number): string {
+  return `${BARRIER_KEY_PREFIX}/${partition}`;
+}
+
+export function newBarrierId(): string {
+  return randomUUID();
+}
+
+export function isBarrierKey(key: Buffer | null): boolean {
+  return key !== null && key.subarray(0, BARRIER_KEY_PREFIX.length).toString() === BARRIER_KEY_PREFIX;
+}
+
+export interface RestoreRequest {
+  partition: number;
+  barrierId: string;
+}
+
+export interface RestoreOptions<V> {
+  kafka: Kafka;
+  topic: string;
+  groupId: string;
+  serde: TableSerde<V>;
+  requests: RestoreRequest[];
+  /** Called while restoring, so the caller can keep its own consumer's session alive. */
+  onProgress?: (partition: number, records: number) => Promise<void> | void;
+  timeoutMs?: number;
+}
+
+/** Reads each requested partition up to its barrier; returns the surviving value of every key. */
+export async function restorePartitions<V>(options: RestoreOptions<V>): Promise<Map<number, Staged<V>>> {
+  const pending = new Map(options.requests.map((r) => [r.partition, r.barrierId]));
+  const restored = new Map<number, Staged<V>>(options.requests.map((r) => [r.partition, new Map()]));
+  if (pending.size === 0) return restored;
+
+  const consumer = options.kafka.consumer({ groupId: options.groupId, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 100 });
+  const paused = new Set<number>();
+  let failure: unknown;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+    const done = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`restore of ${options.topic} partitions ${[...pending.keys()].join(',')} did not reach its barrier in ${options.timeoutMs ?? 600_000} ms`)),
+        options.timeoutMs ?? 600_000,
+      );
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch, heartbeat }) => {
+            const target = restored.get(batch.partition);
+            if (target === undefined || !pending.has(batch.partition)) {
+              // Not a partition we restore (kafkajs cannot assign): stop fetching it.
+              if (!paused.has(batch.partition)) {
+                paused.add(batch.partition);
+                consumer.pause([{ topic: options.topic, partitions: [batch.partition] }]);
+              }
+              return;
+            }
+            for (const message of batch.messages) {
+              if (isBarrierKey(message.key)) {
+                if (message.value?.toString() === pending.get(batch.partition)) pending.delete(batch.partition);
+                continue;
+              }
+              const key = message.key?.toString() ?? '';
+              target.set(key, message.value === null ? null : options.serde.decode(message.value));
+            }
+            await options.onProgress?.(batch.partition, target.size);
+            await heartbeat();
+            if (!pending.has(batch.partition)) consumer.pause([{ topic: options.topic, partitions: [batch.partition] }]);
+            if (pending.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+    await done;
+  } catch (error) {
+    failure = error;
+  } finally {
+    await consumer.disconnect();
+  }
+  if (failure !== undefined) throw failure;
+  // Tombstones matter only while reading; the restored table holds live keys.
+  for (const staged of restored.values()) {
+    for (const [key, value] of staged) if (value === null) staged.delete(key);
+  }
+  return restored;
+}

@@ -1,0 +1,90 @@
+// The transactional producer of one task partition. Its transactional id is derived
+// from the partition, so whoever owns the partition next fences this one on connect
+// (kafkajs has no consumer-group fencing, KIP-447). Every transaction carries the
+// changelog writes, the output records and the input offsets of one batch.
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StacklError } from '../../core/errors.js';
+import type { OutputRecord } from './types.js';
+
+export interface TransactionContent {
+  records: OutputRecord[];
+  /** Input offsets to commit for the consumer group (the next offset to read, per topic). */
+  offsets: { topic: string; partition: number; offset: string }[];
+}
+
+/** The producer lost its partition to a newer owner; the caller must drop the partition. */
+export class FencedError extends StacklError {
+  constructor(partition: number, cause: unknown) {
+    super('PARTITION_FENCED', `partition ${partition} is owned by another instance now`, { retriable: false, cause });
+  }
+}
+
+const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+
+function errorType(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'type' in error ? String((error as { type: unknown }).type) : undefined;
+}
+
+export class PartitionProducer {
+  private readonly producer: Producer;
+
+  constructor(
+    kafka: Kafka,
+    readonly partition: number,
+    transactionalId: string,
+    private readonly groupId: string,
+  ) {
+    this.producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
+  }
+
+  /** Initialises the transactional id: fences the previous owner and aborts its open transaction. */
+  async connect(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect().catch(() => {});
+  }
+
+  async commit(content: TransactionContent): Promise<void> {
+    const transaction = await this.producer.transaction();
+    try {
+      if (content.records.length > 0) await transaction.sendBatch({ topicMessages: groupByTopic(content.records), acks: -1 });
+      if (content.offsets.length > 0) {
+        const topics = content.offsets.map((o) => ({ topic: o.topic, partitions: [{ partition: o.partition, offset: o.offset }] }));
+        await withConcurrentTransactionRetry(() => transaction.sendOffsets({ consumerGroupId: this.groupId, topics }));
+      }
+      await transaction.commit();
+    } catch (error) {
+      if (transaction.isActive()) await transaction.abort().catch(() => {});
+      if (FENCED_TYPES.has(errorType(error) ?? '')) throw new FencedError(this.partition, error);
+      throw error;
+    }
+  }
+}
+
+/** AddOffsetsToTxn may answer CONCURRENT_TRANSACTIONS while the previous commit settles; kafkajs does not retry it (#430). */
+async function withConcurrentTransactionRetry<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (errorType(error) !== 'CONCURRENT_TRANSACTIONS' || attempt >= 20) throw error;
+      await sleep(Math.min(20 * 2 ** attempt, 500));
+    }
+  }
+}
+
+function groupByTopic(records: OutputRecord[]): TopicMessages[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const record of records) {
+    const messages = byTopic.get(record.topic) ?? [];
+    const message: Message = { key: record.key, value: record.value };
+    if (record.headers !== undefined) message.headers = record.headers;
+    if (record.partition !== undefined) message.partition = record.partition;
+    messages.push(message);
+    byTopic.set(record.topic, messages);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}

@@ -1,0 +1,63 @@
+// Everything one instance holds for one owned task partition: its table (restored
+// from the changelog), its transactional producer, the next offset of each input topic
+// as of the last commit, and a queue that runs its transactions one after another
+// (record batches of several input topics and timer firings share the partition).
+import type { PartitionProducer } from './partition-producer.js';
+import { PartitionTable } from './table.js';
+
+export type WorkerPhase = 'starting' | 'ready' | 'closed';
+
+export class PartitionWorker<V> {
+  phase: WorkerPhase = 'starting';
+  readonly table: PartitionTable<V>;
+  /** Next offset to process per input topic, as committed by our own transactions. */
+  readonly nextOffsets = new Map<string, bigint>();
+  ready: Promise<void>;
+  private markReady!: () => void;
+  private markFailed!: (error: unknown) => void;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly partition: number,
+    readonly producer: PartitionProducer,
+    deadlineOf: (value: V) => number | null,
+  ) {
+    this.table = new PartitionTable(deadlineOf);
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.markReady = resolve;
+      this.markFailed = reject;
+    });
+    // A start-up failure is reported to whoever awaits `ready`; never unhandled.
+    this.ready.catch(() => {});
+  }
+
+  get isOpen(): boolean {
+    return this.phase !== 'closed';
+  }
+
+  started(): void {
+    this.phase = 'ready';
+    this.markReady();
+  }
+
+  failed(error: unknown): void {
+    this.phase = 'closed';
+    this.markFailed(error);
+  }
+
+  /** Runs `work` after every transaction queued before it on this partition. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Waits for the transaction in flight, then releases the producer. */
+  async close(): Promise<void> {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    this.markFailed(new Error(`partition ${this.partition} closed`));
+    await this.queue;
+    await this.producer.disconnect();
+  }
+}

@@ -1,0 +1,62 @@
+// What one transaction accumulates before it commits: staged table writes and output
+// records. Each record (or due deadline) is processed in a child scope that is merged
+// only when the processor returns, so a record that fails leaves nothing staged.
+import type { Staged, PartitionTable } from './table.js';
+import type { OutputRecord, ProcessContext } from './types.js';
+
+export class TransactionScope<V> {
+  readonly staged: Staged<V> = new Map();
+  readonly outputs: OutputRecord[] = [];
+
+  constructor(
+    private readonly table: PartitionTable<V>,
+    readonly partition: number,
+    readonly now: number,
+  ) {}
+
+  read(key: string): V | undefined {
+    if (this.staged.has(key)) return this.staged.get(key) ?? undefined;
+    return this.table.get(key);
+  }
+
+  child(): RecordScope<V> {
+    return new RecordScope(this);
+  }
+}
+
+export class RecordScope<V> implements ProcessContext<V> {
+  private readonly staged: Staged<V> = new Map();
+  private readonly outputs: OutputRecord[] = [];
+
+  constructor(private readonly parent: TransactionScope<V>) {}
+
+  get partition(): number {
+    return this.parent.partition;
+  }
+
+  get now(): number {
+    return this.parent.now;
+  }
+
+  get(key: string): V | undefined {
+    if (this.staged.has(key)) return this.staged.get(key) ?? undefined;
+    return this.parent.read(key);
+  }
+
+  put(key: string, value: V): void {
+    this.staged.set(key, value);
+  }
+
+  delete(key: string): void {
+    this.staged.set(key, null);
+  }
+
+  send(record: OutputRecord): void {
+    this.outputs.push(record);
+  }
+
+  merge(): void {
+    for (const [key, value] of this.staged) this.parent.staged.set(key, value);
+    this.parent.outputs.push(...this.outputs);
+  }
+}

@@ -1,0 +1,48 @@
+// The contract between the stream runtime and an app built on it (Faust's agents,
+// tables and timers, reduced to what STACKL needs): the app sees one record or one
+// due deadline at a time, reads and writes its partition's table, and emits records.
+// The runtime makes all of that, plus the input offsets, one Kafka transaction.
+import type { IHeaders } from 'kafkajs';
+
+export interface InputRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders;
+  timestamp: string;
+}
+
+export interface OutputRecord {
+  topic: string;
+  key: string | Buffer | null;
+  value: Buffer | null;
+  headers?: IHeaders;
+  /** Omitted: Kafka's default partitioner picks it from the key. */
+  partition?: number;
+}
+
+export interface ProcessContext<V> {
+  readonly partition: number;
+  /** Wall-clock time of this transaction, read once, so every decision in it agrees. */
+  readonly now: number;
+  get(key: string): V | undefined;
+  put(key: string, value: V): void;
+  delete(key: string): void;
+  send(record: OutputRecord): void;
+}
+
+export interface StreamProcessor<V> {
+  /** Handles one input record. Throwing dead-letters the record (its writes are discarded). */
+  onRecord(ctx: ProcessContext<V>, record: InputRecord): Promise<void> | void;
+  /** Called when `deadlineOf(value)` of `key` has passed. */
+  onDeadline(ctx: ProcessContext<V>, key: string): Promise<void> | void;
+  /** The absolute time at which `onDeadline` must run for this value, if any. */
+  deadlineOf(value: V): number | null;
+}
+
+export interface TableSerde<V> {
+  encode(value: V): Buffer;
+  decode(bytes: Buffer): V;
+}
