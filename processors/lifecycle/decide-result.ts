@@ -1,0 +1,86 @@
+import type { TaskResultMessage } from '../../schemas/index.js';
+import { assertNever } from './never.js';
+import { dispatchRollback, failAttempt, failRollback } from './outcomes.js';
+import { attemptOutstanding, type LiveState, type TaskState } from './state.js';
+import type { LifecycleEvent } from './types.js';
+
+/**
+ * Results from workers. The attempt (or rollback attempt) number is the fencing token: a
+ * result that does not name the outstanding attempt changes nothing, with one exception,
+ * evidence that a worker ran after the task failed, which re-runs the rollback.
+ *
+ * Heartbeats: events are the only way state changes, and a heartbeat is no lifecycle step
+ * of its own, so it is recorded as a repeated AttemptStarted of the running attempt carrying
+ * the new heartbeat deadline (evolve treats a second start as exactly that). AttemptProgressed
+ * is emitted for progress reports only, and also extends the heartbeat deadline.
+ */
+export function decideResult(message: TaskResultMessage, state: TaskState, now: number): LifecycleEvent[] {
+  // Never submitted, rejected or expunged: nothing to fence against, nothing to change.
+  if (state.phase !== 'Live') return [];
+  switch (message.type) {
+    case 'AttemptStarted': {
+      const { attempt, workerId } = message.body;
+      if (isCurrent(state, attempt)) return [started(state, attempt, workerId, now)];
+      return lateStart(state, attempt) ? [dispatchRollback(state, now)] : [];
+    }
+    case 'AttemptHeartbeat': {
+      const { attempt, workerId } = message.body;
+      if (!isCurrent(state, attempt)) return [];
+      // Without a heartbeat timeout there is no deadline to move; only an unseen start is news.
+      if (state.status === 'InProgress' && state.task.heartbeatTimeoutMs === null) return [];
+      return [started(state, attempt, workerId, now)];
+    }
+    case 'AttemptProgress': {
+      const { attempt, workerId, percent, message: text } = message.body;
+      if (!isCurrent(state, attempt)) return [];
+      const progressed: LifecycleEvent = { type: 'AttemptProgressed', body: { attempt, percent, message: text } };
+      // Progress proves the attempt started even if its start report was lost or overtaken.
+      return state.status === 'Available' ? [started(state, attempt, workerId, now), progressed] : [progressed];
+    }
+    case 'AttemptSucceeded': {
+      const { attempt, output } = message.body;
+      if (isCurrent(state, attempt)) {
+        return [{ type: 'AttemptSucceeded', body: { attempt, output } }, { type: 'TaskCompleted', body: { output } }];
+      }
+      // A late worker finished after the task failed: undo its changes too (rollback is idempotent).
+      const late = state.status === 'Failed' && attempt >= 1 && attempt <= state.attempt;
+      return late ? [dispatchRollback(state, now)] : [];
+    }
+    case 'AttemptFailed': {
+      const { attempt, message: text, retriable } = message.body;
+      return isCurrent(state, attempt) ? failAttempt(state, { reason: 'error', message: text, retriable }, now) : [];
+    }
+    case 'RollbackSucceeded': {
+      const { rollbackAttempt } = message.body;
+      return isCurrentRollback(state, rollbackAttempt) ? [{ type: 'RollbackSucceeded', body: { rollbackAttempt } }] : [];
+    }
+    case 'RollbackFailed': {
+      const { rollbackAttempt, message: text } = message.body;
+      return isCurrentRollback(state, rollbackAttempt) ? [failRollback(state, text, now)] : [];
+    }
+    default:
+      return assertNever(message, 'result');
+  }
+}
+
+function isCurrent(state: LiveState, attempt: number): boolean {
+  return attemptOutstanding(state) && attempt === state.attempt;
+}
+
+function isCurrentRollback(state: LiveState, rollbackAttempt: number): boolean {
+  return state.status === 'Failed' && state.rollback === 'running' && rollbackAttempt === state.rollbackAttempt;
+}
+
+/**
+ * The last attempt starts only after the task failed without it ever being seen started
+ * (cancelled while queued, or timed out in the queue): the worker is about to make
+ * changes the rollback already dispatched may not see, so roll back again.
+ */
+function lateStart(state: LiveState, attempt: number): boolean {
+  return state.status === 'Failed' && attempt === state.attempt && state.workerId === null;
+}
+
+function started(state: LiveState, attempt: number, workerId: string, now: number): LifecycleEvent {
+  const timeout = state.task.heartbeatTimeoutMs;
+  return { type: 'AttemptStarted', body: { attempt, workerId, heartbeatDeadlineAt: timeout === null ? null : now + timeout } };
+}

@@ -1,0 +1,62 @@
+import { StacklError } from '../../core/errors.js';
+import type { Origin } from '../../schemas/index.js';
+import { assertNever } from './never.js';
+import type { LiveState, TaskState } from './state.js';
+import { originProblem } from './submit-options.js';
+import type { Effect, LifecycleEvent, LifecycleInput } from './types.js';
+
+/**
+ * What the adapter must write besides the event itself, in the same transaction: work
+ * orders, outcome replies, the state tombstone. `after` is the state once the event is
+ * folded in.
+ *
+ * `input` is needed for one case only: TaskRejected records no origin (the task was never
+ * accepted), so its reply goes to the origin of the SubmitTask being rejected. Without the
+ * input, a rejection is not replied to.
+ */
+export function effects(event: LifecycleEvent, after: TaskState, input?: LifecycleInput): Effect[] {
+  switch (event.type) {
+    case 'AttemptDispatched': {
+      const { task } = live(after, event);
+      return [{ type: 'dispatch', body: { type: 'RunAttempt', body: { task, ...event.body } } }];
+    }
+    case 'RollbackDispatched': {
+      const { task, attempt } = live(after, event);
+      return [{ type: 'dispatch', body: { type: 'RunRollback', body: { task, failedAttempt: attempt, ...event.body } } }];
+    }
+    case 'TaskCompleted':
+    case 'RollbackSucceeded':
+      return reply(live(after, event).task.origin);
+    case 'RollbackFailed':
+      // Only giving up is an outcome; a failed rollback attempt that will be retried is not.
+      return event.body.retryAt === null ? reply(live(after, event).task.origin) : [];
+    case 'TaskRejected':
+      return input?.type === 'command' && input.message.type === 'SubmitTask' && originProblem(input.message.body.origin) === null
+        ? reply(input.message.body.origin)
+        : [];
+    case 'TaskExpunged':
+      return [{ type: 'expunge' }];
+    case 'TaskSubmitted':
+    case 'AttemptStarted':
+    case 'AttemptProgressed':
+    case 'AttemptSucceeded':
+    case 'AttemptFailed':
+    case 'TaskFailed':
+    case 'RollbackRetryRequested':
+    case 'CommandRejected':
+      return [];
+    default:
+      return assertNever(event, 'event');
+  }
+}
+
+function reply(origin: Origin): Effect[] {
+  return origin.type === 'none' ? [] : [{ type: 'reply', origin }];
+}
+
+function live(state: TaskState, event: LifecycleEvent): LiveState {
+  if (state.phase !== 'Live') {
+    throw new StacklError('LIFECYCLE_EFFECTS_STATE', `effects of ${event.type} need the live task, got ${state.phase}`);
+  }
+  return state;
+}
