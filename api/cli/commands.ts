@@ -2,6 +2,8 @@
 // the module that owns the work (deploy/local for the stack, topics/, migrations).
 import { loadConfig, type StacklConfig } from '../../core/config.js';
 import { migrate } from '../../deploy/migrations/runner.js';
+import { lifecycleDefaultsFromEnv, startLifecycleApp } from '../../processors/broker/kafka/lifecycle-app.js';
+import { runUntilSignal } from './run-until-signal.js';
 import { stackDown, stackStatus, stackUp } from '../../deploy/local/stack.js';
 import { ensureTopics } from '../../topics/admin.js';
 import { catalogue } from '../../topics/catalogue.js';
@@ -11,6 +13,12 @@ export interface Command {
   summary: string;
   run(args: string[]): Promise<number>;
 }
+
+/** A role whose processor stopped for good exits non-zero, so its supervisor restarts it. */
+const exitOnFatal = (error: unknown): void => {
+  process.stderr.write(`stackl: fatal: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+};
 
 const progress = (message: string): void => {
   process.stderr.write(`stackl: ${message}\n`);
@@ -32,7 +40,7 @@ async function createTopics(config: StacklConfig) {
 
 export const commands: Record<string, Command> = {
   all: {
-    summary: 'run the whole system on this machine: local stack, topics, migrations (the roles join as they land)',
+    summary: 'run the whole system on this machine: local stack, topics, migrations, and every role in this process',
     async run() {
       const config = loadConfig();
       const stack = await stackUp(config, progress);
@@ -40,10 +48,21 @@ export const commands: Record<string, Command> = {
       const topics = await createTopics(config);
       progress(`applying migrations to schema ${config.databaseSchema}`);
       const migrations = await migrate(config.databaseUrl, config.databaseSchema);
-      print({ ready: true, stack, topics, migrations });
+      progress('starting the broker (lifecycle processor)');
+      const broker = await startLifecycleApp(config, { defaults: lifecycleDefaultsFromEnv(), onFatal: exitOnFatal });
+      print({ ready: true, stack, topics, migrations, roles: ['broker'] });
       progress(`ready: Kafka ${stack.kafka.address}, PostgreSQL ${stack.postgres.address}, Redis ${stack.redis.address}; logs in ${stack.logs}`);
-      progress('the local stack keeps running; `npm run stack:down` stops what was started');
-      return 0;
+      progress('submit tasks to the requests topic; Ctrl-C stops the roles (the local stack keeps running; `npm run stack:down` stops it)');
+      return runUntilSignal('all', [broker]);
+    },
+  },
+  broker: {
+    summary: 'run the kafka broker: the lifecycle stream processor (any number of instances share the partitions)',
+    async run() {
+      const config = loadConfig();
+      const broker = await startLifecycleApp(config, { defaults: lifecycleDefaultsFromEnv(), onFatal: exitOnFatal });
+      progress(`broker ready; owns partitions ${broker.app.stats().ownedPartitions.join(',')}`);
+      return runUntilSignal('broker', [broker]);
     },
   },
   up: {

@@ -50,7 +50,11 @@ export class PartitionProducer {
   async commit(content: TransactionContent): Promise<void> {
     const transaction = await this.producer.transaction();
     try {
-      if (content.records.length > 0) await transaction.sendBatch({ topicMessages: groupByTopic(content.records), acks: -1 });
+      // One produce request per slice: a record batch over the broker's max.message.bytes
+      // (1 MiB by default) is refused, and a batch of 2,000 task states exceeds it.
+      for (const slice of slices(content.records, MAX_REQUEST_BYTES)) {
+        await transaction.sendBatch({ topicMessages: groupByTopic(slice), acks: -1 });
+      }
       if (content.offsets.length > 0) {
         const topics = content.offsets.map((o) => ({ topic: o.topic, partitions: [{ partition: o.partition, offset: o.offset }] }));
         await withConcurrentTransactionRetry(() => transaction.sendOffsets({ consumerGroupId: this.groupId, topics }));
@@ -74,6 +78,33 @@ async function withConcurrentTransactionRetry<T>(call: () => Promise<T>): Promis
       await sleep(Math.min(20 * 2 ** attempt, 500));
     }
   }
+}
+
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+function sizeOf(record: OutputRecord): number {
+  let size = 64 + (record.value?.length ?? 0) + (typeof record.key === 'string' ? Buffer.byteLength(record.key) : (record.key?.length ?? 0));
+  for (const [name, value] of Object.entries(record.headers ?? {})) size += name.length + (value === undefined ? 0 : String(value).length);
+  return size;
+}
+
+/** Consecutive slices of at most `maxBytes` (a bigger single record gets a slice of its own). */
+export function slices(records: OutputRecord[], maxBytes: number): OutputRecord[][] {
+  const result: OutputRecord[][] = [];
+  let current: OutputRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = sizeOf(record);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      result.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(record);
+    bytes += size;
+  }
+  if (current.length > 0) result.push(current);
+  return result;
 }
 
 function groupByTopic(records: OutputRecord[]): TopicMessages[] {

@@ -34,6 +34,12 @@ export interface StreamAppOptions<V> {
   concurrency?: number;
   clock?: () => number;
   logger?: Logger;
+  /**
+   * Called when the consumer stopped for good (kafkajs gives up after a non-retriable
+   * error). The app no longer processes anything: a role should exit so its supervisor
+   * restarts it, which resumes from the last committed transaction.
+   */
+  onFatal?: (error: unknown) => void;
 }
 
 export interface StreamAppStats {
@@ -70,6 +76,11 @@ export class StreamApp<V> {
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       maxWaitTimeInMs: 50,
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return;
+      this.log.error('consumer stopped after a non-retriable error', { error: payload.error });
+      options.onFatal?.(payload.error);
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       const numbers = new Set(Object.values(payload.memberAssignment).flat());

@@ -1,0 +1,31 @@
+// `npm run bench [-- name …]`: runs the named benchmarks (all by default), prints one
+// JSON document per benchmark on stdout, and writes them to bench/results/.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { brokerBenchmarks } from './broker.js';
+
+type Benchmark = () => Promise<Record<string, unknown>>;
+
+const benchmarks: Record<string, Benchmark> = {
+  ...brokerBenchmarks,
+};
+
+const requested = process.argv.slice(2);
+const names = requested.length > 0 ? requested : Object.keys(benchmarks);
+const unknown = names.filter((n) => !(n in benchmarks));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark(s) ${unknown.join(', ')}; known: ${Object.keys(benchmarks).join(', ')}\n`);
+  process.exit(2);
+}
+
+const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+mkdirSync('bench/results', { recursive: true });
+for (const name of names) {
+  const began = Date.now();
+  const result = { benchmark: name, machine, startedAt: new Date(began).toISOString(), ...(await (benchmarks[name] as Benchmark)()), elapsedMs: Date.now() - began };
+  const text = JSON.stringify(result, null, 2);
+  process.stdout.write(`${text}\n`);
+  writeFileSync(join('bench/results', `${name}-${began}.json`), `${text}\n`);
+}
+process.exit(0);

@@ -1,0 +1,82 @@
+// Wires the lifecycle decider into the stream runtime: the `kafka` broker's processor.
+// Inputs: task.requests and task.results; table: the tasks' state (changelog
+// `<prefix>lifecycle-tasks-changelog`); outputs: task.events, task.dispatch, origins, DLQ.
+import type { StacklConfig } from '../../../core/config.js';
+import { createLogger } from '../../../core/log.js';
+import { ensureTopics } from '../../../topics/admin.js';
+import { catalogue } from '../../../topics/catalogue.js';
+import { createKafka } from '../../../topics/kafka.js';
+import { changelogTopic, consumerGroup, LIFECYCLE_APP, LIFECYCLE_TABLE, topicNames, transactionalId } from '../../../topics/names.js';
+import { createKindRegistry, defaultLifecycleDefaults, type KindRegistry, type LifecycleDefaults, type TaskState } from '../../lifecycle/index.js';
+import { StreamApp } from '../../runtime/stream-app.js';
+import { lifecycleProcessor } from './lifecycle-processor.js';
+import { originTopicsFrom } from './origin-topics.js';
+
+export interface LifecycleAppOptions {
+  defaults?: Partial<LifecycleDefaults>;
+  kinds?: KindRegistry;
+  tickIntervalMs?: number;
+  maxRecordsPerTransaction?: number;
+  clientId?: string;
+  /** What to do when the processor stops for good; roles exit so a supervisor restarts them. */
+  onFatal?: (error: unknown) => void;
+}
+
+export interface RunningLifecycleApp {
+  app: StreamApp<TaskState>;
+  stop(): Promise<void>;
+}
+
+/** Creates or verifies the topics, then starts the processor; resolves once its partitions are restored. */
+export async function startLifecycleApp(config: StacklConfig, options: LifecycleAppOptions = {}): Promise<RunningLifecycleApp> {
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: options.clientId ?? 'stackl-broker' });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, catalogue({ prefix: config.topicPrefix, partitions: config.partitions }));
+  const topics = topicNames(config.topicPrefix);
+  const app = new StreamApp<TaskState>({
+    kafka,
+    groupId: consumerGroup(config.topicPrefix, LIFECYCLE_APP),
+    inputTopics: [topics.requests, topics.results],
+    changelogTopic: changelogTopic(config.topicPrefix, LIFECYCLE_APP, LIFECYCLE_TABLE),
+    dlqTopic: topics.dlq,
+    partitions: config.partitions,
+    transactionalIdOf: (p) => transactionalId(config.topicPrefix, LIFECYCLE_APP, LIFECYCLE_TABLE, p),
+    processor: lifecycleProcessor({
+      topics,
+      originTopics: originTopicsFrom(admin),
+      decider: { kinds: options.kinds ?? createKindRegistry(), defaults: { ...defaultLifecycleDefaults, ...options.defaults } },
+    }),
+    serde: { encode: (state) => Buffer.from(JSON.stringify(state)), decode: (bytes) => JSON.parse(bytes.toString('utf8')) as TaskState },
+    logger: createLogger({ component: 'lifecycle' }),
+    ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }),
+    ...(options.tickIntervalMs === undefined ? {} : { tickIntervalMs: options.tickIntervalMs }),
+    ...(options.maxRecordsPerTransaction === undefined ? {} : { maxRecordsPerTransaction: options.maxRecordsPerTransaction }),
+  });
+  await app.start();
+  await app.ready();
+  return {
+    app,
+    async stop() {
+      await app.stop();
+      await admin.disconnect();
+    },
+  };
+}
+
+/** Lifecycle defaults a deployment may override through the environment. */
+export function lifecycleDefaultsFromEnv(env: Record<string, string | undefined> = process.env): Partial<LifecycleDefaults> {
+  const read = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer of milliseconds, got "${raw}"`);
+    return value;
+  };
+  const defaults: Partial<LifecycleDefaults> = {};
+  const timeoutMs = read('STACKL_TASK_TIMEOUT_MS');
+  const expungeGraceMs = read('STACKL_EXPUNGE_GRACE_MS');
+  if (timeoutMs !== undefined) defaults.timeoutMs = timeoutMs;
+  if (expungeGraceMs !== undefined) defaults.expungeGraceMs = expungeGraceMs;
+  return defaults;
+}

@@ -1,0 +1,46 @@
+// The broker interface (the seed's TB Interface): what producers and operators need,
+// the same whichever broker is deployed (`kafka` stream processors, or `custom`).
+// Brokers manage tasks; they never execute them.
+import type { Backoff, Origin } from '../../schemas/index.js';
+
+export interface SubmitRequest {
+  kind: string;
+  action: string;
+  /** Any JSON value; validated against the kind's schema by the decider. */
+  payload: unknown;
+  idempotencyKey?: string;
+  origin?: Origin;
+  timeoutMs?: number;
+  attemptTimeoutMs?: number;
+  heartbeatTimeoutMs?: number;
+  maxAttempts?: number;
+  retryBackoff?: Backoff;
+  rollbackMaxAttempts?: number;
+  rollbackBackoff?: Backoff;
+  correlationId?: string;
+}
+
+/** Where a request landed in the log; a reader that has reached it has seen its effects. */
+export interface LogPosition {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface Receipt {
+  taskId: string;
+  position: LogPosition;
+}
+
+export interface OperatorRequest {
+  requestedBy?: string;
+  reason?: string;
+  correlationId?: string;
+}
+
+export interface TaskBroker {
+  submit(request: SubmitRequest): Promise<Receipt>;
+  cancel(taskId: string, request?: OperatorRequest): Promise<Receipt>;
+  retryRollback(taskId: string, request?: OperatorRequest): Promise<Receipt>;
+  close(): Promise<void>;
+}

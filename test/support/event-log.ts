@@ -1,0 +1,57 @@
+// Reads task.events (read committed) into a per-task history, for assertions such as
+// "this task reached exactly one terminal outcome" or "no event appears twice".
+import type { Consumer, Kafka } from 'kafkajs';
+import { decode, taskEventSchema, type TaskEventMessage } from '../../schemas/index.js';
+import { token } from './names.js';
+
+export class EventLog {
+  readonly byTask = new Map<string, TaskEventMessage[]>();
+  readonly all: TaskEventMessage[] = [];
+  private readonly consumer: Consumer;
+
+  constructor(kafka: Kafka, private readonly topic: string) {
+    this.consumer = kafka.consumer({ groupId: `event-log-${token()}`, maxWaitTimeInMs: 50, readUncommitted: false });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ message }) => {
+        const event = await decode(message.value ?? Buffer.alloc(0), taskEventSchema);
+        this.all.push(event);
+        const list = this.byTask.get(event.taskId) ?? [];
+        list.push(event);
+        this.byTask.set(event.taskId, list);
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+
+  types(taskId: string): string[] {
+    return (this.byTask.get(taskId) ?? []).map((e) => e.type);
+  }
+
+  /** Waits until `predicate` holds for the task's history; fails with the history so far. */
+  async waitFor(taskId: string, predicate: (types: string[]) => boolean, timeoutMs = 30_000): Promise<TaskEventMessage[]> {
+    const until = Date.now() + timeoutMs;
+    while (!predicate(this.types(taskId))) {
+      if (Date.now() > until) throw new Error(`task ${taskId} history did not match in ${timeoutMs} ms: [${this.types(taskId).join(', ')}]`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return this.byTask.get(taskId) ?? [];
+  }
+
+  async waitForAll(predicate: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > until) throw new Error(`event log did not reach the expected state in ${timeoutMs} ms: ${describe()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+export const TERMINAL_TYPES = new Set(['TaskCompleted', 'RollbackSucceeded', 'TaskRejected']);
