@@ -6,9 +6,9 @@ import { StacklError } from '../../core/errors.js';
 import { encode, taskRequestSchema, type TaskRequestMessage } from '../../schemas/index.js';
 import { partitionForKey } from '../runtime/partitioner.js';
 import { eventId, isTaskId, taskIdForKey, uuidV7 } from './ids.js';
-import type { OperatorRequest, Receipt, SubmitRequest, TaskBroker } from './task-broker.js';
+import type { OperatorRequest, Receipt, SubmitRequest, TaskCommands } from './task-broker.js';
 
-export class KafkaBrokerClient implements TaskBroker {
+export class KafkaBrokerClient implements TaskCommands {
   private readonly producer: Producer;
   private connected: Promise<void> | undefined;
 

@@ -2,6 +2,7 @@
 // the same whichever broker is deployed (`kafka` stream processors, or `custom`).
 // Brokers manage tasks; they never execute them.
 import type { Backoff, Origin } from '../../schemas/index.js';
+import type { TaskView } from '../lifecycle/index.js';
 
 export interface SubmitRequest {
   kind: string;
@@ -38,9 +39,15 @@ export interface OperatorRequest {
   correlationId?: string;
 }
 
-export interface TaskBroker {
+/** What producers and operators send: every broker accepts these the same way. */
+export interface TaskCommands {
   submit(request: SubmitRequest): Promise<Receipt>;
   cancel(taskId: string, request?: OperatorRequest): Promise<Receipt>;
   retryRollback(taskId: string, request?: OperatorRequest): Promise<Receipt>;
   close(): Promise<void>;
+}
+
+export interface TaskBroker extends TaskCommands {
+  /** The broker's own current view of a live task; null when it holds no such task (never submitted, or expunged). */
+  get(taskId: string): Promise<TaskView | null>;
 }

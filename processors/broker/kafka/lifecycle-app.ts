@@ -2,6 +2,7 @@
 // Inputs: task.requests and task.results; table: the tasks' state (changelog
 // `<prefix>lifecycle-tasks-changelog`); outputs: task.events, task.dispatch, origins, DLQ.
 import type { StacklConfig } from '../../../core/config.js';
+import { ConfigError } from '../../../core/errors.js';
 import { createLogger } from '../../../core/log.js';
 import { ensureTopics } from '../../../topics/admin.js';
 import { catalogue } from '../../../topics/catalogue.js';
@@ -70,7 +71,7 @@ export function lifecycleDefaultsFromEnv(env: Record<string, string | undefined>
     const raw = env[name];
     if (raw === undefined) return undefined;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer of milliseconds, got "${raw}"`);
+    if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`${name} must be a positive integer of milliseconds, got "${raw}"`);
     return value;
   };
   const defaults: Partial<LifecycleDefaults> = {};

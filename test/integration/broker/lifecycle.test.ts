@@ -4,7 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../core/config.js';
 import { taskIdForKey } from '../../../processors/broker/ids.js';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
+import { KafkaTaskBroker } from '../../../processors/broker/kafka/kafka-task-broker.js';
 import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
+import { DLQ_HEADERS } from '../../../processors/runtime/dead-letter.js';
+import { partitionForKey } from '../../../processors/runtime/partitioner.js';
 import type { TaskSpec } from '../../../schemas/index.js';
 import { topicNames } from '../../../topics/names.js';
 import { EventLog } from '../../support/event-log.js';
@@ -148,5 +151,31 @@ describe('kafka broker lifecycle', () => {
     expect(u?.body).toMatchObject({ code: 'UNKNOWN_KIND' });
     expect(i?.body).toMatchObject({ code: 'INVALID_PAYLOAD' });
     expect(worker.received.some((o) => o.taskId === unknown.taskId || o.taskId === invalid.taskId)).toBe(false);
+  });
+
+  it('answers get() from the processor’s own table', async () => {
+    const tasks = new KafkaTaskBroker(client, broker, config.partitions);
+    const { taskId } = await tasks.submit({ ...probe('hang'), timeoutMs: 60_000 });
+    await log.waitFor(taskId, (t) => t.includes('AttemptStarted'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await tasks.get(taskId)).toMatchObject({ id: taskId, status: 'InProgress', attempt: 1, rollback: null });
+    expect(await tasks.get('0190f5d2-7a3c-7cc1-8d2e-000000000000')).toBeNull();
+    await expect(tasks.get('not-a-task-id')).rejects.toMatchObject({ code: 'INVALID_TASK_ID', httpStatus: 400 });
+    await client.cancel(taskId);
+  });
+
+  it('dead-letters a request that does not decode, with its origin, and keeps going', async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    const key = '0190f5d2-7a3c-7cc1-8d2e-00000000dead';
+    await producer.send({ topic: topics.requests, messages: [{ key, value: Buffer.from([0xc3, 0x01, 1, 2, 3]), partition: partitionForKey(key, config.partitions) }] });
+    await producer.disconnect();
+    const dead = (await consumeCount(kafka, topics.dlq, 1, { timeoutMs: 20_000 }))[0];
+    const headers = Object.fromEntries(Object.entries(dead?.message.headers ?? {}).map(([k, v]) => [k, v?.toString()]));
+    expect(headers[DLQ_HEADERS.topic]).toBe(topics.requests);
+    expect(headers[DLQ_HEADERS.code]).toMatch(/^DECODE_/);
+    expect(headers[DLQ_HEADERS.offset]).toMatch(/^\d+$/);
+    const { taskId } = await client.submit(probe('succeed'));
+    await log.waitFor(taskId, ends('TaskCompleted'));
   });
 });
