@@ -4,7 +4,7 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { StacklError } from '../../core/errors.js';
 import { encode, taskRequestSchema, type TaskRequestMessage } from '../../schemas/index.js';
-import { partitionForKey } from '../runtime/partitioner.js';
+import { partitionForKey } from '../../topics/partitioner.js';
 import { eventId, isTaskId, taskIdForKey, uuidV7 } from './ids.js';
 import type { OperatorRequest, Receipt, SubmitRequest, TaskCommands } from './task-broker.js';
 

@@ -11,7 +11,7 @@ import { barrierKey, newBarrierId, restorePartitions } from './changelog-restore
 import { deadLetter } from './dead-letter.js';
 import { FencedError, PartitionProducer } from './partition-producer.js';
 import { PartitionWorker } from './partition-worker.js';
-import { partitionForKey } from './partitioner.js';
+import { partitionForKey } from '../../topics/partitioner.js';
 import { TransactionScope } from './transaction-scope.js';
 import type { InputRecord, OutputRecord, StreamProcessor, TableSerde } from './types.js';
 

@@ -4,7 +4,7 @@
 // PostgreSQL projection instead (the REST API does).
 import { StacklError } from '../../../core/errors.js';
 import { taskView, type TaskView } from '../../lifecycle/index.js';
-import { partitionForKey } from '../../runtime/partitioner.js';
+import { partitionForKey } from '../../../topics/partitioner.js';
 import { isTaskId } from '../ids.js';
 import type { KafkaBrokerClient } from '../kafka-broker-client.js';
 import type { OperatorRequest, Receipt, SubmitRequest, TaskBroker } from '../task-broker.js';

@@ -7,7 +7,7 @@ import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-clien
 import { KafkaTaskBroker } from '../../../processors/broker/kafka/kafka-task-broker.js';
 import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
 import { DLQ_HEADERS } from '../../../processors/runtime/dead-letter.js';
-import { partitionForKey } from '../../../processors/runtime/partitioner.js';
+import { partitionForKey } from '../../../topics/partitioner.js';
 import type { TaskSpec } from '../../../schemas/index.js';
 import { topicNames } from '../../../topics/names.js';
 import { EventLog } from '../../support/event-log.js';

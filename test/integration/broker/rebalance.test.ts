@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../core/config.js';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
-import { partitionForKey } from '../../../processors/runtime/partitioner.js';
+import { partitionForKey } from '../../../topics/partitioner.js';
 import { topicNames } from '../../../topics/names.js';
 import { EventLog } from '../../support/event-log.js';
 import { testKafka } from '../../support/kafka.js';

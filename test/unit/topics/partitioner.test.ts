@@ -1,6 +1,6 @@
 import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { murmur2, partitionForKey } from '../../../processors/runtime/partitioner.js';
+import { murmur2, partitionForKey } from '../../../topics/partitioner.js';
 
 const { Partitioners } = kafkajs;
 
