@@ -3,6 +3,7 @@
 import { loadConfig, type StacklConfig } from '../../core/config.js';
 import { migrate } from '../../deploy/migrations/runner.js';
 import { lifecycleDefaultsFromEnv, startLifecycleApp } from '../../processors/broker/kafka/lifecycle-app.js';
+import { startWorker } from '../../workers/start-worker.js';
 import { runUntilSignal } from './run-until-signal.js';
 import { stackDown, stackStatus, stackUp } from '../../deploy/local/stack.js';
 import { ensureTopics } from '../../topics/admin.js';
@@ -50,10 +51,12 @@ export const commands: Record<string, Command> = {
       const migrations = await migrate(config.databaseUrl, config.databaseSchema);
       progress('starting the broker (lifecycle processor)');
       const broker = await startLifecycleApp(config, { defaults: lifecycleDefaultsFromEnv(), onFatal: exitOnFatal });
-      print({ ready: true, stack, topics, migrations, roles: ['broker'] });
+      progress('starting a worker');
+      const worker = await startWorker(config);
+      print({ ready: true, stack, topics, migrations, roles: ['broker', 'worker'] });
       progress(`ready: Kafka ${stack.kafka.address}, PostgreSQL ${stack.postgres.address}, Redis ${stack.redis.address}; logs in ${stack.logs}`);
       progress('submit tasks to the requests topic; Ctrl-C stops the roles (the local stack keeps running; `npm run stack:down` stops it)');
-      return runUntilSignal('all', [broker]);
+      return runUntilSignal('all', [broker, worker]);
     },
   },
   broker: {
@@ -85,6 +88,14 @@ export const commands: Record<string, Command> = {
       const report = await stackStatus(loadConfig());
       print(report);
       return report.kafka.answering && report.postgres.answering && report.redis.answering ? 0 : 1;
+    },
+  },
+  worker: {
+    summary: 'run a worker on the channel named by STACKL_CHANNEL (kafka); run any number',
+    async run() {
+      const worker = await startWorker(loadConfig());
+      progress(`worker ready (${worker.workerId})`);
+      return runUntilSignal('worker', [worker]);
     },
   },
   topics: {

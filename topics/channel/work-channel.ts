@@ -1,0 +1,24 @@
+// The message channel (the seed's MC) as workers see it: work orders arrive, results
+// go back. Implementations are chosen by configuration (STACKL_CHANNEL): `kafka`
+// (workers consume task.dispatch themselves) and, through a relay, others. Orders and
+// results are the Avro records of schemas/; what a worker does with them is JSON.
+import type { TaskDispatchMessage, TaskResultMessage } from '../../schemas/index.js';
+
+export interface WorkDelivery {
+  order: TaskDispatchMessage;
+  /** Keeps the channel's own lease alive while long work runs (consumer session, queue lease). */
+  keepAlive(): Promise<void>;
+}
+
+export interface WorkChannel {
+  readonly name: string;
+  /**
+   * Starts delivering orders to `handle`, at most `concurrency` at a time. A delivery
+   * counts as done when `handle` settles; an order whose worker dies before that is
+   * delivered again (duplicates are harmless: attempts are fenced).
+   */
+  consume(handle: (delivery: WorkDelivery) => Promise<void>, concurrency: number): Promise<void>;
+  /** Sends a worker's result back to the broker. */
+  report(result: TaskResultMessage): Promise<void>;
+  close(): Promise<void>;
+}

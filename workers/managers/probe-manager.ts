@@ -1,0 +1,20 @@
+// The `probe` kind: a built-in diagnostic with no side effects. `succeed` and `fail`
+// answer after `durationMs`; `hang` never answers, so the task times out; the
+// rollback does what `rollback` says.
+import type { AttemptOutcome, Manager, RollbackOutcome } from '../manager.js';
+import { parseProbePayload, work } from '../handlers/probe-handler.js';
+
+export const probeManager: Manager = {
+  async run({ task, attempt, signal }): Promise<AttemptOutcome> {
+    const payload = parseProbePayload(task.payload);
+    if (payload.outcome === 'hang') return { type: 'silent' };
+    await work(payload.durationMs ?? 0, signal);
+    if (payload.outcome === 'fail') return { type: 'failed', message: `probe failed as asked (attempt ${attempt})`, retriable: true };
+    return { type: 'succeeded', output: { probe: 'ok', attempt } };
+  },
+  async rollback({ task }): Promise<RollbackOutcome> {
+    const payload = parseProbePayload(task.payload);
+    if (payload.rollback === 'fail') return { type: 'failed', message: 'probe rollback failed as asked' };
+    return { type: 'succeeded' };
+  },
+};
