@@ -4,11 +4,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { brokerBenchmarks } from './broker.js';
+import { probeBenchmarks } from './probe-e2e.js';
 
 type Benchmark = () => Promise<Record<string, unknown>>;
 
 const benchmarks: Record<string, Benchmark> = {
   ...brokerBenchmarks,
+  ...probeBenchmarks,
 };
 
 const requested = process.argv.slice(2);

@@ -1,11 +1,14 @@
 // The `kafka` channel: workers join one consumer group on task.dispatch and write
-// results to task.results. An order's offset is committed only after its handler
-// settled, so a worker killed mid-task leaves the order to the next member of the
-// group; the broker's deadlines bound how long any order can hold its partition.
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+// results to task.results. A batch's offsets are committed only after all its orders
+// settled, so a worker killed mid-task leaves them to the next member of the group
+// (duplicates are fenced by attempt number); the broker's deadlines bound how long any
+// order can hold its partition.
+import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMessage } from '../../schemas/index.js';
 import { createLogger } from '../../core/log.js';
 import { partitionForKey } from '../partitioner.js';
+import { ResultBatcher } from './result-batcher.js';
+import { Semaphore } from './semaphore.js';
 import type { WorkChannel, WorkDelivery } from './work-channel.js';
 
 export interface KafkaChannelOptions {
@@ -23,46 +26,59 @@ export class KafkaWorkChannel implements WorkChannel {
   readonly name = 'kafka';
   private readonly consumer: Consumer;
   private readonly producer: Producer;
+  private readonly results: ResultBatcher;
   private connected: Promise<void> | undefined;
   private readonly log = createLogger({ component: 'kafka-channel' });
 
   constructor(private readonly options: KafkaChannelOptions) {
     this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50, sessionTimeout: options.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)) });
     this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.results = new ResultBatcher(this.producer, options.resultsTopic);
   }
 
   async consume(handle: (delivery: WorkDelivery) => Promise<void>, concurrency: number): Promise<void> {
     await this.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.dispatchTopic, fromBeginning: true });
+    const slots = new Semaphore(concurrency);
     await this.consumer.run({
-      // One order at a time per partition; as many partitions at once as the worker's concurrency.
-      partitionsConsumedConcurrently: concurrency,
-      eachMessage: async ({ topic, partition, message, heartbeat }) => {
-        let order;
-        try {
-          order = await decode(message.value ?? Buffer.alloc(0), taskDispatchSchema);
-        } catch (error) {
-          this.log.warn('work order does not decode; dead-lettering it', { partition, offset: message.offset, error });
-          await this.producer.send({
-            topic: this.options.dlqTopic,
-            acks: -1,
-            messages: [{ key: message.key, value: message.value, headers: { ...message.headers, 'stackl.dlq.topic': topic, 'stackl.dlq.partition': String(partition), 'stackl.dlq.offset': message.offset, 'stackl.dlq.error.message': String(error) } }],
-          });
-          return;
-        }
-        await handle({ order, keepAlive: heartbeat });
+      partitionsConsumedConcurrently: Math.min(concurrency, this.options.partitions),
+      // The orders of a batch run concurrently (up to `concurrency` across partitions);
+      // the batch's offsets commit once every one of them settled: at least once.
+      eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning }) => {
+        await Promise.all(
+          batch.messages.map((message) =>
+            slots.run(async () => {
+              if (!isRunning()) return;
+              await this.deliver(batch.topic, batch.partition, message, handle, heartbeat);
+            }),
+          ),
+        );
+        if (isRunning()) resolveOffset(batch.lastOffset());
+        await heartbeat();
       },
     });
   }
 
   async report(result: TaskResultMessage): Promise<void> {
     await this.connect();
-    await this.producer.send({
-      topic: this.options.resultsTopic,
-      acks: -1,
-      messages: [{ key: result.taskId, value: encode(taskResultSchema, result), partition: partitionForKey(result.taskId, this.options.partitions) }],
-    });
+    await this.results.send({ key: result.taskId, value: encode(taskResultSchema, result), partition: partitionForKey(result.taskId, this.options.partitions) });
+  }
+
+  private async deliver(topic: string, partition: number, message: KafkaMessage, handle: (delivery: WorkDelivery) => Promise<void>, keepAlive: () => Promise<void>): Promise<void> {
+    let order;
+    try {
+      order = await decode(message.value ?? Buffer.alloc(0), taskDispatchSchema);
+    } catch (error) {
+      this.log.warn('work order does not decode; dead-lettering it', { partition, offset: message.offset, error });
+      await this.producer.send({
+        topic: this.options.dlqTopic,
+        acks: -1,
+        messages: [{ key: message.key, value: message.value, headers: { ...message.headers, 'stackl.dlq.topic': topic, 'stackl.dlq.partition': String(partition), 'stackl.dlq.offset': message.offset, 'stackl.dlq.error.message': String(error) } }],
+      });
+      return;
+    }
+    await handle({ order, keepAlive });
   }
 
   async close(): Promise<void> {
