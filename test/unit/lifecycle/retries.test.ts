@@ -14,6 +14,9 @@ describe('backoff arithmetic', () => {
 
   it('rounds fractional waits to whole milliseconds and keeps a constant backoff constant', () => {
     expect(backoffDelay({ initialMs: 500, multiplier: 1.5, maxMs: 10_000 }, 3)).toBe(1_125);
+    // A zero first wait and an overflowing power: 0 × Infinity must not become a NaN deadline.
+    expect(backoffDelay({ initialMs: 0, multiplier: 1e200, maxMs: 0 }, 3)).toBe(0);
+    expect(backoffDelay({ initialMs: 1, multiplier: 1e200, maxMs: 5_000 }, 3)).toBe(5_000);
     expect(backoffDelay({ initialMs: 333, multiplier: 1.1, maxMs: 10_000 }, 2)).toBe(366);
     expect(backoffDelay({ initialMs: 700, multiplier: 1, maxMs: 10_000 }, 9)).toBe(700);
   });
