@@ -5,12 +5,14 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { brokerBenchmarks } from './broker.js';
 import { probeBenchmarks } from './probe-e2e.js';
+import { projectionBenchmarks } from './projection.js';
 
 type Benchmark = () => Promise<Record<string, unknown>>;
 
 const benchmarks: Record<string, Benchmark> = {
   ...brokerBenchmarks,
   ...probeBenchmarks,
+  ...projectionBenchmarks,
 };
 
 const requested = process.argv.slice(2);

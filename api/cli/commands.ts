@@ -1,19 +1,21 @@
-// The command table of the `stackl` CLI. Each command is small and delegates to
-// the module that owns the work (deploy/local for the stack, topics/, migrations).
+// The command table of the `stackl` CLI. Each command is small and delegates to the
+// module that owns the work: deploy/local for the stack, topics/, migrations, and the
+// roles (broker, worker, projector, api), which `all` runs together in one process.
 import { loadConfig, type StacklConfig } from '../../core/config.js';
 import { migrate } from '../../deploy/migrations/runner.js';
+import { stackDown, stackUp } from '../../deploy/local/stack.js';
 import { lifecycleDefaultsFromEnv, startLifecycleApp } from '../../processors/broker/kafka/lifecycle-app.js';
-import { startWorker } from '../../workers/start-worker.js';
-import { runUntilSignal } from './run-until-signal.js';
-import { stackDown, stackStatus, stackUp } from '../../deploy/local/stack.js';
+import { replayCommand, startProjector } from '../../processors/projection/index.js';
 import { ensureTopics } from '../../topics/admin.js';
 import { catalogue } from '../../topics/catalogue.js';
 import { createKafka } from '../../topics/kafka.js';
+import { startWorker } from '../../workers/start-worker.js';
+import { startApi } from '../server.js';
+import { apiCommands } from './api-commands.js';
+import type { Command } from './command.js';
+import { runUntilSignal } from './run-until-signal.js';
 
-export interface Command {
-  summary: string;
-  run(args: string[]): Promise<number>;
-}
+export type { Command } from './command.js';
 
 /** A role whose processor stopped for good exits non-zero, so its supervisor restarts it. */
 const exitOnFatal = (error: unknown): void => {
@@ -39,9 +41,11 @@ async function createTopics(config: StacklConfig) {
   }
 }
 
-export const commands: Record<string, Command> = {
+const broker = (config: StacklConfig) => startLifecycleApp(config, { defaults: lifecycleDefaultsFromEnv(), onFatal: exitOnFatal });
+
+const stackCommands: Record<string, Command> = {
   all: {
-    summary: 'run the whole system on this machine: local stack, topics, migrations, and every role in this process',
+    summary: 'run the whole system on this machine: local stack, topics, migrations, then broker, worker, projector and API in this process',
     async run() {
       const config = loadConfig();
       const stack = await stackUp(config, progress);
@@ -49,24 +53,42 @@ export const commands: Record<string, Command> = {
       const topics = await createTopics(config);
       progress(`applying migrations to schema ${config.databaseSchema}`);
       const migrations = await migrate(config.databaseUrl, config.databaseSchema);
-      progress('starting the broker (lifecycle processor)');
-      const broker = await startLifecycleApp(config, { defaults: lifecycleDefaultsFromEnv(), onFatal: exitOnFatal });
-      progress('starting a worker');
-      const worker = await startWorker(config);
-      print({ ready: true, stack, topics, migrations, roles: ['broker', 'worker'] });
-      progress(`ready: Kafka ${stack.kafka.address}, PostgreSQL ${stack.postgres.address}, Redis ${stack.redis.address}; logs in ${stack.logs}`);
-      progress('submit tasks to the requests topic; Ctrl-C stops the roles (the local stack keeps running; `npm run stack:down` stops it)');
-      return runUntilSignal('all', [broker, worker]);
+      progress('starting the broker, a worker, the projector and the API');
+      const roles = [await broker(config), await startWorker(config), await startProjector(config, { onFatal: exitOnFatal }), await startApi(config)];
+      const api = roles[3] as Awaited<ReturnType<typeof startApi>>;
+      print({ ready: true, stack, topics, migrations, roles: ['broker', 'worker', 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
+      progress(`ready: REST API on ${api.address} (OpenAPI at ${api.address}/docs); Kafka ${stack.kafka.address}, PostgreSQL ${stack.postgres.address}; logs in ${stack.logs}`);
+      progress('Ctrl-C stops the roles; the local stack keeps running (`npm run stack:down` stops it)');
+      return runUntilSignal('all', roles);
     },
   },
   broker: {
     summary: 'run the kafka broker: the lifecycle stream processor (any number of instances share the partitions)',
     async run() {
-      const config = loadConfig();
-      const broker = await startLifecycleApp(config, { defaults: lifecycleDefaultsFromEnv(), onFatal: exitOnFatal });
-      progress(`broker ready; owns partitions ${broker.app.stats().ownedPartitions.join(',')}`);
-      return runUntilSignal('broker', [broker]);
+      const running = await broker(loadConfig());
+      progress(`broker ready; owns partitions ${running.app.stats().ownedPartitions.join(',')}`);
+      return runUntilSignal('broker', [running]);
     },
+  },
+  worker: {
+    summary: 'run a worker on the channel named by STACKL_CHANNEL (kafka); run any number',
+    async run() {
+      const worker = await startWorker(loadConfig());
+      progress(`worker ready (${worker.workerId})`);
+      return runUntilSignal('worker', [worker]);
+    },
+  },
+  projector: {
+    summary: 'run the projector: task.events into PostgreSQL, exactly once (offsets stored with the rows)',
+    async run() {
+      const projector = await startProjector(loadConfig(), { onFatal: exitOnFatal });
+      progress('projector ready');
+      return runUntilSignal('projector', [projector]);
+    },
+  },
+  replay: {
+    summary: 'rebuild the projection from the start of task.events into a fresh schema, then compare it with the live one',
+    run: () => replayCommand(loadConfig()),
   },
   up: {
     summary: 'provision and start the local stack (Kafka, PostgreSQL, Redis); idempotent',
@@ -80,22 +102,6 @@ export const commands: Record<string, Command> = {
     async run() {
       print({ stopped: await stackDown(loadConfig(), progress) });
       return 0;
-    },
-  },
-  status: {
-    summary: 'show whether Kafka, PostgreSQL and Redis answer, and which of them `up` started',
-    async run() {
-      const report = await stackStatus(loadConfig());
-      print(report);
-      return report.kafka.answering && report.postgres.answering && report.redis.answering ? 0 : 1;
-    },
-  },
-  worker: {
-    summary: 'run a worker on the channel named by STACKL_CHANNEL (kafka); run any number',
-    async run() {
-      const worker = await startWorker(loadConfig());
-      progress(`worker ready (${worker.workerId})`);
-      return runUntilSignal('worker', [worker]);
     },
   },
   topics: {
@@ -114,3 +120,6 @@ export const commands: Record<string, Command> = {
     },
   },
 };
+
+/** Every command; the API layer's `status` also answers without a task id, like the stack's. */
+export const commands: Record<string, Command> = { ...stackCommands, ...apiCommands };

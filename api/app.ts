@@ -1,0 +1,71 @@
+// build(deps): the REST API as a fastify instance, apart from listen() so tests run
+// it through inject(). Zod validates requests and serializes responses; the same
+// schemas become the OpenAPI document served at /docs.
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { authorize, presentedKey } from './api-keys.js';
+import { createContext, type ApiDeps } from './context.js';
+import { toProblem } from './error-mapping.js';
+import { problem, PROBLEM_CONTENT_TYPE } from './problem.js';
+import { healthRoutes } from './routes/health.js';
+import { taskRoutes } from './routes/tasks.js';
+
+export type { ApiDeps } from './context.js';
+
+export function build(deps: ApiDeps) {
+  const ctx = createContext(deps);
+  const { options, log } = ctx;
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit, return503OnClosing: true }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  // JSON only: every other content type is 415. An empty JSON body means "no body" (cancel
+  // and retry take an optional one); anything else goes through fastify's own parser,
+  // which refuses prototype poisoning.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') done(null, undefined);
+    else parseJson(request, text, done);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const answer = toProblem(error, { bodyLimit: options.bodyLimit });
+    // Our bugs are errors; a dependency that is down or behind (503, 504) is a warning the probes also report.
+    if (answer.status === 500) log.error('request failed', { method: request.method, url: request.url, error });
+    else if (answer.status > 500) log.warn('request not served', { method: request.method, url: request.url, code: answer.code });
+    if (answer.status === 401) void reply.header('www-authenticate', 'Bearer');
+    return reply.status(answer.status).type(PROBLEM_CONTENT_TYPE).send({ ...answer, instance: request.url });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).type(PROBLEM_CONTENT_TYPE).send({ ...problem(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`), instance: request.url }),
+  );
+
+  const keys = options.apiKeys;
+  if (keys !== null) {
+    app.addHook('onRequest', async (request) => {
+      const scope = request.routeOptions.config.scope;
+      if (scope !== undefined) authorize(keys, presentedKey(request.headers), scope);
+    });
+  }
+  app.addHook('onResponse', async (request, reply) => {
+    ctx.metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'STACKL', description: 'Submit atomic tasks and follow them to completion or rollback.', version: '0.1.0' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'only when STACKL_API_KEYS is set' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.register(taskRoutes, { ctx });
+  app.register(healthRoutes, { ctx });
+  return app;
+}
+
+export type StacklApi = ReturnType<typeof build>;

@@ -1,0 +1,61 @@
+// What build(deps) needs from the outside, and the resolved context the route
+// plugins share. Kept apart from app.ts so routes never import the app (no cycles).
+import type pg from 'pg';
+import { createLogger, type Logger } from '../core/log.js';
+import type { TaskCommands } from '../processors/broker/task-broker.js';
+import type { KindRegistry } from '../processors/lifecycle/index.js';
+import type { ApiScope } from './api-keys.js';
+import { HttpMetrics } from './metrics.js';
+import { defaultApiOptions, type ApiOptions } from './options.js';
+import type { ProjectionProgress } from './projection-progress.js';
+import type { ReadinessProbe } from './readiness.js';
+import { TaskStore } from './task-store.js';
+
+export interface ApiDeps {
+  /** Where submit, cancel and retry-rollback go (the broker; KafkaBrokerClient for `kafka`). */
+  commands: TaskCommands;
+  /** Reads come from the projection in this pool's database, in `schema`. */
+  pool: pg.Pool;
+  schema: string;
+  /** Positions in the log, for read-your-writes waits and lag. */
+  progress: ProjectionProgress;
+  readiness: ReadinessProbe;
+  kinds: KindRegistry;
+  /** Partitions of the co-partitioned topics, to check a position belongs to its task. */
+  partitions: number;
+  options?: Partial<ApiOptions>;
+  logger?: Logger;
+}
+
+export interface ApiContext {
+  commands: TaskCommands;
+  store: TaskStore;
+  progress: ProjectionProgress;
+  readiness: ReadinessProbe;
+  kinds: KindRegistry;
+  partitions: number;
+  options: ApiOptions;
+  metrics: HttpMetrics;
+  log: Logger;
+}
+
+export function createContext(deps: ApiDeps): ApiContext {
+  return {
+    commands: deps.commands,
+    store: new TaskStore(deps.pool, deps.schema),
+    progress: deps.progress,
+    readiness: deps.readiness,
+    kinds: deps.kinds,
+    partitions: deps.partitions,
+    options: { ...defaultApiOptions, ...deps.options },
+    metrics: new HttpMetrics(),
+    log: deps.logger ?? createLogger({ component: 'api' }),
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The API-key scope a route needs when keys are on; routes without one are open. */
+    scope?: ApiScope;
+  }
+}

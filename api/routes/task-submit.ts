@@ -1,0 +1,42 @@
+// POST /tasks and GET /tasks.
+import type { ApiContext } from '../context.js';
+import { formatPosition } from '../position.js';
+import { listQuerySchema, problemSchema, receiptSchema, submitBodySchema, taskListSchema } from '../schemas.js';
+import { checkSubmission, toSubmitRequest } from '../submission-check.js';
+import type { ZodApp } from './zod-app.js';
+
+export function registerTaskSubmit(app: ZodApp, ctx: ApiContext): void {
+  app.post(
+    '/tasks',
+    {
+      config: { scope: 'submit' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'Submit a task',
+        description: 'Accepted once the requests topic has it (202); the lifecycle processor decides the rest. Pass the returned position to GET /tasks/:id?minPosition= to read your own write.',
+        body: submitBodySchema,
+        response: { 202: receiptSchema, 400: problemSchema, 413: problemSchema, 415: problemSchema, 422: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      checkSubmission(ctx.kinds, body.kind, body.action, body.payload);
+      const receipt = await ctx.commands.submit(toSubmitRequest(body));
+      return reply.status(202).header('location', `/tasks/${receipt.taskId}`).send({ id: receipt.taskId, position: formatPosition(receipt.position) });
+    },
+  );
+
+  app.get(
+    '/tasks',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['tasks'],
+        summary: 'List tasks, newest first',
+        querystring: listQuerySchema,
+        response: { 200: taskListSchema, 400: problemSchema },
+      },
+    },
+    async (request) => ctx.store.list(request.query),
+  );
+}

@@ -1,0 +1,44 @@
+// Checks kind, action and payload against the kind registry before anything is
+// produced, so a request the broker would reject never reaches Kafka and the client
+// learns why at once (422). The decider checks again: producers may bypass the API.
+import { StacklError } from '../core/errors.js';
+import type { SubmitRequest } from '../processors/broker/task-broker.js';
+import { payloadSchemaFor, type KindRegistry } from '../processors/lifecycle/index.js';
+import type { SubmitBody } from './schemas.js';
+
+export function checkSubmission(kinds: KindRegistry, kind: string, action: string, payload: unknown): void {
+  const definition = kinds.get(kind);
+  const knownKinds = [...kinds.keys()];
+  if (definition === undefined) {
+    throw new StacklError('UNKNOWN_KIND', `unknown kind "${kind}"; known kinds: ${knownKinds.join(', ') || '(none)'}`, {
+      httpStatus: 422,
+      details: { knownKinds },
+    });
+  }
+  const schema = payloadSchemaFor(definition, action);
+  if (schema === undefined) {
+    throw new StacklError('UNKNOWN_ACTION', `kind "${kind}" has no action "${action}"; its actions: ${definition.actions.join(', ')}`, {
+      httpStatus: 422,
+      details: { knownActions: [...definition.actions] },
+    });
+  }
+  const result = schema.safeParse(payload);
+  if (!result.success) {
+    const issues = result.error.issues.flatMap((issue) => {
+      const path = ['payload', ...issue.path.map(String)].join('.');
+      // An unknown key is reported at the key's own path, as for the request body.
+      if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: `${path}.${key}`, message: 'unknown field' }));
+      return [{ path, message: issue.message }];
+    });
+    throw new StacklError('INVALID_PAYLOAD', `payload of ${kind}/${action} is not valid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+      httpStatus: 422,
+      details: { issues },
+    });
+  }
+}
+
+/** A validated body as the broker takes it (an origin of type none needs no target). */
+export function toSubmitRequest(body: SubmitBody): SubmitRequest {
+  const { origin, ...rest } = body;
+  return { ...rest, ...(origin === undefined ? {} : { origin: { type: origin.type, target: origin.target ?? null } }) };
+}

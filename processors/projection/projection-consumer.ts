@@ -1,0 +1,145 @@
+// The consume loop the projector and the replay share: read committed from task.events,
+// one PostgreSQL transaction per kafkajs batch, positions from PostgreSQL only. On every
+// assignment the new partitions are paused, sought to their stored offsets, then
+// resumed, so nothing is fetched from a position PostgreSQL did not choose.
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type pg from 'pg';
+import type { Logger } from '../../core/log.js';
+import { deadLetter } from '../runtime/dead-letter.js';
+import { decodeBatch, type Unprojectable } from './decode-batch.js';
+import { advancePastMarkers, storedOffsets, type OffsetKey } from './offsets.js';
+import { PartitionTracker } from './partition-tracker.js';
+import { projectionSql, type ProjectionSql } from './table-sql.js';
+import { writeBatch } from './write-batch.js';
+
+export interface ProjectionConsumerOptions {
+  kafka: Kafka;
+  pool: pg.Pool;
+  key: Required<OffsetKey>;
+  groupId: string;
+  dlqTopic: string;
+  logger: Logger;
+  /** Partitions projected at once, each in its own transaction. */
+  concurrency?: number;
+  /** Replay: stop each partition before this offset. */
+  stopAt?: ReadonlyMap<number, number>;
+  /** The consumer stopped for good (kafkajs gave up); a role should exit and be restarted. */
+  onFatal?: (error: unknown) => void;
+}
+
+export interface ProjectionStats {
+  /** Events written to task_events. */
+  events: number;
+  batches: number;
+  belowStoredOffset: number;
+  duplicates: number;
+  staleForRow: number;
+  deadLettered: number;
+  ownedPartitions: number[];
+}
+
+export class ProjectionConsumer {
+  private readonly consumer: Consumer;
+  private producer: Producer | undefined;
+  private readonly sql: ProjectionSql;
+  readonly partitions: PartitionTracker;
+  private readonly counters = { events: 0, batches: 0, belowStoredOffset: 0, duplicates: 0, staleForRow: 0, deadLettered: 0 };
+
+  constructor(private readonly options: ProjectionConsumerOptions) {
+    this.sql = projectionSql(options.key.schema);
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+    });
+    const topic = options.key.topic;
+    this.partitions = new PartitionTracker({
+      stopAt: options.stopAt,
+      stored: () => storedOffsets(options.pool, options.key),
+      pause: (ps) => this.consumer.pause([{ topic, partitions: ps }]),
+      resume: (ps) => this.consumer.resume([{ topic, partitions: ps }]),
+      seek: (partition, offset) => this.consumer.seek({ topic, partition, offset: String(offset) }),
+      logger: options.logger,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.partitions.assigned(payload.memberAssignment[topic] ?? []));
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0 && payload.firstOffset !== null) void this.pastMarkers(payload.partition, Number(payload.firstOffset), Number(payload.lastOffset));
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return;
+      options.logger.error('projection consumer stopped after a non-retriable error', { error: payload.error });
+      options.onFatal?.(payload.error);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.key.topic, fromBeginning: true });
+    await this.consumer.run({
+      // Offsets live in PostgreSQL; committing them to Kafka too would only invite confusion.
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.concurrency ?? 3,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || !this.partitions.isActive(batch.partition)) return;
+        const stopAt = this.options.stopAt?.get(batch.partition);
+        const decoded = await decodeBatch(batch.partition, batch.messages, stopAt);
+        await this.deadLetter(batch.partition, decoded.unprojectable);
+        const nextOffset = Math.min(Number(batch.lastOffset()) + 1, stopAt ?? Number.MAX_SAFE_INTEGER);
+        const { key } = this.options;
+        const outcome = await writeBatch(this.options.pool, this.sql, { projector: key.projector, topic: key.topic, partition: batch.partition, events: decoded.events, nextOffset });
+        this.counters.batches += 1;
+        this.counters.events += outcome.applied;
+        this.counters.belowStoredOffset += outcome.belowStoredOffset;
+        this.counters.duplicates += outcome.duplicates;
+        this.counters.staleForRow += outcome.staleForRow;
+        resolveOffset(batch.lastOffset());
+        this.partitions.reached(batch.partition, outcome.nextOffset);
+        await heartbeat();
+      },
+    });
+    await this.partitions.firstAssignment();
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.producer?.disconnect();
+  }
+
+  stats(): ProjectionStats {
+    return { ...this.counters, ownedPartitions: this.partitions.owned() };
+  }
+
+  private async pastMarkers(partition: number, first: number, last: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (await advancePastMarkers(this.options.pool, this.options.key, partition, first, last, this.options.stopAt?.get(partition))) {
+          this.partitions.reached(partition, Math.min(last + 1, this.options.stopAt?.get(partition) ?? Number.MAX_SAFE_INTEGER));
+        }
+        return;
+      } catch (error) {
+        if (attempt >= 5) return this.options.logger.warn('could not move past transaction markers; the next batch will', { partition, error });
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  }
+
+  private async deadLetter(partition: number, records: Unprojectable[]): Promise<void> {
+    if (records.length === 0) return;
+    if (this.producer === undefined) {
+      this.producer = this.options.kafka.producer({ idempotent: true });
+      await this.producer.connect();
+    }
+    const topic = this.options.key.topic;
+    const messages = records.map(({ message, error }) => {
+      this.options.logger.warn('task event dead-lettered', { topic, partition, offset: message.offset, error });
+      const record = { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {}, timestamp: message.timestamp };
+      const { key, value, headers } = deadLetter(this.options.dlqTopic, this.options.groupId, record, error);
+      return { key, value, headers };
+    });
+    await this.producer.send({ topic: this.options.dlqTopic, acks: -1, messages });
+    this.counters.deadLettered += records.length;
+  }
+}

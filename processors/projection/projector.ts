@@ -1,0 +1,86 @@
+// The projector role: task.events → PostgreSQL (DESIGN.md §7). Any number of instances
+// share the partitions through the consumer group; PostgreSQL holds the positions.
+import pg from 'pg';
+import type { StacklConfig } from '../../core/config.js';
+import { createLogger } from '../../core/log.js';
+import { migrate } from '../../deploy/migrations/runner.js';
+import { ensureTopics } from '../../topics/admin.js';
+import { catalogue } from '../../topics/catalogue.js';
+import { createKafka } from '../../topics/kafka.js';
+import { consumerGroup, topicNames } from '../../topics/names.js';
+import { projectionLag, type ProjectionLag } from './lag.js';
+import { ensureOffsetRows, projectedThrough, PROJECTOR_NAME, waitForProjection } from './offsets.js';
+import { ProjectionConsumer, type ProjectionStats } from './projection-consumer.js';
+
+/** The consumer group app name of the projector (topics/names.ts derives the group). */
+export const PROJECTOR_APP = 'projector';
+
+export interface ProjectorOptions {
+  clientId?: string;
+  /** Partitions projected at once by this instance (default 3). */
+  concurrency?: number;
+  /** The consumer stopped for good; a role should exit so its supervisor restarts it. */
+  onFatal?: (error: unknown) => void;
+}
+
+export interface RunningProjector {
+  stop(): Promise<void>;
+  stats(): ProjectionStats;
+  /** Events of task.events not yet in PostgreSQL, per partition and in total. */
+  lag(): Promise<ProjectionLag>;
+  /** The next offset of `partition` to project: every event before it is in PostgreSQL. */
+  projectedThrough(partition: number): Promise<number>;
+  /** Waits until projectedThrough(partition) >= offset; false on timeout. */
+  waitFor(partition: number, offset: number, timeoutMs: number): Promise<boolean>;
+}
+
+/** Applies the migrations, creates or verifies the topics, then projects until stopped. */
+export async function startProjector(config: StacklConfig, options: ProjectorOptions = {}): Promise<RunningProjector> {
+  const logger = createLogger({ component: 'projector', schema: config.databaseSchema });
+  await migrate(config.databaseUrl, config.databaseSchema);
+  const topics = topicNames(config.topicPrefix);
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: options.clientId ?? 'stackl-projector' });
+  const admin = kafka.admin();
+  const concurrency = options.concurrency ?? 3;
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: concurrency + 2 });
+  // An idle connection that drops is replaced on next use; without a listener it would crash the process.
+  pool.on('error', (error) => logger.warn('idle PostgreSQL connection failed', { error }));
+  const key = { schema: config.databaseSchema, topic: topics.events, projector: PROJECTOR_NAME };
+  let consumer: ProjectionConsumer | undefined;
+  try {
+    await admin.connect();
+    await ensureTopics(admin, catalogue({ prefix: config.topicPrefix, partitions: config.partitions }));
+    await ensureOffsetRows(pool, key, config.partitions);
+    consumer = new ProjectionConsumer({
+      kafka,
+      pool,
+      key,
+      groupId: consumerGroup(config.topicPrefix, PROJECTOR_APP),
+      dlqTopic: topics.dlq,
+      logger,
+      concurrency,
+      ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }),
+    });
+    await consumer.start();
+  } catch (error) {
+    await consumer?.stop().catch(() => {});
+    await admin.disconnect().catch(() => {});
+    await pool.end().catch(() => {});
+    throw error;
+  }
+  const running = consumer;
+  let stopped: Promise<void> | undefined;
+  return {
+    // Idempotent: a role's signal handler and a test's cleanup may both stop it.
+    stop: () =>
+      (stopped ??= (async () => {
+        await running.stop();
+        await admin.disconnect();
+        await pool.end();
+      })()),
+    stats: () => running.stats(),
+    lag: () => projectionLag(admin, pool, key),
+    projectedThrough: (partition) => projectedThrough(pool, key, partition),
+    waitFor: (partition, offset, timeoutMs) => waitForProjection(pool, key, partition, offset, timeoutMs),
+  };
+}

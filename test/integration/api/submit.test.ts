@@ -1,0 +1,118 @@
+// POST /tasks and the operator commands through inject(), on real Kafka: what is
+// accepted lands on task.requests at the returned position; what is not never does.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { taskIdForKey } from '../../../processors/broker/ids.js';
+import { partitionForKey } from '../../../topics/partitioner.js';
+import { decode, taskRequestSchema } from '../../../schemas/index.js';
+import { topicNames } from '../../../topics/names.js';
+import { consumeCount, testKafka } from '../../support/kafka.js';
+import { parseApiKeys } from '../../../api/api-keys.js';
+import { buildWith, startHarness, type ApiHarness } from './harness.js';
+
+let h: ApiHarness;
+beforeAll(async () => {
+  h = await startHarness('submit', { bodyLimit: 4096 });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+  h.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+const probe = { kind: 'probe', action: 'run', payload: { outcome: 'succeed' } };
+
+describe('POST /tasks', () => {
+  it('accepts a task: 202, Location, and the position of the submit in task.requests', async () => {
+    const res = await post('/tasks', { ...probe, timeoutMs: 60_000, idempotencyKey: `k-${h.config.topicPrefix}` });
+    expect(res.statusCode).toBe(202);
+    const body = res.json<{ id: string; position: string }>();
+    expect(body.id).toBe(taskIdForKey(`k-${h.config.topicPrefix}`));
+    expect(res.headers.location).toBe(`/tasks/${body.id}`);
+    const [partition, offset] = body.position.split(':').map(Number);
+    expect(partition).toBe(partitionForKey(body.id, h.config.partitions));
+    const records = await consumeCount(testKafka(), topicNames(h.config.topicPrefix).requests, 1);
+    const record = records.find((r) => r.partition === partition && Number(r.message.offset) === offset);
+    const message = await decode(record?.message.value ?? Buffer.alloc(0), taskRequestSchema);
+    expect(message).toMatchObject({ taskId: body.id, type: 'SubmitTask', body: { kind: 'probe', timeoutMs: 60_000 } });
+    // No lifecycle processor runs in this file: a read at that position cannot be served, and says why.
+    const read = await h.app.inject({ method: 'GET', url: `/tasks/${body.id}?minPosition=${body.position}&waitMs=300` });
+    expect([read.statusCode, read.json().code, read.json().stage]).toEqual([504, 'PROJECTION_BEHIND', 'lifecycle processor']);
+  });
+
+  it('answers malformed JSON with 400 MALFORMED_JSON as problem+json', async () => {
+    const res = await post('/tasks', '{"kind": "probe",');
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ code: 'MALFORMED_JSON', status: 400, type: 'urn:stackl:problem:malformed-json' });
+  });
+
+  it('lists every wrong type and unknown field with its path (400 VALIDATION_FAILED)', async () => {
+    const res = await post('/tasks', { kind: 7, action: 'run', payload: {}, maxAttempts: 'three', origin: { type: 'webhook', target: 'ftp://x' }, colour: 'red' });
+    expect(res.statusCode).toBe(400);
+    const paths = res.json<{ code: string; issues: Array<{ path: string }> }>().issues.map((i) => i.path);
+    expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(paths).toEqual(expect.arrayContaining(['body.kind', 'body.maxAttempts', 'body.origin.target', 'body.colour']));
+  });
+
+  it('refuses a body over the limit (413), a non-JSON body (415) and a missing body (400)', async () => {
+    const big = await post('/tasks', { ...probe, payload: { outcome: 'succeed', pad: 'x'.repeat(5000) } });
+    expect([big.statusCode, big.json().code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    const text = await h.app.inject({ method: 'POST', url: '/tasks', headers: { 'content-type': 'text/plain' }, payload: 'hello' });
+    expect([text.statusCode, text.json().code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+    const empty = await h.app.inject({ method: 'POST', url: '/tasks' });
+    expect([empty.statusCode, empty.json().code]).toEqual([400, 'VALIDATION_FAILED']);
+  });
+
+  it('refuses an unknown kind (422, listing the known kinds), action or payload before Kafka sees it', async () => {
+    const kind = await post('/tasks', { ...probe, kind: 'nope' });
+    expect(kind.statusCode).toBe(422);
+    expect(kind.json()).toMatchObject({ code: 'UNKNOWN_KIND', knownKinds: ['probe'] });
+    const action = await post('/tasks', { ...probe, action: 'fly' });
+    expect(action.json()).toMatchObject({ code: 'UNKNOWN_ACTION', knownActions: ['run'] });
+    const payload = await post('/tasks', { ...probe, payload: { outcome: 'maybe', extra: 1 } });
+    expect(payload.statusCode).toBe(422);
+    expect(payload.json().issues.map((i: { path: string }) => i.path).sort()).toEqual(['payload.extra', 'payload.outcome']);
+    const offsets = await h.admin.fetchTopicOffsets(topicNames(h.config.topicPrefix).requests);
+    // Only the one accepted submit of the first test reached the topic.
+    expect(offsets.reduce((n, o) => n + Number(o.offset), 0)).toBe(1);
+  });
+});
+
+describe('operator commands', () => {
+  it('sends cancel and retry-rollback to the broker (202) and refuses an id that is not a UUID (400)', async () => {
+    const id = taskIdForKey('some-task');
+    const cancel = await post(`/tasks/${id}/cancel`, { reason: 'operator said so' });
+    expect(cancel.statusCode).toBe(202);
+    expect(cancel.json().position).toMatch(new RegExp(`^${partitionForKey(id, h.config.partitions)}:\\d+$`));
+    const retry = await h.app.inject({ method: 'POST', url: `/tasks/${id.toUpperCase()}/rollback/retry` });
+    expect([retry.statusCode, retry.json().id]).toEqual([202, id]);
+    const bad = await post("/tasks/1'%20or%201=1/cancel", {});
+    expect([bad.statusCode, bad.json().code]).toEqual([400, 'INVALID_TASK_ID']);
+    const unknownField = await post(`/tasks/${id}/cancel`, { force: true });
+    expect(unknownField.json().issues).toEqual([{ path: 'body.force', message: 'unknown field' }]);
+  });
+});
+
+describe('API keys', () => {
+  it('when on: 401 without a valid key (before the body is even read), 403 without the scope, through with it', async () => {
+    const app = await buildWith(h, { apiKeys: parseApiKeys('submitter-key:submit; reader-key:read; operator-key:operate,read') });
+    const send = (method: 'GET' | 'POST', url: string, key?: string, body: unknown = probe) =>
+      app.inject({ method, url, headers: { 'content-type': 'application/json', ...(key === undefined ? {} : { authorization: `Bearer ${key}` }) }, ...(method === 'POST' ? { payload: JSON.stringify(body) } : {}) });
+    try {
+      const none = await send('POST', '/tasks', undefined, '{broken');
+      expect([none.statusCode, none.json().code, none.headers['www-authenticate']]).toEqual([401, 'UNAUTHENTICATED', 'Bearer']);
+      expect((await send('POST', '/tasks', 'guessed-key')).statusCode).toBe(401);
+      const reader = await send('POST', '/tasks', 'reader-key');
+      expect([reader.statusCode, reader.json().code, reader.json().requiredScope]).toEqual([403, 'FORBIDDEN', 'submit']);
+      expect((await send('POST', '/tasks', 'submitter-key')).statusCode).toBe(202);
+      const id = taskIdForKey('keys');
+      const read = await app.inject({ method: 'GET', url: `/tasks/${id}`, headers: { 'x-api-key': 'reader-key' } });
+      expect([read.statusCode, read.json().code]).toEqual([404, 'TASK_NOT_FOUND']);
+      expect((await send('POST', `/tasks/${id}/cancel`, 'reader-key', {})).statusCode).toBe(403);
+      expect((await send('POST', `/tasks/${id}/cancel`, 'operator-key', {})).statusCode).toBe(202);
+      expect((await send('GET', '/healthz')).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});

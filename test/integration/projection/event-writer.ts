@@ -1,0 +1,83 @@
+// Writes task events to task.events exactly as the lifecycle processor does (keyed by
+// task id, on the murmur2 partition, in transactions), so projection tests can place
+// each event type at a known offset. TaskLife numbers a task's envelopes like the
+// broker: sequence 1, 2, … and again from 1 after an expunge.
+import type { Kafka, Producer } from 'kafkajs';
+import { eventId, uuidV7 } from '../../../processors/broker/ids.js';
+import { encode, taskEventSchema, type TaskEventBodies, type TaskEventMessage, type TaskSpec } from '../../../schemas/index.js';
+import { partitionForKey } from '../../../topics/partitioner.js';
+import { token } from '../../support/names.js';
+
+export function spec(id: string, overrides: Partial<TaskSpec> = {}): TaskSpec {
+  return {
+    id, kind: 'probe', action: 'run', payload: '{"outcome":"succeed"}', origin: { type: 'topic', target: 'replies' }, idempotencyKey: id,
+    timeoutMs: 60_000, attemptTimeoutMs: null, heartbeatTimeoutMs: null, maxAttempts: 2, retryBackoff: { initialMs: 100, multiplier: 2, maxMs: 1000 },
+    rollbackMaxAttempts: 2, rollbackBackoff: { initialMs: 100, multiplier: 2, maxMs: 1000 }, submittedAt: 1_750_000_000_000, ...overrides,
+  };
+}
+
+export class TaskLife {
+  private sequence = 0;
+  time = 1_750_000_000_000;
+
+  constructor(readonly taskId: string = uuidV7()) {}
+
+  /** The next event of this task, one second after the previous one. */
+  next<K extends keyof TaskEventBodies>(type: K, body: TaskEventBodies[K]): TaskEventMessage {
+    this.sequence = type === 'TaskSubmitted' || type === 'TaskRejected' ? 1 : this.sequence + 1;
+    this.time += 1000;
+    return { eventId: eventId(), taskId: this.taskId, sequence: this.sequence, time: this.time, causationId: null, correlationId: `c-${this.taskId}`, type, body } as TaskEventMessage;
+  }
+}
+
+export interface Written {
+  event: TaskEventMessage;
+  partition: number;
+  offset: number;
+}
+
+export class EventWriter {
+  private readonly producer: Producer;
+
+  constructor(kafka: Kafka, private readonly topic: string, private readonly partitions: number) {
+    this.producer = kafka.producer({ transactionalId: `projection-test-writer-${token()}`, idempotent: true, maxInFlightRequests: 1 });
+  }
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+
+  /** Writes `events` in one transaction (aborted when asked) and says where each landed. */
+  async write(events: TaskEventMessage[], options: { abort?: boolean } = {}): Promise<Written[]> {
+    const messages = events.map((event) => ({ key: event.taskId, value: encode(taskEventSchema, event), partition: partitionForKey(event.taskId, this.partitions) }));
+    const transaction = await this.producer.transaction();
+    const metadata = await transaction.send({ topic: this.topic, acks: -1, messages });
+    await (options.abort ? transaction.abort() : transaction.commit());
+    const next = new Map(metadata.map((m) => [m.partition, Number(m.baseOffset)]));
+    return messages.map((m, i) => {
+      const offset = next.get(m.partition) ?? 0;
+      next.set(m.partition, offset + 1);
+      return { event: events[i] as TaskEventMessage, partition: m.partition, offset };
+    });
+  }
+
+  /** Writes raw bytes (a record that does not decode) under a task id's key. */
+  async writeRaw(key: string, value: Buffer): Promise<Written['partition']> {
+    const partition = partitionForKey(key, this.partitions);
+    const transaction = await this.producer.transaction();
+    await transaction.send({ topic: this.topic, acks: -1, messages: [{ key, value, partition }] });
+    await transaction.commit();
+    return partition;
+  }
+}
+
+/** Per partition, the offset just past the last event written there. */
+export function endsOf(written: readonly Written[]): Map<number, number> {
+  const ends = new Map<number, number>();
+  for (const w of written) ends.set(w.partition, Math.max(ends.get(w.partition) ?? 0, w.offset + 1));
+  return ends;
+}
