@@ -68,10 +68,15 @@ describe('projector positions', () => {
     projector = undefined;
     const waiting = lives(3).flat();
     const written = await writer.write(waiting);
-    const report = await lag();
     // Each partition written to waits for its events plus the transaction's commit marker.
     const perPartition = new Map<number, number>();
     for (const w of written) perPartition.set(w.partition, (perPartition.get(w.partition) ?? 0) + 1);
+    // commit() returns once the coordinator decided; the markers that move each
+    // partition's last stable offset are written just after, so poll for them.
+    let report = await lag();
+    for (const until = Date.now() + 10_000; report.total < waiting.length + perPartition.size && Date.now() < until; report = await lag()) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     for (const p of report.partitions) expect(p.lag, `partition ${p.partition}`).toBe(perPartition.has(p.partition) ? (perPartition.get(p.partition) ?? 0) + 1 : 0);
     expect(report.total).toBe(waiting.length + perPartition.size);
 
