@@ -2,7 +2,7 @@
 // task id, on the murmur2 partition, in transactions), so projection tests can place
 // each event type at a known offset. TaskLife numbers a task's envelopes like the
 // broker: sequence 1, 2, … and again from 1 after an expunge.
-import type { Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { eventId, uuidV7 } from '../../../processors/broker/ids.js';
 import { encode, taskEventSchema, type TaskEventBodies, type TaskEventMessage, type TaskSpec } from '../../../schemas/index.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
@@ -39,16 +39,34 @@ export interface Written {
 export class EventWriter {
   private readonly producer: Producer;
 
+  private readonly admin: Admin;
+
   constructor(kafka: Kafka, private readonly topic: string, private readonly partitions: number) {
     this.producer = kafka.producer({ transactionalId: `projection-test-writer-${token()}`, idempotent: true, maxInFlightRequests: 1 });
+    this.admin = kafka.admin();
   }
 
-  connect(): Promise<void> {
-    return this.producer.connect();
+  async connect(): Promise<void> {
+    await Promise.all([this.producer.connect(), this.admin.connect()]);
   }
 
-  disconnect(): Promise<void> {
-    return this.producer.disconnect();
+  async disconnect(): Promise<void> {
+    await Promise.all([this.producer.disconnect(), this.admin.disconnect()]);
+  }
+
+  /**
+   * commit() and abort() return once the coordinator decided; the markers that move
+   * each partition's last stable offset follow. Tests that measure lag right after a
+   * write wait for them here, or they would race the broker.
+   */
+  private async settled(ends: Map<number, number>): Promise<void> {
+    const until = Date.now() + 10_000;
+    for (;;) {
+      const offsets = await this.admin.fetchTopicOffsets(this.topic);
+      const stable = [...ends].every(([partition, end]) => Number(offsets.find((o) => o.partition === partition)?.high ?? -1) > end);
+      if (stable || Date.now() > until) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** Writes `events` in one transaction (aborted when asked) and says where each landed. */
@@ -58,19 +76,22 @@ export class EventWriter {
     const metadata = await transaction.send({ topic: this.topic, acks: -1, messages });
     await (options.abort ? transaction.abort() : transaction.commit());
     const next = new Map(metadata.map((m) => [m.partition, Number(m.baseOffset)]));
-    return messages.map((m, i) => {
+    const written = messages.map((m, i) => {
       const offset = next.get(m.partition) ?? 0;
       next.set(m.partition, offset + 1);
       return { event: events[i] as TaskEventMessage, partition: m.partition, offset };
     });
+    await this.settled(endsOf(written));
+    return written;
   }
 
   /** Writes raw bytes (a record that does not decode) under a task id's key. */
   async writeRaw(key: string, value: Buffer): Promise<Written['partition']> {
     const partition = partitionForKey(key, this.partitions);
     const transaction = await this.producer.transaction();
-    await transaction.send({ topic: this.topic, acks: -1, messages: [{ key, value, partition }] });
+    const [metadata] = await transaction.send({ topic: this.topic, acks: -1, messages: [{ key, value, partition }] });
     await transaction.commit();
+    await this.settled(new Map([[partition, Number(metadata?.baseOffset ?? 0) + 1]]));
     return partition;
   }
 }
