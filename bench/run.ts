@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { apiBenchmarks } from './api-latency.js';
 import { brokerBenchmarks } from './broker.js';
 import { probeBenchmarks } from './probe-e2e.js';
 import { projectionBenchmarks } from './projection.js';
@@ -13,6 +14,7 @@ const benchmarks: Record<string, Benchmark> = {
   ...brokerBenchmarks,
   ...probeBenchmarks,
   ...projectionBenchmarks,
+  ...apiBenchmarks,
 };
 
 const requested = process.argv.slice(2);
