@@ -1,8 +1,10 @@
-// Builds a worker for a deployment: the channel named by STACKL_CHANNEL and the
-// built-in managers. Used by the `stackl worker` role and by `stackl all`.
+// Builds a worker for a deployment: the channel named by STACKL_CHANNEL (`kafka`, or
+// `redis` behind a relay) and the built-in managers. Used by `stackl worker` and `stackl all`.
 import type { StacklConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { KafkaWorkChannel } from '../topics/channel/kafka-channel.js';
+import { RedisWorkChannel } from '../topics/channel/redis-channel.js';
+import type { WorkChannel } from '../topics/channel/work-channel.js';
 import { createKafka } from '../topics/kafka.js';
 import { consumerGroup, topicNames } from '../topics/names.js';
 import { builtInManagers } from './managers/index.js';
@@ -10,24 +12,37 @@ import { Worker } from './worker.js';
 
 export const WORKERS_APP = 'workers';
 
-export async function startWorker(config: StacklConfig, env: Record<string, string | undefined> = process.env): Promise<Worker> {
-  const channelName = env.STACKL_CHANNEL ?? 'kafka';
-  const concurrency = Number(env.STACKL_WORKER_CONCURRENCY ?? 8);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
-    throw new ConfigError(`STACKL_WORKER_CONCURRENCY must be an integer from 1 to 1000, got "${env.STACKL_WORKER_CONCURRENCY}"`);
+type Env = Record<string, string | undefined>;
+
+export async function startWorker(config: StacklConfig, env: Env = process.env): Promise<Worker> {
+  const concurrency = positiveInt(env, 'STACKL_WORKER_CONCURRENCY', 8);
+  const channel = workChannel(config, env);
+  const worker = new Worker({ channel, managers: builtInManagers(), concurrency, ...(channel instanceof RedisWorkChannel ? { workerId: channel.workerId } : {}) });
+  await worker.start();
+  return worker;
+}
+
+function workChannel(config: StacklConfig, env: Env): WorkChannel {
+  const name = env.STACKL_CHANNEL ?? 'kafka';
+  if (name === 'redis') {
+    return new RedisWorkChannel({ redisUrl: config.redisUrl, prefix: config.topicPrefix, leaseMs: positiveInt(env, 'STACKL_WORKER_LEASE_MS', 10_000) });
   }
-  if (channelName !== 'kafka') throw new ConfigError(`STACKL_CHANNEL "${channelName}" is not available yet; use "kafka"`);
+  if (name !== 'kafka') throw new ConfigError(`STACKL_CHANNEL must be "kafka" or "redis", got "${name}"`);
   const topics = topicNames(config.topicPrefix);
-  const channel = new KafkaWorkChannel({
+  return new KafkaWorkChannel({
     kafka: createKafka({ brokers: config.kafkaBrokers, clientId: 'stackl-worker' }),
     dispatchTopic: topics.dispatch,
     resultsTopic: topics.results,
     dlqTopic: topics.dlq,
     groupId: consumerGroup(config.topicPrefix, WORKERS_APP),
     partitions: config.partitions,
-    ...(env.STACKL_WORKER_SESSION_TIMEOUT_MS === undefined ? {} : { sessionTimeoutMs: Number(env.STACKL_WORKER_SESSION_TIMEOUT_MS) }),
+    sessionTimeoutMs: positiveInt(env, 'STACKL_WORKER_SESSION_TIMEOUT_MS', 30_000),
   });
-  const worker = new Worker({ channel, managers: builtInManagers(), concurrency });
-  await worker.start();
-  return worker;
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
+  return value;
 }

@@ -9,11 +9,12 @@ import { replayCommand, startProjector } from '../../processors/projection/index
 import { ensureTopics } from '../../topics/admin.js';
 import { catalogue } from '../../topics/catalogue.js';
 import { createKafka } from '../../topics/kafka.js';
+import { startRelay } from '../../topics/channel/start-relay.js';
 import { startWorker } from '../../workers/start-worker.js';
 import { startApi } from '../server.js';
 import { apiCommands } from './api-commands.js';
 import type { Command } from './command.js';
-import { runUntilSignal } from './run-until-signal.js';
+import { runUntilSignal, type Stoppable } from './run-until-signal.js';
 
 export type { Command } from './command.js';
 
@@ -53,10 +54,12 @@ const stackCommands: Record<string, Command> = {
       const topics = await createTopics(config);
       progress(`applying migrations to schema ${config.databaseSchema}`);
       const migrations = await migrate(config.databaseUrl, config.databaseSchema);
-      progress('starting the broker, a worker, the projector and the API');
-      const roles = [await broker(config), await startWorker(config), await startProjector(config, { onFatal: exitOnFatal }), await startApi(config)];
-      const api = roles[3] as Awaited<ReturnType<typeof startApi>>;
-      print({ ready: true, stack, topics, migrations, roles: ['broker', 'worker', 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
+      const redis = process.env.STACKL_CHANNEL === 'redis';
+      progress(`starting the broker, ${redis ? 'the relay, ' : ''}a worker (${redis ? 'redis' : 'kafka'} channel), the projector and the API`);
+      const roles: Stoppable[] = [await broker(config), ...(redis ? [await startRelay(config)] : []), await startWorker(config), await startProjector(config, { onFatal: exitOnFatal })];
+      const api = await startApi(config);
+      roles.push(api);
+      print({ ready: true, stack, topics, migrations, roles: ['broker', ...(redis ? ['relay'] : []), 'worker', 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
       progress(`ready: REST API on ${api.address} (OpenAPI at ${api.address}/docs); Kafka ${stack.kafka.address}, PostgreSQL ${stack.postgres.address}; logs in ${stack.logs}`);
       progress('Ctrl-C stops the roles; the local stack keeps running (`npm run stack:down` stops it)');
       return runUntilSignal('all', roles);
@@ -71,11 +74,19 @@ const stackCommands: Record<string, Command> = {
     },
   },
   worker: {
-    summary: 'run a worker on the channel named by STACKL_CHANNEL (kafka); run any number',
+    summary: 'run a worker on the channel named by STACKL_CHANNEL (kafka or redis); run any number',
     async run() {
       const worker = await startWorker(loadConfig());
       progress(`worker ready (${worker.workerId})`);
       return runUntilSignal('worker', [worker]);
+    },
+  },
+  relay: {
+    summary: 'run the relay of the redis channel: work orders Kafka → Redis, results Redis → Kafka, requeue of dead workers',
+    async run() {
+      const relay = await startRelay(loadConfig());
+      progress('relay ready');
+      return runUntilSignal('relay', [relay]);
     },
   },
   projector: {

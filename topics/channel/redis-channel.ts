@@ -1,0 +1,111 @@
+// The `redis` channel as workers see it: a reliable queue. An order moves atomically
+// from the shared queue into this worker's processing list (BLMOVE) and leaves it only
+// when its work settled (acknowledged); a worker that dies stops renewing its lease and
+// the relay's reaper puts its orders back on the queue. Results are pushed as JSON;
+// the relay writes them to task.results. Orders and results are JSON in and out.
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createLogger } from '../../core/log.js';
+import type { TaskDispatchMessage, TaskResultMessage } from '../../schemas/index.js';
+import { redisChannelKeys, type QueuedOrder, type RedisChannelKeys } from './redis-keys.js';
+import { Semaphore } from './semaphore.js';
+import type { WorkChannel, WorkDelivery } from './work-channel.js';
+
+export interface RedisChannelOptions {
+  redisUrl: string;
+  prefix: string;
+  workerId?: string;
+  /** How long a silent worker keeps its orders before the reaper requeues them. */
+  leaseMs?: number;
+}
+
+export class RedisWorkChannel implements WorkChannel {
+  readonly name = 'redis';
+  readonly workerId: string;
+  private readonly keys: RedisChannelKeys;
+  private readonly commands: Redis;
+  private readonly blocking: Redis;
+  private readonly leaseMs: number;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly log = createLogger({ component: 'redis-channel' });
+
+  constructor(options: RedisChannelOptions) {
+    this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+    this.keys = redisChannelKeys(options.prefix);
+    this.leaseMs = options.leaseMs ?? 10_000;
+    // A blocking BLMOVE holds its connection, so commands get a connection of their own.
+    this.commands = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    this.blocking = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    for (const client of [this.commands, this.blocking]) client.on('error', (error) => this.log.warn('redis connection error', { error: error.message }));
+  }
+
+  async consume(handle: (delivery: WorkDelivery) => Promise<void>, concurrency: number): Promise<void> {
+    await this.renewLease();
+    this.leaseTimer = setInterval(() => void this.renewLease().catch(() => {}), Math.max(100, Math.floor(this.leaseMs / 3)));
+    this.running = true;
+    const slots = new Semaphore(concurrency);
+    this.loop = (async () => {
+      while (this.running) {
+        // Hold a free slot before taking an order, so nothing waits in our list unworked.
+        await slots.acquire();
+        const raw = await this.take();
+        if (raw === null) {
+          slots.release();
+          continue;
+        }
+        const work = this.deliver(raw, handle)
+          .catch((error: unknown) => this.log.warn('order handling failed', { error }))
+          .finally(() => {
+            slots.release();
+            this.inFlight.delete(work);
+          });
+        this.inFlight.add(work);
+      }
+    })();
+  }
+
+  async report(result: TaskResultMessage): Promise<void> {
+    await this.commands.lpush(this.keys.results, JSON.stringify(result));
+  }
+
+  /** Stops taking orders, lets in-flight ones settle, then gives up the lease. */
+  async close(): Promise<void> {
+    this.running = false;
+    this.blocking.disconnect();
+    await this.loop?.catch(() => {});
+    await Promise.allSettled([...this.inFlight]);
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    await this.commands.del(this.keys.lease(this.workerId)).catch(() => {});
+    this.commands.disconnect();
+  }
+
+  private async take(): Promise<string | null> {
+    try {
+      return await this.blocking.blmove(this.keys.queue, this.keys.processing(this.workerId), 'RIGHT', 'LEFT', 1);
+    } catch (error) {
+      if (this.running) {
+        this.log.warn('taking an order failed; retrying', { error: (error as Error).message });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      return null;
+    }
+  }
+
+  private async deliver(raw: string, handle: (delivery: WorkDelivery) => Promise<void>): Promise<void> {
+    const queued = JSON.parse(raw) as QueuedOrder;
+    try {
+      await handle({ order: queued.order as TaskDispatchMessage, keepAlive: () => this.renewLease() });
+    } finally {
+      // Acknowledge: out of our processing list, and tell the relay the offset is done.
+      await this.commands.multi().lrem(this.keys.processing(this.workerId), 1, raw).lpush(this.keys.acks, `${queued.source.partition}:${queued.source.offset}`).exec();
+    }
+  }
+
+  /** Also re-registers the worker: a Redis that restarted empty forgot it. */
+  private async renewLease(): Promise<void> {
+    await this.commands.multi().set(this.keys.lease(this.workerId), '1', 'PX', this.leaseMs).sadd(this.keys.workers, this.workerId).exec();
+  }
+}

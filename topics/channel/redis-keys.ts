@@ -1,0 +1,38 @@
+// Every Redis key of the `redis` channel, derived in one place from the topic prefix
+// (as BullMQ derives its queue keys), so deployments sharing a Redis never collide.
+
+export interface RedisChannelKeys {
+  /** Orders waiting for a worker (LPUSH by the relay, taken from the right). */
+  queue: string;
+  /** Orders a worker has taken and not yet acknowledged. */
+  processing(workerId: string): string;
+  /** A worker's lease; it expires when the worker stops renewing it (dead). */
+  lease(workerId: string): string;
+  /** Every worker that may hold orders, for the reaper. */
+  workers: string;
+  /** Results waiting for the relay. */
+  results: string;
+  /** Results the relay has taken and not yet written to Kafka. */
+  resultsProcessing: string;
+  /** Acknowledged orders ("partition:offset"), so the relay can commit their offsets. */
+  acks: string;
+}
+
+export function redisChannelKeys(prefix: string): RedisChannelKeys {
+  const base = `${prefix}channel:`;
+  return {
+    queue: `${base}queue`,
+    processing: (workerId) => `${base}processing:${workerId}`,
+    lease: (workerId) => `${base}lease:${workerId}`,
+    workers: `${base}workers`,
+    results: `${base}results`,
+    resultsProcessing: `${base}results:processing`,
+    acks: `${base}acks`,
+  };
+}
+
+/** What the relay puts on the queue: the order as JSON, and where it came from in task.dispatch. */
+export interface QueuedOrder {
+  source: { partition: number; offset: string };
+  order: unknown;
+}

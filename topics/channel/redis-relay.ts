@@ -1,0 +1,188 @@
+// The relay between Kafka and the `redis` channel (a transactional outbox: the broker
+// only ever writes to Kafka). It pushes work orders from task.dispatch onto the Redis
+// queue as JSON, commits their offsets once workers acknowledged them, moves results
+// from Redis into task.results, requeues the orders of workers whose lease expired,
+// and, when Redis restarted empty, rewinds to the unacknowledged orders.
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { Redis } from 'ioredis';
+import { createLogger } from '../../core/log.js';
+import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMessage } from '../../schemas/index.js';
+import { partitionForKey } from '../partitioner.js';
+import type { TopicNames } from '../names.js';
+import { redisChannelKeys, type QueuedOrder, type RedisChannelKeys } from './redis-keys.js';
+import { RelayOffsets } from './relay-offsets.js';
+
+export interface RelayOptions {
+  kafka: Kafka;
+  redisUrl: string;
+  prefix: string;
+  topics: TopicNames;
+  groupId: string;
+  partitions: number;
+  /** How often acknowledgements, leases and Redis' identity are checked. */
+  intervalMs?: number;
+}
+
+export interface RelayStats {
+  ordersPushed: number;
+  resultsRelayed: number;
+  ordersRequeued: number;
+  redisRestarts: number;
+}
+
+export class RedisRelay {
+  private readonly keys: RedisChannelKeys;
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly commands: Redis;
+  private readonly blocking: Redis;
+  private readonly offsets = new RelayOffsets();
+  private readonly log = createLogger({ component: 'relay' });
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private resultsLoop: Promise<void> | undefined;
+  private redisRunId: string | undefined;
+  private readonly counters: RelayStats = { ordersPushed: 0, resultsRelayed: 0, ordersRequeued: 0, redisRestarts: 0 };
+
+  constructor(private readonly options: RelayOptions) {
+    this.keys = redisChannelKeys(options.prefix);
+    this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50 });
+    this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.commands = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    this.blocking = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    for (const client of [this.commands, this.blocking]) client.on('error', (error) => this.log.warn('redis connection error', { error: error.message }));
+  }
+
+  stats(): RelayStats {
+    return { ...this.counters };
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    await this.producer.connect();
+    this.redisRunId = await this.runId();
+    await this.recoverResults();
+    await this.consumer.connect();
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      const mine = new Set(Object.values(payload.memberAssignment).flat());
+      for (const partition of this.offsets.partitions()) if (!mine.has(partition)) this.offsets.forget(partition);
+    });
+    await this.consumer.subscribe({ topic: this.options.topics.dispatch, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, resolveOffset, isStale }) => {
+        if (isStale()) return;
+        const queued: string[] = [];
+        for (const message of batch.messages) {
+          const order = await decode(message.value ?? Buffer.alloc(0), taskDispatchSchema).catch(() => undefined);
+          if (order === undefined) continue; // the lifecycle processor writes only valid orders
+          const entry: QueuedOrder = { source: { partition: batch.partition, offset: message.offset }, order };
+          queued.push(JSON.stringify(entry));
+        }
+        if (queued.length > 0) await this.commands.lpush(this.keys.queue, ...queued);
+        this.counters.ordersPushed += queued.length;
+        this.offsets.pushed(batch.partition, batch.messages.map((m) => BigInt(m.offset)), BigInt(batch.lastOffset()) + 1n);
+        resolveOffset(batch.lastOffset());
+      },
+    });
+    this.resultsLoop = this.moveResults();
+    this.timer = setInterval(() => void this.housekeeping().catch((error: unknown) => this.log.warn('relay housekeeping failed', { error })), this.options.intervalMs ?? 200);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    this.blocking.disconnect();
+    await this.resultsLoop?.catch(() => {});
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+    this.commands.disconnect();
+  }
+
+  /** Acknowledgements → committed offsets; dead workers → requeued orders; a Redis restart → rewind. */
+  private async housekeeping(): Promise<void> {
+    const runId = await this.runId();
+    if (runId !== this.redisRunId) {
+      this.counters.redisRestarts += 1;
+      this.redisRunId = runId;
+      this.rewind();
+      return;
+    }
+    const acks = (await this.commands.lpop(this.keys.acks, 10_000)) ?? [];
+    for (const ack of acks) {
+      const [partition, offset] = ack.split(':');
+      this.offsets.acked(Number(partition), BigInt(offset ?? '0'));
+    }
+    const moves = this.offsets.committable();
+    if (moves.length > 0) {
+      await this.consumer.commitOffsets(moves.map((m) => ({ topic: this.options.topics.dispatch, partition: m.partition, offset: m.offset.toString() })));
+    }
+    await this.reapDeadWorkers();
+  }
+
+  /** Redis came back empty: push every order not yet acknowledged again (attempts are fenced). */
+  private rewind(): void {
+    for (const partition of this.offsets.partitions()) {
+      const offset = this.offsets.rewindPoint(partition);
+      this.offsets.forget(partition);
+      if (offset === undefined) continue;
+      this.log.warn('redis restarted; pushing unacknowledged orders again', { partition, from: offset.toString() });
+      this.consumer.seek({ topic: this.options.topics.dispatch, partition, offset: offset.toString() });
+    }
+  }
+
+  private async reapDeadWorkers(): Promise<void> {
+    for (const workerId of await this.commands.smembers(this.keys.workers)) {
+      if ((await this.commands.exists(this.keys.lease(workerId))) === 1) continue;
+      let moved = 0;
+      while ((await this.commands.lmove(this.keys.processing(workerId), this.keys.queue, 'RIGHT', 'RIGHT')) !== null) moved += 1;
+      await this.commands.srem(this.keys.workers, workerId);
+      if (moved > 0) this.log.warn('requeued the orders of a worker whose lease expired', { workerId, moved });
+      this.counters.ordersRequeued += moved;
+    }
+  }
+
+  /** Results: Redis → task.results, removed from Redis only once Kafka has them. */
+  private async moveResults(): Promise<void> {
+    while (this.running) {
+      try {
+        const first = await this.blocking.blmove(this.keys.results, this.keys.resultsProcessing, 'RIGHT', 'LEFT', 1);
+        if (first === null) continue;
+        const batch = [first];
+        while (batch.length < 500) {
+          const next = await this.commands.lmove(this.keys.results, this.keys.resultsProcessing, 'RIGHT', 'LEFT');
+          if (next === null) break;
+          batch.push(next);
+        }
+        await this.produceResults(batch);
+      } catch (error) {
+        if (this.running) {
+          this.log.warn('moving results failed; retrying', { error: (error as Error).message });
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
+    }
+  }
+
+  private async produceResults(batch: string[]): Promise<void> {
+    const messages = batch.map((raw) => {
+      const result = JSON.parse(raw) as TaskResultMessage;
+      return { key: result.taskId, value: encode(taskResultSchema, result), partition: partitionForKey(result.taskId, this.options.partitions) };
+    });
+    await this.producer.send({ topic: this.options.topics.results, acks: -1, messages });
+    const pipeline = this.commands.multi();
+    for (const raw of batch) pipeline.lrem(this.keys.resultsProcessing, 1, raw);
+    await pipeline.exec();
+    this.counters.resultsRelayed += batch.length;
+  }
+
+  /** Results a previous relay took but may not have written: hand them back to the queue. */
+  private async recoverResults(): Promise<void> {
+    while ((await this.commands.lmove(this.keys.resultsProcessing, this.keys.results, 'LEFT', 'RIGHT')) !== null);
+  }
+
+  private async runId(): Promise<string | undefined> {
+    const info = await this.commands.info('server');
+    return /run_id:(\w+)/.exec(info)?.[1];
+  }
+}

@@ -1,0 +1,21 @@
+// The `relay` role for the `redis` channel: one per deployment is enough, more share
+// the partitions of task.dispatch through their consumer group.
+import type { StacklConfig } from '../../core/config.js';
+import { createKafka } from '../kafka.js';
+import { consumerGroup, topicNames } from '../names.js';
+import { RedisRelay } from './redis-relay.js';
+
+export const RELAY_APP = 'relay';
+
+export async function startRelay(config: StacklConfig): Promise<RedisRelay> {
+  const relay = new RedisRelay({
+    kafka: createKafka({ brokers: config.kafkaBrokers, clientId: 'stackl-relay' }),
+    redisUrl: config.redisUrl,
+    prefix: config.topicPrefix,
+    topics: topicNames(config.topicPrefix),
+    groupId: consumerGroup(config.topicPrefix, RELAY_APP),
+    partitions: config.partitions,
+  });
+  await relay.start();
+  return relay;
+}
