@@ -28,7 +28,7 @@ export class PrivateRedis {
         await client.ping();
         break;
       } catch (error) {
-        if (Date.now() > until) throw new Error(`redis-server on ${this.port} did not start: ${(error as Error).message}`);
+        if (Date.now() > until) throw new Error(`redis-server on ${this.port} did not start: ${(error as Error).message}`, { cause: error });
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }
