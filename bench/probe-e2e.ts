@@ -1,5 +1,5 @@
-// End to end through the broker and the kafka channel: submit N probe tasks that
-// succeed at once, and measure until a read-committed consumer of task.events has
+// End to end through the broker and a channel (BENCH_CHANNEL=kafka|redis): submit N
+// probe tasks that succeed at once, and measure until a read-committed consumer of task.events has
 // seen every TaskCompleted. Reports tasks/s and submit → completed latency.
 // (Issue 6 extends this to "completed and visible in PostgreSQL" and to BullMQ.)
 import { loadConfig } from '../core/config.js';
@@ -8,6 +8,7 @@ import { startLifecycleApp } from '../processors/broker/kafka/lifecycle-app.js';
 import { decode, taskEventSchema } from '../schemas/index.js';
 import { createKafka } from '../topics/kafka.js';
 import { topicNames } from '../topics/names.js';
+import { startRelay } from '../topics/channel/start-relay.js';
 import { startWorker } from '../workers/start-worker.js';
 import { progress, rssMiB, summarize, waitUntil } from './stats.js';
 
@@ -17,8 +18,10 @@ async function probeBurst(): Promise<Record<string, unknown>> {
   const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: `bench.e2e.${Date.now().toString(36)}.` });
   const topics = topicNames(config.topicPrefix);
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'bench' });
+  const channel = process.env.BENCH_CHANNEL ?? 'kafka';
   const broker = await startLifecycleApp(config, { clientId: 'bench-broker' });
-  const worker = await startWorker(config, { STACKL_WORKER_CONCURRENCY: concurrency });
+  const relay = channel === 'redis' ? await startRelay(config) : undefined;
+  const worker = await startWorker(config, { STACKL_WORKER_CONCURRENCY: concurrency, STACKL_CHANNEL: channel });
   const client = new KafkaBrokerClient(kafka, topics.requests, config.partitions);
 
   const submittedAt = new Map<string, number>();
@@ -50,10 +53,11 @@ async function probeBurst(): Promise<Record<string, unknown>> {
   await consumer.disconnect();
   await client.close();
   await worker.stop();
+  await relay?.stop();
   await broker.stop();
   return {
     tasks,
-    channel: 'kafka',
+    channel,
     workerConcurrency: Number(concurrency),
     partitions: config.partitions,
     tasksPerSecond: Math.round((tasks / elapsedMs) * 1000),
