@@ -1,12 +1,16 @@
 // Builds a worker for a deployment: the channel named by STACKL_CHANNEL (`kafka`, or
-// `redis` behind a relay) and the built-in managers. Used by `stackl worker` and `stackl all`.
+// `redis` behind a relay) and the built-in managers (the document kind's on a
+// PostgreSQL pool the worker closes when it stops). Used by `stackl worker` and `stackl all`.
+import pg from 'pg';
 import type { StacklConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
 import { KafkaWorkChannel } from '../topics/channel/kafka-channel.js';
 import { RedisWorkChannel } from '../topics/channel/redis-channel.js';
 import type { WorkChannel } from '../topics/channel/work-channel.js';
 import { createKafka } from '../topics/kafka.js';
 import { consumerGroup, topicNames } from '../topics/names.js';
+import { DocumentStore } from './datastore/document-store.js';
 import { builtInManagers } from './managers/index.js';
 import { Worker } from './worker.js';
 
@@ -17,8 +21,24 @@ type Env = Record<string, string | undefined>;
 export async function startWorker(config: StacklConfig, env: Env = process.env): Promise<Worker> {
   const concurrency = positiveInt(env, 'STACKL_WORKER_CONCURRENCY', 8);
   const channel = workChannel(config, env);
-  const worker = new Worker({ channel, managers: builtInManagers(), concurrency, ...(channel instanceof RedisWorkChannel ? { workerId: channel.workerId } : {}) });
-  await worker.start();
+  // The document kind's datastore; the pool connects lazily, on the first document task.
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: Math.min(concurrency, 10) });
+  pool.on('error', (error) => createLogger({ component: 'worker' }).warn('idle database connection failed', { error }));
+  let poolClosed: Promise<void> | undefined;
+  const closePool = (): Promise<void> => (poolClosed ??= pool.end());
+  const worker = new Worker({
+    channel,
+    managers: builtInManagers({ documentStore: new DocumentStore(pool, config.databaseSchema) }),
+    concurrency,
+    onStop: closePool,
+    ...(channel instanceof RedisWorkChannel ? { workerId: channel.workerId } : {}),
+  });
+  try {
+    await worker.start();
+  } catch (error) {
+    await closePool().catch(() => {});
+    throw error;
+  }
   return worker;
 }
 

@@ -13,6 +13,8 @@ export interface WorkerOptions {
   concurrency: number;
   workerId?: string;
   clock?: () => number;
+  /** Runs once the channel has closed: releases what the managers hold (e.g. a database pool). */
+  onStop?: () => Promise<void>;
 }
 
 export interface WorkerStats {
@@ -43,7 +45,11 @@ export class Worker {
   /** Stops taking work; in-flight orders finish (or abort at their deadline) before the channel closes. */
   async stop(): Promise<void> {
     this.shutdown.abort();
-    await this.options.channel.close();
+    try {
+      await this.options.channel.close();
+    } finally {
+      await this.options.onStop?.();
+    }
   }
 
   stats(): WorkerStats {

@@ -1,5 +1,6 @@
 import { ConfigError } from '../../core/errors.js';
 import { isSchema, type KindDefinition } from './kinds/define-kind.js';
+import { documentKind } from './kinds/document.js';
 import { probeKind } from './kinds/probe.js';
 
 export { defineKind, payloadSchemaFor } from './kinds/define-kind.js';
@@ -10,6 +11,7 @@ export type KindRegistry = ReadonlyMap<string, KindDefinition>;
 
 /** The kinds every broker knows. Adding a kind is one line here (plus its file in kinds/). */
 export const builtInKinds: Readonly<Record<string, KindDefinition>> = Object.freeze({
+  document: documentKind,
   probe: probeKind,
 });
 

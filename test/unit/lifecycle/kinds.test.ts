@@ -41,7 +41,7 @@ describe('the probe kind', () => {
   it('has the single action run', () => {
     expect(builtInKinds.probe?.actions).toEqual(['run']);
     const registry = createKindRegistry();
-    expect([...registry.keys()]).toEqual(['probe']);
+    expect([...registry.keys()]).toEqual(['document', 'probe']);
     expect(payloadSchemaFor(registry.get('probe')!, 'run')).toBe(probePayloadSchema);
     expect(payloadSchemaFor(registry.get('probe')!, 'walk')).toBeUndefined();
   });

@@ -35,7 +35,7 @@ describe('SubmitTask (rule 1)', () => {
 
   it('rejects an unknown kind and lists the known ones', () => {
     const { events, state } = given().when(submit({ kind: 'stack' }));
-    expect(events).toEqual([event('TaskRejected', { code: 'UNKNOWN_KIND', message: 'unknown kind "stack"; known kinds: probe' })]);
+    expect(events).toEqual([event('TaskRejected', { code: 'UNKNOWN_KIND', message: 'unknown kind "stack"; known kinds: document, probe' })]);
     expect(state.phase).toBe('Rejected');
   });
 
