@@ -101,3 +101,12 @@ function assertUrl(name: string, value: string, protocols: string[]): void {
     throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got "${url.protocol}"`);
   }
 }
+
+/** A positive integer setting of a role (timeouts, concurrency); undefined when unset. */
+export function positiveIntFromEnv(env: Env, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}

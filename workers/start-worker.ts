@@ -2,7 +2,7 @@
 // `redis` behind a relay) and the built-in managers (the document kind's on a
 // PostgreSQL pool the worker closes when it stops). Used by `stackl worker` and `stackl all`.
 import pg from 'pg';
-import type { StacklConfig } from '../core/config.js';
+import { positiveIntFromEnv, type StacklConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { KafkaWorkChannel } from '../topics/channel/kafka-channel.js';
@@ -61,8 +61,5 @@ function workChannel(config: StacklConfig, env: Env): WorkChannel {
 }
 
 function positiveInt(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
-  return value;
+  return positiveIntFromEnv(env, name) ?? fallback;
 }

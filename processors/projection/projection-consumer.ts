@@ -5,7 +5,7 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from '../../core/log.js';
-import { deadLetter } from '../runtime/dead-letter.js';
+import { deadLetter } from '../../topics/dead-letter.js';
 import { decodeBatch, type Unprojectable } from './decode-batch.js';
 import { advancePastMarkers, storedOffsets, type OffsetKey } from './offsets.js';
 import { PartitionTracker } from './partition-tracker.js';
@@ -135,8 +135,8 @@ export class ProjectionConsumer {
     const topic = this.options.key.topic;
     const messages = records.map(({ message, error }) => {
       this.options.logger.warn('task event dead-lettered', { topic, partition, offset: message.offset, error });
-      const record = { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {}, timestamp: message.timestamp };
-      const { key, value, headers } = deadLetter(this.options.dlqTopic, this.options.groupId, record, error);
+      const origin = { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {} };
+      const { key, value, headers } = deadLetter(this.options.dlqTopic, this.options.groupId, origin, error);
       return { key, value, headers };
     });
     await this.producer.send({ topic: this.options.dlqTopic, acks: -1, messages });

@@ -8,7 +8,7 @@ import { createLogger, type Logger } from '../../core/log.js';
 import { isStacklError, StacklError } from '../../core/errors.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { barrierKey, newBarrierId, restorePartitions } from './changelog-restore.js';
-import { deadLetter } from './dead-letter.js';
+import { deadLetter } from '../../topics/dead-letter.js';
 import { FencedError, PartitionProducer } from './partition-producer.js';
 import { PartitionWorker } from './partition-worker.js';
 import { partitionForKey } from '../../topics/partitioner.js';

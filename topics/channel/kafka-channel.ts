@@ -6,6 +6,7 @@
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMessage } from '../../schemas/index.js';
 import { createLogger } from '../../core/log.js';
+import { deadLetter } from '../dead-letter.js';
 import { partitionForKey } from '../partitioner.js';
 import { ResultBatcher } from './result-batcher.js';
 import { Semaphore } from './semaphore.js';
@@ -71,11 +72,8 @@ export class KafkaWorkChannel implements WorkChannel {
       order = await decode(message.value ?? Buffer.alloc(0), taskDispatchSchema);
     } catch (error) {
       this.log.warn('work order does not decode; dead-lettering it', { partition, offset: message.offset, error });
-      await this.producer.send({
-        topic: this.options.dlqTopic,
-        acks: -1,
-        messages: [{ key: message.key, value: message.value, headers: { ...message.headers, 'stackl.dlq.topic': topic, 'stackl.dlq.partition': String(partition), 'stackl.dlq.offset': message.offset, 'stackl.dlq.error.message': String(error) } }],
-      });
+      const dead = deadLetter(this.options.dlqTopic, this.options.groupId, { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {} }, error);
+      await this.producer.send({ topic: dead.topic, acks: -1, messages: [{ key: dead.key, value: dead.value, headers: dead.headers }] });
       return;
     }
     await handle({ order, keepAlive });

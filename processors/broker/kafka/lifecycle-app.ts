@@ -1,8 +1,7 @@
 // Wires the lifecycle decider into the stream runtime: the `kafka` broker's processor.
 // Inputs: task.requests and task.results; table: the tasks' state (changelog
 // `<prefix>lifecycle-tasks-changelog`); outputs: task.events, task.dispatch, origins, DLQ.
-import type { StacklConfig } from '../../../core/config.js';
-import { ConfigError } from '../../../core/errors.js';
+import { positiveIntFromEnv, type StacklConfig } from '../../../core/config.js';
 import { createLogger } from '../../../core/log.js';
 import { ensureTopics } from '../../../topics/admin.js';
 import { catalogue } from '../../../topics/catalogue.js';
@@ -67,16 +66,9 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
 
 /** Lifecycle defaults a deployment may override through the environment. */
 export function lifecycleDefaultsFromEnv(env: Record<string, string | undefined> = process.env): Partial<LifecycleDefaults> {
-  const read = (name: string): number | undefined => {
-    const raw = env[name];
-    if (raw === undefined) return undefined;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`${name} must be a positive integer of milliseconds, got "${raw}"`);
-    return value;
-  };
   const defaults: Partial<LifecycleDefaults> = {};
-  const timeoutMs = read('STACKL_TASK_TIMEOUT_MS');
-  const expungeGraceMs = read('STACKL_EXPUNGE_GRACE_MS');
+  const timeoutMs = positiveIntFromEnv(env, 'STACKL_TASK_TIMEOUT_MS');
+  const expungeGraceMs = positiveIntFromEnv(env, 'STACKL_EXPUNGE_GRACE_MS');
   if (timeoutMs !== undefined) defaults.timeoutMs = timeoutMs;
   if (expungeGraceMs !== undefined) defaults.expungeGraceMs = expungeGraceMs;
   return defaults;

@@ -12,6 +12,7 @@ import {
   taskResultSchema,
   type Envelope,
 } from '../../../schemas/index.js';
+import { failureHeaders } from '../../../topics/dead-letter.js';
 import type { TopicNames } from '../../../topics/names.js';
 import {
   decide,
@@ -89,7 +90,8 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
       ctx.send({ topic: origin.target, key: taskId, value });
     } else {
       // A missing reply topic must not block the partition: keep the outcome in the DLQ.
-      ctx.send({ topic: topics.dlq, key: taskId, value, headers: { 'stackl.dlq.error.code': 'ORIGIN_TOPIC_MISSING', 'stackl.dlq.error.message': `reply topic ${origin.target} does not exist` } });
+      const missing = new StacklError('ORIGIN_TOPIC_MISSING', `reply topic ${origin.target} does not exist`);
+      ctx.send({ topic: topics.dlq, key: taskId, value, headers: failureHeaders(missing) });
     }
   }
 

@@ -6,7 +6,7 @@ import { taskIdForKey } from '../../../processors/broker/ids.js';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
 import { KafkaTaskBroker } from '../../../processors/broker/kafka/kafka-task-broker.js';
 import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
-import { DLQ_HEADERS } from '../../../processors/runtime/dead-letter.js';
+import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
 import type { TaskSpec } from '../../../schemas/index.js';
 import { topicNames } from '../../../topics/names.js';

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../core/config.js';
 import { projectionLag, PROJECTOR_NAME, startProjector, type RunningProjector } from '../../../processors/projection/index.js';
-import { DLQ_HEADERS } from '../../../processors/runtime/dead-letter.js';
+import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { topicNames } from '../../../topics/names.js';
 import { consumeCount, testKafka } from '../../support/kafka.js';
 import { uniquePrefix } from '../../support/names.js';

@@ -1,6 +1,6 @@
 // The stream runtime's guarantees, each on the real broker (DESIGN.md §6).
 import { afterEach, describe, expect, it } from 'vitest';
-import { DLQ_HEADERS } from '../../../processors/runtime/dead-letter.js';
+import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
 import type { StreamApp } from '../../../processors/runtime/stream-app.js';
 import { consumeCount, createTopic, testKafka } from '../../support/kafka.js';

@@ -1,0 +1,51 @@
+// A record that cannot be processed goes to the dead-letter topic, so its partition
+// keeps moving: the original key, bytes and headers, plus where it came from and why
+// it failed. Every writer of task.dlq (stream runtime, projector, workers' channel)
+// builds its records here, so the header names exist once.
+import type { IHeaders } from 'kafkajs';
+import { isStacklError } from '../core/errors.js';
+
+export const DLQ_HEADERS = {
+  topic: 'stackl.dlq.topic',
+  partition: 'stackl.dlq.partition',
+  offset: 'stackl.dlq.offset',
+  code: 'stackl.dlq.error.code',
+  message: 'stackl.dlq.error.message',
+  app: 'stackl.dlq.app',
+} as const;
+
+/** Where the failed record was read. */
+export interface DeadLetterOrigin {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: IHeaders;
+}
+
+export interface DeadLetterRecord {
+  topic: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders;
+}
+
+export function deadLetter(dlqTopic: string, app: string, origin: DeadLetterOrigin, error: unknown): DeadLetterRecord {
+  const headers: IHeaders = {
+    ...origin.headers,
+    [DLQ_HEADERS.topic]: origin.topic,
+    [DLQ_HEADERS.partition]: String(origin.partition),
+    [DLQ_HEADERS.offset]: origin.offset,
+    ...failureHeaders(error),
+    [DLQ_HEADERS.app]: app,
+  };
+  return { topic: dlqTopic, key: origin.key, value: origin.value, headers };
+}
+
+/** The error part of the headers, also for records that were written, not read (an undeliverable reply). */
+export function failureHeaders(error: unknown): IHeaders {
+  const code = isStacklError(error) ? error.code : 'PROCESSING_FAILED';
+  const message = error instanceof Error ? error.message : String(error);
+  return { [DLQ_HEADERS.code]: code, [DLQ_HEADERS.message]: message.slice(0, 2000) };
+}
