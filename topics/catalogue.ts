@@ -44,5 +44,8 @@ export function catalogue(options: CatalogueOptions): TopicSpec[] {
       'min.cleanable.dirty.ratio': '0.2',
     }),
     spec(names.dlq, 'delete', false, { 'retention.ms': String(90 * DAY_MS) }),
+    // Agent jobs matter only until their task's deadline; a day is plenty.
+    spec(names.agentJobs, 'delete', false, { 'retention.ms': String(DAY_MS) }),
+    spec(names.agentReplies, 'delete', false, { 'retention.ms': String(DAY_MS) }),
   ];
 }

@@ -8,6 +8,10 @@ export interface TopicNames {
   dispatch: string;
   events: string;
   dlq: string;
+  /** Jobs from workers to agents, keyed by target (not co-partitioned: agents pick by target). */
+  agentJobs: string;
+  /** Agents' replies, keyed by the waiting worker. */
+  agentReplies: string;
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -17,6 +21,8 @@ export function topicNames(prefix: string): TopicNames {
     dispatch: `${prefix}task.dispatch`,
     events: `${prefix}task.events`,
     dlq: `${prefix}task.dlq`,
+    agentJobs: `${prefix}agent.jobs`,
+    agentReplies: `${prefix}agent.replies`,
   };
 }
 

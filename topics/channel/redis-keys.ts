@@ -31,6 +31,18 @@ export function redisChannelKeys(prefix: string): RedisChannelKeys {
   };
 }
 
+/** The Redis keys of agent jobs: one stream every agent reads in a group of its own, a reply list per worker. */
+export interface RedisAgentKeys {
+  jobs: string;
+  replies(workerId: string): string;
+  group(agentName: string): string;
+}
+
+export function redisAgentKeys(prefix: string): RedisAgentKeys {
+  const base = `${prefix}agent:`;
+  return { jobs: `${base}jobs`, replies: (workerId) => `${base}replies:${workerId}`, group: (agentName) => `${base}${agentName}` };
+}
+
 /** What the relay puts on the queue: the order as JSON, and where it came from in task.dispatch. */
 export interface QueuedOrder {
   source: { partition: number; offset: string };

@@ -10,6 +10,8 @@ describe('topic names', () => {
       dispatch: 'stackl.task.dispatch',
       events: 'stackl.task.events',
       dlq: 'stackl.task.dlq',
+      agentJobs: 'stackl.agent.jobs',
+      agentReplies: 'stackl.agent.replies',
     });
     expect(changelogTopic('stackl.', 'lifecycle', 'tasks')).toBe('stackl.lifecycle-tasks-changelog');
     expect(consumerGroup('stackl.', 'lifecycle')).toBe('stackl.lifecycle');

@@ -1,0 +1,147 @@
+// Agent jobs over Kafka. Jobs go to agent.jobs keyed by target, so one target's jobs
+// stay in order; every agent reads the whole topic in a group of its own and takes
+// the jobs of the targets it serves. Replies go to agent.replies keyed by the waiting
+// worker, which reads them in a private, never-committing group.
+import { randomUUID } from 'node:crypto';
+import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { createLogger } from '../../core/log.js';
+import { deadLetter } from '../dead-letter.js';
+import { abortable, type AgentJobClient, type AgentJobServer } from './agent-channel.js';
+import { agentJobSchema, agentReplySchema, type AgentJob, type AgentJobRequest, type AgentReply } from './agent-messages.js';
+
+const MARKER_HEADER = 'stackl.agent.marker';
+
+export interface KafkaAgentClientOptions {
+  kafka: Kafka;
+  jobsTopic: string;
+  repliesTopic: string;
+  /** The worker's id: replies come back keyed by it. */
+  replyTo: string;
+  groupPrefix: string;
+}
+
+export class KafkaAgentJobClient implements AgentJobClient {
+  readonly name = 'kafka';
+  private readonly producer: Producer;
+  private readonly consumer: Consumer;
+  private readonly pending = new Map<string, (reply: AgentReply) => void>();
+  private readonly markers = new Set<string>();
+  private ready: Promise<void> | undefined;
+  private readonly log = createLogger({ component: 'kafka-agent-client' });
+
+  constructor(private readonly options: KafkaAgentClientOptions) {
+    this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    // Nothing committed: the group exists only while this worker does.
+    this.consumer = options.kafka.consumer({ groupId: `${options.groupPrefix}agent-replies-${options.replyTo}`, maxWaitTimeInMs: 50 });
+  }
+
+  async request(job: AgentJobRequest, signal: AbortSignal): Promise<AgentReply> {
+    await (this.ready ??= this.start());
+    const full: AgentJob = { ...job, jobId: randomUUID(), replyTo: this.options.replyTo };
+    const reply = new Promise<AgentReply>((resolve) => this.pending.set(full.jobId, resolve));
+    await this.producer.send({ topic: this.options.jobsTopic, acks: -1, messages: [{ key: full.target, value: JSON.stringify(full) }] });
+    return abortable(reply, signal, () => this.pending.delete(full.jobId));
+  }
+
+  async close(): Promise<void> {
+    if (this.ready === undefined) return;
+    await this.ready.catch(() => {});
+    await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect()]);
+  }
+
+  /**
+   * Joins the reply topic and proves the position is live: a fresh group starts at the
+   * end, so a marker we write must come back before any job goes out (else its reply
+   * could land before our starting offset and be missed).
+   */
+  private async start(): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.repliesTopic, fromBeginning: false });
+    await this.consumer.run({ autoCommit: false, eachMessage: async ({ message }) => this.onReply(message) });
+    const token = randomUUID();
+    for (let tries = 0; !this.markers.has(token); tries += 1) {
+      if (tries === 600) throw new Error(`agent replies on ${this.options.repliesTopic} never arrived: is Kafka reachable?`);
+      if (tries % 20 === 0) {
+        await this.producer.send({ topic: this.options.repliesTopic, messages: [{ key: this.options.replyTo, value: null, headers: { [MARKER_HEADER]: token } }] });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  private onReply(message: KafkaMessage): void {
+    const marker = message.headers?.[MARKER_HEADER];
+    if (marker !== undefined) {
+      this.markers.add(String(marker));
+      return;
+    }
+    if (message.key?.toString() !== this.options.replyTo || message.value === null) return;
+    const parsed = agentReplySchema.safeParse(safeJson(message.value));
+    if (!parsed.success) {
+      this.log.warn('agent reply does not parse; ignored', { offset: message.offset, error: parsed.error.message });
+      return;
+    }
+    const resolve = this.pending.get(parsed.data.jobId);
+    this.pending.delete(parsed.data.jobId);
+    resolve?.(parsed.data);
+  }
+}
+
+export interface KafkaAgentServerOptions {
+  kafka: Kafka;
+  jobsTopic: string;
+  repliesTopic: string;
+  dlqTopic: string;
+  /** One group per agent: every agent sees every job and keeps those of its targets. */
+  groupId: string;
+  partitions: number;
+}
+
+export class KafkaAgentJobServer implements AgentJobServer {
+  readonly name = 'kafka';
+  private readonly producer: Producer;
+  private readonly consumer: Consumer;
+  private readonly log = createLogger({ component: 'kafka-agent-server' });
+
+  constructor(private readonly options: KafkaAgentServerOptions) {
+    this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50 });
+  }
+
+  async serve(accepts: (target: string) => boolean, handle: (job: AgentJob) => Promise<AgentReply>, concurrency: number): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.connect();
+    // From the beginning: jobs written before this agent's first start wait for it
+    // (expired ones are dropped by their deadline).
+    await this.consumer.subscribe({ topic: this.options.jobsTopic, fromBeginning: true });
+    await this.consumer.run({
+      // One partition at a time each: a target's jobs apply in the order they were sent.
+      partitionsConsumedConcurrently: Math.max(1, Math.min(concurrency, this.options.partitions)),
+      eachMessage: async ({ topic, partition, message }) => {
+        const job = agentJobSchema.safeParse(safeJson(message.value));
+        if (!job.success) {
+          this.log.warn('agent job does not parse; dead-lettering it', { partition, offset: message.offset });
+          const dead = deadLetter(this.options.dlqTopic, this.options.groupId, { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {} }, new Error(`invalid agent job: ${job.error.message}`));
+          await this.producer.send({ topic: dead.topic, acks: -1, messages: [{ key: dead.key, value: dead.value, headers: dead.headers }] });
+          return;
+        }
+        if (!accepts(job.data.target)) return;
+        const reply = await handle(job.data);
+        await this.producer.send({ topic: this.options.repliesTopic, acks: -1, messages: [{ key: job.data.replyTo, value: JSON.stringify(reply) }] });
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect()]);
+  }
+}
+
+function safeJson(value: Buffer | null): unknown {
+  if (value === null) return undefined;
+  try {
+    return JSON.parse(value.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
