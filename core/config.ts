@@ -13,6 +13,8 @@ export interface StacklConfig {
   databaseUrl: string;
   /** The PostgreSQL schema that holds STACKL's tables (tests give each file its own). */
   databaseSchema: string;
+  /** The schema of the environment agents drive (the client's infrastructure); only agents write it. */
+  environmentSchema: string;
   redisUrl: string;
   topicPrefix: string;
   partitions: number;
@@ -48,6 +50,10 @@ export function loadConfig(env: Env = process.env): StacklConfig {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
     throw new ConfigError(`STACKL_DB_SCHEMA must be a lower-case SQL identifier, got "${databaseSchema}"`);
   }
+  const environmentSchema = env.STACKL_ENV_SCHEMA ?? `${databaseSchema}_env`;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(environmentSchema) || environmentSchema === databaseSchema) {
+    throw new ConfigError(`STACKL_ENV_SCHEMA must be a lower-case SQL identifier other than the datastore's schema, got "${environmentSchema}"`);
+  }
   const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   assertUrl('REDIS_URL', redisUrl, ['redis:', 'rediss:']);
 
@@ -74,6 +80,7 @@ export function loadConfig(env: Env = process.env): StacklConfig {
     kafkaBrokers,
     databaseUrl,
     databaseSchema,
+    environmentSchema,
     redisUrl,
     topicPrefix,
     partitions,

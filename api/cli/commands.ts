@@ -11,6 +11,7 @@ import { catalogue } from '../../topics/catalogue.js';
 import { createKafka } from '../../topics/kafka.js';
 import { startRelay } from '../../topics/channel/start-relay.js';
 import { startWorker } from '../../workers/start-worker.js';
+import { agentSettingsFrom, startAgent } from '../../agents/start-agent.js';
 import { startApi } from '../server.js';
 import { apiCommands } from './api-commands.js';
 import type { Command } from './command.js';
@@ -55,11 +56,19 @@ const stackCommands: Record<string, Command> = {
       progress(`applying migrations to schema ${config.databaseSchema}`);
       const migrations = await migrate(config.databaseUrl, config.databaseSchema);
       const redis = process.env.STACKL_CHANNEL === 'redis';
-      progress(`starting the broker, ${redis ? 'the relay, ' : ''}a worker (${redis ? 'redis' : 'kafka'} channel), the projector and the API`);
-      const roles: Stoppable[] = [await broker(config), ...(redis ? [await startRelay(config)] : []), await startWorker(config), await startProjector(config, { onFatal: exitOnFatal })];
+      progress(`starting the broker, ${redis ? 'the relay, ' : ''}a worker and an agent (${redis ? 'redis' : 'kafka'} channel), the projector and the API`);
+      // One agent for every target, unless STACKL_AGENT_NAME / STACKL_AGENT_TARGETS say otherwise.
+      const agentSettings = { name: process.env.STACKL_AGENT_NAME ?? 'local', targets: process.env.STACKL_AGENT_TARGETS ?? '*' };
+      const roles: Stoppable[] = [
+        await broker(config),
+        ...(redis ? [await startRelay(config)] : []),
+        await startWorker(config),
+        await startAgent(config, agentSettings),
+        await startProjector(config, { onFatal: exitOnFatal }),
+      ];
       const api = await startApi(config);
       roles.push(api);
-      print({ ready: true, stack, topics, migrations, roles: ['broker', ...(redis ? ['relay'] : []), 'worker', 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
+      print({ ready: true, stack, topics, migrations, roles: ['broker', ...(redis ? ['relay'] : []), 'worker', `agent ${agentSettings.name} (targets ${agentSettings.targets})`, 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
       progress(`ready: REST API on ${api.address} (OpenAPI at ${api.address}/docs); Kafka ${stack.kafka.address}, PostgreSQL ${stack.postgres.address}; logs in ${stack.logs}`);
       progress('Ctrl-C stops the roles; the local stack keeps running (`npm run stack:down` stops it)');
       return runUntilSignal('all', roles);
@@ -79,6 +88,15 @@ const stackCommands: Record<string, Command> = {
       const worker = await startWorker(loadConfig());
       progress(`worker ready (${worker.workerId})`);
       return runUntilSignal('worker', [worker]);
+    },
+  },
+  agent: {
+    summary: 'run an agent: `stackl agent --name <name> --targets <names or globs>`; applies agent jobs of those targets to the environment store',
+    async run(args) {
+      const settings = agentSettingsFrom(args);
+      const agent = await startAgent(loadConfig(), settings);
+      progress(`agent ${settings.name} ready, serving targets ${settings.targets}`);
+      return runUntilSignal('agent', [agent]);
     },
   },
   relay: {

@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       kafkaBrokers: ['127.0.0.1:9092'],
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/stackl',
       databaseSchema: 'stackl',
+      environmentSchema: 'stackl_env',
       redisUrl: 'redis://127.0.0.1:6379',
       topicPrefix: 'stackl.',
       partitions: 6,
@@ -43,6 +44,7 @@ describe('loadConfig', () => {
     [{ STACKL_TOPIC_PREFIX: 'bad prefix' }, /STACKL_TOPIC_PREFIX may hold only/],
     [{ STACKL_KAFKA_VERSION: 'latest' }, /STACKL_KAFKA_VERSION must look like/],
     [{ STACKL_DB_SCHEMA: 'Drop;' }, /STACKL_DB_SCHEMA must be a lower-case SQL identifier/],
+    [{ STACKL_ENV_SCHEMA: 'stackl' }, /STACKL_ENV_SCHEMA must be a lower-case SQL identifier other than the datastore's schema/],
     [{ STACKL_KAFKA_HEAP: 'lots' }, /STACKL_KAFKA_HEAP/],
     [{ STACKL_KAFKA_CONTROLLER_PORT: '70000' }, /STACKL_KAFKA_CONTROLLER_PORT/],
   ])('refuses %o with a message naming the setting', (env, message) => {
