@@ -3,9 +3,13 @@
 // PostgreSQL pool the worker closes when it stops). Used by `stackl worker` and `stackl all`.
 import pg from 'pg';
 import { positiveIntFromEnv, type StacklConfig } from '../core/config.js';
+import { randomUUID } from 'node:crypto';
 import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
+import type { AgentJobClient } from '../topics/channel/agent-channel.js';
+import { KafkaAgentJobClient } from '../topics/channel/kafka-agent-channel.js';
 import { KafkaWorkChannel } from '../topics/channel/kafka-channel.js';
+import { RedisAgentJobClient } from '../topics/channel/redis-agent-channel.js';
 import { RedisWorkChannel } from '../topics/channel/redis-channel.js';
 import type { WorkChannel } from '../topics/channel/work-channel.js';
 import { createKafka } from '../topics/kafka.js';
@@ -20,18 +24,20 @@ type Env = Record<string, string | undefined>;
 
 export async function startWorker(config: StacklConfig, env: Env = process.env): Promise<Worker> {
   const concurrency = positiveInt(env, 'STACKL_WORKER_CONCURRENCY', 8);
-  const channel = workChannel(config, env);
+  const workerId = `worker-${randomUUID().slice(0, 8)}`;
+  const channel = workChannel(config, env, workerId);
+  const agents = agentClient(config, env, workerId);
   // The document kind's datastore; the pool connects lazily, on the first document task.
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: Math.min(concurrency, 10) });
   pool.on('error', (error) => createLogger({ component: 'worker' }).warn('idle database connection failed', { error }));
   let poolClosed: Promise<void> | undefined;
-  const closePool = (): Promise<void> => (poolClosed ??= pool.end());
+  const closePool = (): Promise<void> => (poolClosed ??= Promise.allSettled([agents.close(), pool.end()]).then(() => {}));
   const worker = new Worker({
     channel,
-    managers: builtInManagers({ documentStore: new DocumentStore(pool, config.databaseSchema) }),
+    managers: builtInManagers({ documentStore: new DocumentStore(pool, config.databaseSchema), agents }),
     concurrency,
     onStop: closePool,
-    ...(channel instanceof RedisWorkChannel ? { workerId: channel.workerId } : {}),
+    workerId,
   });
   try {
     await worker.start();
@@ -42,10 +48,23 @@ export async function startWorker(config: StacklConfig, env: Env = process.env):
   return worker;
 }
 
-function workChannel(config: StacklConfig, env: Env): WorkChannel {
+/** The stack kind's way to the agents, over the same kind of channel as the work. */
+function agentClient(config: StacklConfig, env: Env, workerId: string): AgentJobClient {
+  if (env.STACKL_CHANNEL === 'redis') return new RedisAgentJobClient(config.redisUrl, config.topicPrefix, workerId);
+  const topics = topicNames(config.topicPrefix);
+  return new KafkaAgentJobClient({
+    kafka: createKafka({ brokers: config.kafkaBrokers, clientId: 'stackl-worker-agents' }),
+    jobsTopic: topics.agentJobs,
+    repliesTopic: topics.agentReplies,
+    replyTo: workerId,
+    groupPrefix: config.topicPrefix,
+  });
+}
+
+function workChannel(config: StacklConfig, env: Env, workerId: string): WorkChannel {
   const name = env.STACKL_CHANNEL ?? 'kafka';
   if (name === 'redis') {
-    return new RedisWorkChannel({ redisUrl: config.redisUrl, prefix: config.topicPrefix, leaseMs: positiveInt(env, 'STACKL_WORKER_LEASE_MS', 10_000) });
+    return new RedisWorkChannel({ redisUrl: config.redisUrl, prefix: config.topicPrefix, workerId, leaseMs: positiveInt(env, 'STACKL_WORKER_LEASE_MS', 10_000) });
   }
   if (name !== 'kafka') throw new ConfigError(`STACKL_CHANNEL must be "kafka" or "redis", got "${name}"`);
   const topics = topicNames(config.topicPrefix);

@@ -2,6 +2,8 @@ import { ConfigError } from '../../core/errors.js';
 import { isSchema, type KindDefinition } from './kinds/define-kind.js';
 import { documentKind } from './kinds/document.js';
 import { probeKind } from './kinds/probe.js';
+import { snapshotKind } from './kinds/snapshot.js';
+import { stackKind } from './kinds/stack.js';
 
 export { defineKind, payloadSchemaFor } from './kinds/define-kind.js';
 export type { KindDefinition } from './kinds/define-kind.js';
@@ -13,6 +15,8 @@ export type KindRegistry = ReadonlyMap<string, KindDefinition>;
 export const builtInKinds: Readonly<Record<string, KindDefinition>> = Object.freeze({
   document: documentKind,
   probe: probeKind,
+  snapshot: snapshotKind,
+  stack: stackKind,
 });
 
 /**

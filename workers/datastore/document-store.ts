@@ -25,6 +25,8 @@ export interface Writer {
 export type DocumentWrite =
   | { op: 'create'; key: string; body: DocumentBody }
   | { op: 'update'; key: string; body: DocumentBody }
+  /** Create or update, whichever applies (a snapshot's restore). */
+  | { op: 'put'; key: string; body: DocumentBody }
   | { op: 'delete'; key: string };
 
 export interface WriteResult {
@@ -64,6 +66,7 @@ export class DocumentStore {
   private readonly documents: string;
   private readonly snapshots: string;
   private readonly fences: string;
+  private readonly journalTable: string;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -73,12 +76,42 @@ export class DocumentStore {
     this.documents = `${quoted}.documents`;
     this.snapshots = `${quoted}.document_snapshots`;
     this.fences = `${quoted}.task_fences`;
+    this.journalTable = `${quoted}.task_journal`;
   }
 
   async get(key: string): Promise<StoredDocument | undefined> {
     const { rows } = await this.pool.query<DocumentRow>(`select key, body, version, updated_by_task, updated_by_attempt from ${this.documents} where key = $1`, [key]);
     const row = rows[0];
     return row === undefined ? undefined : toDocument(row);
+  }
+
+  /** Every document whose key starts with `prefix`, in key order. */
+  async list(prefix: string): Promise<StoredDocument[]> {
+    const { rows } = await this.pool.query<DocumentRow>(
+      `select key, body, version, updated_by_task, updated_by_attempt from ${this.documents} where starts_with(key, $1) order by key`,
+      [prefix],
+    );
+    return rows.map(toDocument);
+  }
+
+  /** The key's state before the task first touched it; undefined when the task never did. */
+  async snapshotOf(taskId: string, key: string): Promise<{ existed: boolean; body: DocumentBody | null } | undefined> {
+    const { rows } = await this.pool.query<{ existed: boolean; body: DocumentBody | null }>(`select existed, body from ${this.snapshots} where task_id = $1 and key = $2`, [taskId, key]);
+    return rows[0];
+  }
+
+  /** Records, fenced, what the task is about to do outside the datastore (see 0005_task_journal.sql). */
+  async journal(writer: Writer, entries: readonly string[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.transaction(async (client) => {
+      await this.fence(client, writer);
+      await client.query(`insert into ${this.journalTable} (task_id, entry) select $1, unnest($2::text[]) on conflict do nothing`, [writer.taskId, entries]);
+    });
+  }
+
+  async journalOf(taskId: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ entry: string }>(`select entry from ${this.journalTable} where task_id = $1 order by entry`, [taskId]);
+    return rows.map((r) => r.entry);
   }
 
   /** One fenced write, in one transaction: fence check, snapshot if absent, then the write. */
@@ -94,6 +127,8 @@ export class DocumentStore {
           break;
         case 'update':
           if (current === undefined) throw new DocumentNotFoundError(write.key);
+          break;
+        case 'put':
           break;
         case 'delete':
           // Deleted by an earlier attempt of this task: nothing left to do.

@@ -41,7 +41,7 @@ describe('the probe kind', () => {
   it('has the single action run', () => {
     expect(builtInKinds.probe?.actions).toEqual(['run']);
     const registry = createKindRegistry();
-    expect([...registry.keys()]).toEqual(['document', 'probe']);
+    expect([...registry.keys()]).toEqual(['document', 'probe', 'snapshot', 'stack']);
     expect(payloadSchemaFor(registry.get('probe')!, 'run')).toBe(probePayloadSchema);
     expect(payloadSchemaFor(registry.get('probe')!, 'walk')).toBeUndefined();
   });
@@ -60,8 +60,8 @@ describe('the kind registry', () => {
     expect(accepted.map((e) => e.type)).toEqual(['TaskSubmitted', 'AttemptDispatched']);
     const refused = decide(submit({ kind: 'document', action: 'delete', payload: '{"title":"t"}' }), initialState, ctx);
     expect(refused).toMatchObject([{ type: 'TaskRejected', body: { code: 'INVALID_PAYLOAD' } }]);
-    const unknown = decide(submit({ kind: 'stack' }), initialState, ctx);
-    expect(unknown).toMatchObject([{ body: { code: 'UNKNOWN_KIND', message: 'unknown kind "stack"; known kinds: document, probe' } }]);
+    const unknown = decide(submit({ kind: 'gizmo' }), initialState, ctx);
+    expect(unknown).toMatchObject([{ body: { code: 'UNKNOWN_KIND', message: 'unknown kind "gizmo"; known kinds: document, probe, snapshot, stack' } }]);
   });
 
   it.each([

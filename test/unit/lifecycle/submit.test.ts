@@ -34,8 +34,8 @@ describe('SubmitTask (rule 1)', () => {
   });
 
   it('rejects an unknown kind and lists the known ones', () => {
-    const { events, state } = given().when(submit({ kind: 'stack' }));
-    expect(events).toEqual([event('TaskRejected', { code: 'UNKNOWN_KIND', message: 'unknown kind "stack"; known kinds: document, probe' })]);
+    const { events, state } = given().when(submit({ kind: 'gizmo' }));
+    expect(events).toEqual([event('TaskRejected', { code: 'UNKNOWN_KIND', message: 'unknown kind "gizmo"; known kinds: document, probe, snapshot, stack' })]);
     expect(state.phase).toBe('Rejected');
   });
 
