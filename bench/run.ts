@@ -5,6 +5,9 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { apiBenchmarks } from './api-latency.js';
 import { brokerBenchmarks } from './broker.js';
+import { bullmqBenchmarks } from './bullmq-peer.js';
+import { comparisonBenchmarks } from './e2e-vs-bullmq.js';
+import { ceilingBenchmarks } from './kafka-ceiling.js';
 import { probeBenchmarks } from './probe-e2e.js';
 import { projectionBenchmarks } from './projection.js';
 
@@ -15,6 +18,9 @@ const benchmarks: Record<string, Benchmark> = {
   ...probeBenchmarks,
   ...projectionBenchmarks,
   ...apiBenchmarks,
+  ...bullmqBenchmarks,
+  ...comparisonBenchmarks,
+  ...ceilingBenchmarks,
 };
 
 const requested = process.argv.slice(2);

@@ -27,3 +27,15 @@ export async function waitUntil(condition: () => boolean, timeoutMs: number, wha
 export function progress(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
+
+/** A positive integer from the environment (BENCH_TASKS and friends), or the fallback. */
+export function envInt(name: string, fallback: number, env: Record<string, string | undefined> = process.env): number {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${env[name]}"`);
+  return value;
+}
+
+/** A suffix unique to one run of one scenario: topic prefixes, groups, schemas and queues never collide. */
+export function runStamp(): string {
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
