@@ -7,6 +7,7 @@ import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../core/log.js';
 import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMessage } from '../../schemas/index.js';
+import { deadLetter } from '../dead-letter.js';
 import { partitionForKey } from '../partitioner.js';
 import type { TopicNames } from '../names.js';
 import { redisChannelKeys, type QueuedOrder, type RedisChannelKeys } from './redis-keys.js';
@@ -74,8 +75,15 @@ export class RedisRelay {
         if (isStale()) return;
         const queued: string[] = [];
         for (const message of batch.messages) {
-          const order = await decode(message.value ?? Buffer.alloc(0), taskDispatchSchema).catch(() => undefined);
-          if (order === undefined) continue; // the lifecycle processor writes only valid orders
+          let order;
+          try {
+            order = await decode(message.value ?? Buffer.alloc(0), taskDispatchSchema);
+          } catch (error) {
+            // Only the lifecycle processor should write here; anything else goes aside, the partition moves on.
+            const dead = deadLetter(this.options.topics.dlq, 'relay', { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {} }, error);
+            await this.producer.send({ topic: dead.topic, acks: -1, messages: [{ key: dead.key, value: dead.value, headers: dead.headers }] });
+            continue;
+          }
           const entry: QueuedOrder = { source: { partition: batch.partition, offset: message.offset }, order };
           queued.push(JSON.stringify(entry));
         }
