@@ -1,7 +1,7 @@
 // The command table of the `stackl` CLI. Each command is small and delegates to the
 // module that owns the work: deploy/local for the stack, topics/, migrations, and the
 // roles (broker, worker, projector, api), which `all` runs together in one process.
-import { loadConfig, type StacklConfig } from '../../core/config.js';
+import { loadConfig, positiveIntFromEnv, type StacklConfig } from '../../core/config.js';
 import { migrate } from '../../deploy/migrations/runner.js';
 import { stackDown, stackUp } from '../../deploy/local/stack.js';
 import { lifecycleDefaultsFromEnv, startLifecycleApp } from '../../processors/broker/kafka/lifecycle-app.js';
@@ -43,7 +43,10 @@ async function createTopics(config: StacklConfig) {
   }
 }
 
-const broker = (config: StacklConfig) => startLifecycleApp(config, { defaults: lifecycleDefaultsFromEnv(), onFatal: exitOnFatal });
+const broker = (config: StacklConfig) => {
+  const sessionTimeoutMs = positiveIntFromEnv(process.env, 'STACKL_BROKER_SESSION_TIMEOUT_MS');
+  return startLifecycleApp(config, { defaults: lifecycleDefaultsFromEnv(), onFatal: exitOnFatal, ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }) });
+};
 
 const stackCommands: Record<string, Command> = {
   all: {

@@ -32,6 +32,11 @@ export interface StreamAppOptions<V> {
   maxRecordsPerTransaction?: number;
   /** Partitions processed at once by this instance. */
   concurrency?: number;
+  /**
+   * How long the group waits for a silent member before handing its partitions on: the
+   * stall every task of a crashed instance sees. Default 10 s (Kafka's floor is 6 s).
+   */
+  sessionTimeoutMs?: number;
   clock?: () => number;
   logger?: Logger;
   /**
@@ -73,8 +78,8 @@ export class StreamApp<V> {
       partitionAssigners: [coPartitionedAssigner],
       readUncommitted: false,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 10_000) / 3)),
       maxWaitTimeInMs: 50,
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {

@@ -18,6 +18,8 @@ export interface LifecycleAppOptions {
   tickIntervalMs?: number;
   maxRecordsPerTransaction?: number;
   clientId?: string;
+  /** See StreamAppOptions.sessionTimeoutMs; `stackl broker` reads STACKL_BROKER_SESSION_TIMEOUT_MS. */
+  sessionTimeoutMs?: number;
   /** What to do when the processor stops for good; roles exit so a supervisor restarts them. */
   onFatal?: (error: unknown) => void;
 }
@@ -51,6 +53,7 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
     logger: createLogger({ component: 'lifecycle' }),
     ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }),
     ...(options.tickIntervalMs === undefined ? {} : { tickIntervalMs: options.tickIntervalMs }),
+    ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: options.sessionTimeoutMs }),
     ...(options.maxRecordsPerTransaction === undefined ? {} : { maxRecordsPerTransaction: options.maxRecordsPerTransaction }),
   });
   await app.start();

@@ -1,0 +1,78 @@
+// The chaos suite (issue 7): the whole system as separate processes on a stack of its
+// own, a mixed load, faults on a seeded schedule, poison input; then one test per
+// invariant. `npm run test:chaos` runs a short run (CI does too); CHAOS_DURATION_S,
+// CHAOS_RATE, CHAOS_SEED and CHAOS_CHANNEL make it longer, denser or a replay.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MUST_ROLL_BACK, SHOULD_COMPLETE } from './support/load.js';
+import { seedFromEnv } from './support/random.js';
+import { optionsFromEnv, runChaos, type ChaosReport } from './support/scenario.js';
+
+const options = optionsFromEnv(seedFromEnv());
+let report: ChaosReport;
+
+beforeAll(async () => {
+  report = await runChaos(options);
+}, options.durationMs + options.drainMs + 600_000);
+
+afterAll(() => {
+  if (report === undefined) {
+    process.stderr.write(`chaos: the run did not finish; replay with CHAOS_SEED=${options.seed}\n`);
+    return;
+  }
+  const failing = report.invariants.filter((i) => !i.ok);
+  process.stderr.write(
+    `${JSON.stringify({ seed: report.seed, replay: report.replay, tasks: report.tasks, faults: report.injected.map((f) => `${f.kind}${f.error === undefined ? '' : ' (not injected)'}`), roleRestarts: report.roleRestarts, invariants: report.invariants.map((i) => ({ name: i.name, ok: i.ok, violations: i.violations.length, ...i.detail })), logs: report.logs }, null, 2)}\n`,
+  );
+  if (failing.length > 0) process.stderr.write(`chaos: FAILED; replay with: ${report.replay}\n`);
+});
+
+describe(`chaos run (seed ${options.seed}, ${options.channel} channel, ${options.durationMs / 1000} s)`, () => {
+  const invariant = (prefix: string) => {
+    const found = report.invariants.find((i) => i.name.startsWith(prefix));
+    if (found === undefined) throw new Error(`invariant ${prefix} was not checked`);
+    return found;
+  };
+
+  it('injected every fault of the schedule and submitted the whole load', () => {
+    expect(report.injected.filter((f) => f.error !== undefined)).toEqual([]);
+    expect(report.injected).toHaveLength(report.schedule.length);
+    expect(report.tasks.submitted).toBeGreaterThan(options.tasksPerSecond * (options.durationMs / 1000) * 0.8);
+  });
+
+  it('ended each scenario as it asks: failing ones never complete, the others mostly do', () => {
+    const table = report.tasks.byScenario;
+    for (const scenario of MUST_ROLL_BACK) expect({ scenario, completed: table[scenario]?.completed ?? 0 }).toEqual({ scenario, completed: 0 });
+    for (const scenario of SHOULD_COMPLETE) {
+      const row = table[scenario] ?? {};
+      const total = Object.values(row).reduce((a, b) => a + b, 0);
+      // Faults may time some out (and roll them back); most must get through.
+      expect({ scenario, mostlyCompleted: (row.completed ?? 0) >= total * 0.6 }).toEqual({ scenario, mostlyCompleted: true });
+    }
+  });
+
+  it('1. every submitted task has exactly one terminal outcome', () => {
+    expect(invariant('1.').violations.slice(0, 20)).toEqual([]);
+  });
+
+  it('2. the projection equals a replay of the log', () => {
+    expect(invariant('2.').violations.slice(0, 20)).toEqual([]);
+    expect(invariant('2.').ok).toBe(true);
+  });
+
+  it('3. the datastore and the environment hold exactly the effects of completed tasks', () => {
+    expect(invariant('3.').violations.slice(0, 20)).toEqual([]);
+  });
+
+  it('4. no task stayed non-terminal longer than its timeout plus the stated bound', () => {
+    expect(invariant('4.').violations.slice(0, 20)).toEqual([]);
+  });
+
+  it('5. late results after a rollback left nothing behind', () => {
+    expect(invariant('5.').violations).toEqual([]);
+  });
+
+  it('poison input went to the dead-letter topic or got a 4xx, and the system kept going', () => {
+    expect(invariant('poison').violations).toEqual([]);
+    expect(invariant('poison').ok).toBe(true);
+  });
+});

@@ -1,0 +1,78 @@
+// The invariants a chaos run must keep, each computed from what the system left: the
+// log (task.events, read committed), the projection and a replay of the log, the
+// datastore and the environment. Each returns its violations, described.
+import type { TaskEventMessage } from '../../../schemas/index.js';
+import { outcomeOf, type EndedTask } from '../../support/consistency.js';
+import type { SubmittedTask } from './load.js';
+
+/** How long past its timeout a task may take to end: a Kafka restart, role restarts and rollback retries fit in it. */
+export const LATENESS_BOUND_MS = 120_000;
+
+export type Histories = ReadonlyMap<string, readonly TaskEventMessage[]>;
+
+/** 1. Every submitted task has exactly one terminal outcome; its events are numbered 1..n, none twice. */
+export function exactlyOneOutcome(tasks: readonly SubmittedTask[], histories: Histories): string[] {
+  const violations: string[] = [];
+  for (const task of tasks) {
+    const label = `task ${task.taskId} (${task.scenario} #${task.n})`;
+    if (!task.accepted) {
+      violations.push(`${label} was never accepted after ${task.tries} tries`);
+      continue;
+    }
+    const events = histories.get(task.taskId) ?? [];
+    const types = events.map((e) => e.type);
+    const completed = types.filter((t) => t === 'TaskCompleted').length;
+    const failed = types.filter((t) => t === 'TaskFailed').length;
+    if (completed + failed !== 1) violations.push(`${label} has ${completed} TaskCompleted and ${failed} TaskFailed: ${types.join(' ')}`);
+    else if (failed === 1 && outcomeOf(types) === undefined) violations.push(`${label} failed but its rollback never ended: ${types.join(' ')}`);
+    const sequences = events.map((e) => e.sequence);
+    if (sequences.some((s, i) => s !== i + 1)) violations.push(`${label} has event sequences ${sequences.join(',')}, not 1..${events.length}`);
+    if (new Set(events.map((e) => e.eventId)).size !== events.length) violations.push(`${label} has an event twice`);
+  }
+  return violations;
+}
+
+/** The tasks with their outcome, for the shared consistency check. */
+export function endedTasks(tasks: readonly SubmittedTask[], histories: Histories): EndedTask[] {
+  return tasks.flatMap((task) => {
+    const outcome = outcomeOf((histories.get(task.taskId) ?? []).map((e) => e.type));
+    if (outcome === undefined) return [];
+    return [{ taskId: task.taskId, kind: task.request.kind, action: task.request.action, payload: task.request.payload as Record<string, unknown>, outcome }];
+  });
+}
+
+/** 4. No task stayed non-terminal longer than its timeout plus LATENESS_BOUND_MS. */
+export function endedInTime(tasks: readonly SubmittedTask[], histories: Histories): { violations: string[]; worstOverMs: number } {
+  const violations: string[] = [];
+  let worstOverMs = Number.NEGATIVE_INFINITY;
+  for (const task of tasks) {
+    const events = histories.get(task.taskId) ?? [];
+    const submitted = events.find((e) => e.type === 'TaskSubmitted');
+    const end = [...events].reverse().find((e) => e.type === 'TaskCompleted' || e.type === 'RollbackSucceeded' || e.type === 'RollbackFailed');
+    if (submitted === undefined || end === undefined) continue; // reported by invariant 1
+    const over = end.time - submitted.time - task.request.timeoutMs;
+    worstOverMs = Math.max(worstOverMs, over);
+    if (over > LATENESS_BOUND_MS) violations.push(`task ${task.taskId} (${task.scenario}) ended ${over} ms after its ${task.request.timeoutMs} ms timeout`);
+  }
+  return { violations, worstOverMs };
+}
+
+/**
+ * 5. Tasks a worker answered after their rollback began: the log shows it as a rollback
+ * dispatched again while one ran or after one succeeded (a late start or success makes
+ * the broker undo again). Their effects are checked by the consistency check like all.
+ */
+export function lateResultTasks(histories: Histories): string[] {
+  const late: string[] = [];
+  for (const [taskId, events] of histories) {
+    let last: string | undefined;
+    for (const { type } of events) {
+      if (type === 'RollbackDispatched' && (last === 'RollbackSucceeded' || last === 'RollbackDispatched')) {
+        late.push(taskId);
+        break;
+      }
+      if (type === 'TaskFailed' || type === 'RollbackDispatched' || type === 'RollbackSucceeded' || type === 'RollbackFailed') last = type;
+    }
+  }
+  return late;
+}

@@ -1,0 +1,160 @@
+// The chaos run's mixed load: probe successes, handler failures, timeouts and cancels,
+// document tasks (some conflicting, so they roll back) and stack tasks (some needing
+// the target whose agent fails, so they are torn down). Half go through the REST API,
+// half straight to Kafka, each with an idempotency key: when a submission meets a
+// fault it is sent again with the same key until it is accepted, so the task id is
+// known even when an answer was lost.
+import type { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
+import { taskIdForKey } from '../../../processors/broker/ids.js';
+import type { SubmitRequest } from '../../../processors/broker/task-broker.js';
+import type { Random } from './random.js';
+import { HEARTBEAT_TIMEOUT_MS } from './world.js';
+
+export type Scenario = 'probe-ok' | 'probe-fail' | 'probe-timeout' | 'probe-cancel' | 'document' | 'document-conflict' | 'stack' | 'stack-agent-failure' | 'seed';
+
+export const SCENARIO_WEIGHTS: readonly (readonly [Scenario, number])[] = [
+  ['probe-ok', 30],
+  ['probe-fail', 8],
+  ['probe-timeout', 4],
+  ['probe-cancel', 5],
+  ['document', 20],
+  ['document-conflict', 5],
+  ['stack', 22],
+  ['stack-agent-failure', 6],
+];
+
+/** Scenarios whose tasks can never complete (their handler, agent or datastore refuses them). */
+export const MUST_ROLL_BACK: readonly Scenario[] = ['probe-fail', 'probe-timeout', 'document-conflict', 'stack-agent-failure'];
+/** Scenarios whose tasks should complete unless a fault got in the way. */
+export const SHOULD_COMPLETE: readonly Scenario[] = ['seed', 'probe-ok', 'document', 'stack'];
+
+export interface SubmittedTask {
+  n: number;
+  scenario: Scenario;
+  taskId: string;
+  request: SubmitRequest & { idempotencyKey: string; timeoutMs: number };
+  route: 'api' | 'kafka';
+  submittedAt: number;
+  /** Tries it took to get the submission accepted (faults in the way). */
+  tries: number;
+  accepted: boolean;
+}
+
+const CONFLICT_KEY = 'chaos/fixed/conflict';
+/** Gives up on a submission after this long; the run then reports it as not submitted. */
+const SUBMIT_PATIENCE_MS = 120_000;
+
+export class Load {
+  readonly tasks: SubmittedTask[] = [];
+  private n = 0;
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly random: Random,
+    private readonly client: KafkaBrokerClient,
+    private readonly apiAddress: string,
+  ) {}
+
+  /** The targets stacks land on, and the document conflicting creates collide with. */
+  async seed(): Promise<SubmittedTask[]> {
+    const targets = [
+      ['node-1', ['linux']],
+      ['node-2', ['linux']],
+      ['node-3', ['linux']],
+      // Offers only `flaky`: the agent fails every ordinary job there (STACKL_AGENT_FAIL_TARGETS).
+      ['flaky-1', ['flaky']],
+    ] as const;
+    const documents = [...targets.map(([name, capabilities]) => ({ key: `infrastructure/target/${name}`, body: { capabilities: [...capabilities] } })), { key: CONFLICT_KEY, body: { seeded: true } }];
+    const seeded = this.make('seed', { kind: 'document', action: 'create', payload: { documents } }, 'kafka');
+    await this.submit(seeded);
+    return [seeded];
+  }
+
+  /** Submits one task of a randomly chosen scenario (in the background). */
+  next(): void {
+    const scenario = this.random.weighted(SCENARIO_WEIGHTS);
+    const task = this.make(scenario, this.request(scenario), this.n % 2 === 0 ? 'api' : 'kafka');
+    const work = this.submit(task).then(async () => {
+      if (scenario === 'probe-cancel' && task.accepted) {
+        await new Promise((resolve) => setTimeout(resolve, this.random.int(300, 1_500)));
+        await this.cancel(task);
+      }
+    });
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private request(scenario: Scenario): SubmitRequest {
+    const n = this.n;
+    switch (scenario) {
+      case 'probe-ok':
+        return { kind: 'probe', action: 'run', payload: { outcome: 'succeed', durationMs: this.random.int(0, 400) } };
+      case 'probe-fail':
+        return { kind: 'probe', action: 'run', payload: { outcome: 'fail', rollback: 'succeed' }, maxAttempts: 2 };
+      case 'probe-timeout':
+        return { kind: 'probe', action: 'run', payload: { outcome: 'hang' }, timeoutMs: 6_000, maxAttempts: 1 };
+      case 'probe-cancel':
+        return { kind: 'probe', action: 'run', payload: { outcome: 'succeed', durationMs: 4_000 } };
+      case 'document':
+        return { kind: 'document', action: 'create', payload: { documents: [{ key: `chaos/doc/t${n}-a`, body: { n } }, { key: `chaos/doc/t${n}-b`, body: { n, half: 2 } }] } };
+      case 'document-conflict':
+        return { kind: 'document', action: 'create', payload: { documents: [{ key: `chaos/doc/t${n}-x`, body: { n } }, { key: CONFLICT_KEY, body: { clobbered: n } }] } };
+      case 'stack':
+        return { kind: 'stack', action: 'create', payload: { name: `s${n}`, services: [{ name: 'web', requires: ['linux'], replicas: 2, config: { n } }, { name: 'db', requires: ['linux'] }] } };
+      case 'stack-agent-failure':
+        return { kind: 'stack', action: 'create', payload: { name: `s${n}`, services: [{ name: 'web', requires: ['linux'], replicas: 2 }, { name: 'gpu', requires: ['flaky'] }] }, maxAttempts: 2 };
+      case 'seed':
+        throw new Error('the seed task is built by seed()');
+      default: {
+        const never: never = scenario;
+        throw new Error(`unknown scenario ${String(never)}`);
+      }
+    }
+  }
+
+  private make(scenario: Scenario, request: SubmitRequest, route: 'api' | 'kafka'): SubmittedTask {
+    const n = this.n++;
+    const idempotencyKey = `chaos-${this.random.seed}-${n}`;
+    const full = { timeoutMs: 60_000, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS, maxAttempts: 3, rollbackMaxAttempts: 20, ...request, idempotencyKey };
+    const task: SubmittedTask = { n, scenario, taskId: taskIdForKey(idempotencyKey), request: full as SubmittedTask['request'], route, submittedAt: 0, tries: 0, accepted: false };
+    this.tasks.push(task);
+    return task;
+  }
+
+  private async submit(task: SubmittedTask): Promise<void> {
+    const until = Date.now() + SUBMIT_PATIENCE_MS;
+    while (Date.now() < until) {
+      task.tries += 1;
+      if (task.submittedAt === 0) task.submittedAt = Date.now();
+      try {
+        if (task.route === 'api') await this.post('/tasks', task.request, 202);
+        else await this.client.submit(task.request);
+        task.accepted = true;
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  private async cancel(task: SubmittedTask): Promise<void> {
+    for (let tries = 0; tries < 60; tries++) {
+      try {
+        if (task.route === 'api') await this.post(`/tasks/${task.taskId}/cancel`, {}, 202);
+        else await this.client.cancel(task.taskId);
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  private async post(path: string, body: unknown, expected: number): Promise<void> {
+    const response = await fetch(`${this.apiAddress}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    if (response.status !== expected) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+  }
+}

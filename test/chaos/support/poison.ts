@@ -1,0 +1,116 @@
+// Poison input, sent in the middle of the run: on every Kafka input topic (random
+// bytes, truncated Avro, a record of another topic's schema, a huge record) and on
+// every endpoint (random bytes, truncated JSON, wrong types, a body over the limit,
+// malformed ids). Each Kafka record must reach the dead-letter topic with its origin
+// in headers; each request must get a 4xx; nothing else may be lost.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
+import { encode, taskRequestSchema, taskResultSchema } from '../../../schemas/index.js';
+import { partitionForKey } from '../../../topics/partitioner.js';
+import type { TopicNames } from '../../../topics/names.js';
+
+export interface PoisonRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  what: string;
+}
+
+export interface PoisonRequest {
+  what: string;
+  status: number;
+}
+
+function validSubmit(taskId: string): Buffer {
+  return encode(taskRequestSchema, {
+    eventId: randomUUID(),
+    taskId,
+    sequence: 0,
+    time: Date.now(),
+    causationId: null,
+    correlationId: null,
+    type: 'SubmitTask',
+    body: { kind: 'probe', action: 'run', payload: '{"outcome":"succeed"}', idempotencyKey: null, origin: { type: 'none', target: null }, timeoutMs: null, attemptTimeoutMs: null, heartbeatTimeoutMs: null, maxAttempts: null, retryBackoff: null, rollbackMaxAttempts: null, rollbackBackoff: null },
+  } as never);
+}
+
+function someResult(taskId: string): Buffer {
+  return encode(taskResultSchema, { eventId: randomUUID(), taskId, sequence: 0, time: Date.now(), causationId: null, correlationId: null, type: 'AttemptStarted', body: { attempt: 1, workerId: 'poison' } } as never);
+}
+
+export async function poisonKafka(kafka: Kafka, topics: TopicNames, partitions: number, channel: 'kafka' | 'redis'): Promise<PoisonRecord[]> {
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  const sent: PoisonRecord[] = [];
+  const send = async (topic: string, what: string, value: Buffer, key = randomUUID()): Promise<void> => {
+    const partition = partitionForKey(key, partitions);
+    const [meta] = await producer.send({ topic, acks: -1, messages: [{ key, value, partition }] });
+    sent.push({ topic, partition, offset: meta?.baseOffset ?? '-1', what });
+  };
+  try {
+    const id = randomUUID();
+    await send(topics.requests, 'random bytes', randomBytes(64), id);
+    await send(topics.requests, 'truncated Avro', validSubmit(id).subarray(0, 20), id);
+    await send(topics.requests, 'a task.results record on task.requests', someResult(id), id);
+    await send(topics.requests, 'a huge random record (600 KiB)', randomBytes(600 * 1024), id);
+    await send(topics.results, 'random bytes', randomBytes(64));
+    await send(topics.results, 'truncated Avro', someResult(randomUUID()).subarray(0, 12));
+    await send(topics.dispatch, 'random bytes', randomBytes(48));
+    if (channel === 'kafka') await send(topics.agentJobs, 'not JSON', Buffer.from('{"jobId": '));
+  } finally {
+    await producer.disconnect();
+  }
+  return sent;
+}
+
+export async function poisonApi(api: string): Promise<PoisonRequest[]> {
+  const json = { 'content-type': 'application/json' };
+  const attempts: [string, string, string, RequestInit][] = [
+    ['random bytes as JSON', 'POST', '/tasks', { headers: json, body: randomBytes(256) }],
+    ['truncated JSON', 'POST', '/tasks', { headers: json, body: '{"kind":"probe","action":' }],
+    ['wrong types', 'POST', '/tasks', { headers: json, body: JSON.stringify({ kind: 7, action: ['run'], payload: {} }) }],
+    ['unknown field', 'POST', '/tasks', { headers: json, body: JSON.stringify({ kind: 'probe', action: 'run', payload: { outcome: 'succeed' }, surprise: true }) }],
+    ['payload failing its kind', 'POST', '/tasks', { headers: json, body: JSON.stringify({ kind: 'stack', action: 'create', payload: { name: 'NOT VALID' } }) }],
+    ['body over the limit (3 MiB)', 'POST', '/tasks', { headers: json, body: JSON.stringify({ kind: 'probe', action: 'run', payload: { blob: 'x'.repeat(3 * 1024 * 1024) } }) }],
+    ['malformed id', 'GET', '/tasks/not-a-uuid', {}],
+    ['malformed id on cancel', 'POST', '/tasks/%27%3B%20drop%20table/cancel', { headers: json, body: '{}' }],
+    ['malformed minPosition', 'GET', `/tasks/${randomUUID()}?minPosition=zz`, {}],
+  ];
+  const answers: PoisonRequest[] = [];
+  for (const [what, method, path, init] of attempts) {
+    // The API may be down for a moment (a fault): ask again until it answers.
+    for (let tries = 0; ; tries++) {
+      try {
+        const response = await fetch(`${api}${path}`, { method, ...init, signal: AbortSignal.timeout(10_000) });
+        await response.arrayBuffer();
+        answers.push({ what, status: response.status });
+        break;
+      } catch (error) {
+        if (tries > 60) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+  return answers;
+}
+
+/** Which poison records reached the dead-letter topic, matched by their origin headers. */
+export async function deadLettered(kafka: Kafka, dlqTopic: string, poison: readonly PoisonRecord[], timeoutMs = 60_000): Promise<Set<string>> {
+  const wanted = new Set(poison.map((p) => `${p.topic}/${p.partition}/${p.offset}`));
+  const found = new Set<string>();
+  const consumer = kafka.consumer({ groupId: `chaos-dlq-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: dlqTopic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const h = message.headers ?? {};
+      const origin = `${String(h[DLQ_HEADERS.topic])}/${String(h[DLQ_HEADERS.partition])}/${String(h[DLQ_HEADERS.offset])}`;
+      if (wanted.has(origin)) found.add(origin);
+    },
+  });
+  const until = Date.now() + timeoutMs;
+  while (found.size < wanted.size && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200));
+  await consumer.disconnect();
+  return found;
+}

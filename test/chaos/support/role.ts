@@ -1,0 +1,121 @@
+// One role of the system as an OS process (`node dist/api/cli/main.js <role>`), under
+// a small supervisor: a role that exits when nobody asked it to (a fatal error, a lost
+// dependency) is started again after a second, as systemd or Kubernetes would. The
+// chaos schedule kills, pauses and restarts roles through this class.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+
+export class Role {
+  private child: ChildProcess | undefined;
+  private log: WriteStream | undefined;
+  private wanted = false;
+  private paused = false;
+  /** Restarts the supervisor made on its own (the role exited unasked). */
+  unexpectedExits = 0;
+  starts = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly args: string[],
+    private env: Record<string, string>,
+    private readonly logDir: string,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the role and resolves once it says it is ready. */
+  async start(extraEnv: Record<string, string> = {}, timeoutMs = 120_000): Promise<void> {
+    this.wanted = true;
+    this.paused = false;
+    this.starts += 1;
+    this.log ??= createWriteStream(join(this.logDir, `${this.name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, ['dist/api/cli/main.js', ...this.args], { env: { ...process.env, ...this.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    const tail: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${this.name} not ready in ${timeoutMs} ms:\n${tail.join('')}`));
+      }, timeoutMs);
+      const onData = (chunk: Buffer): void => {
+        const text = chunk.toString();
+        this.log?.write(text);
+        tail.push(text);
+        if (tail.length > 30) tail.shift();
+        if (/ ready|"ready": true|api listening on/.test(text)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.name} exited (${code ?? signal}) before it was ready:\n${tail.join('')}`));
+      });
+    });
+    child.removeAllListeners('exit');
+    child.once('exit', (code, signal) => {
+      this.log?.write(`\n--- ${this.name} exited (${code ?? signal}) ---\n`);
+      if (this.wanted && this.child === child) {
+        this.unexpectedExits += 1;
+        setTimeout(() => void this.restartQuietly(), 1_000);
+      }
+    });
+  }
+
+  /** kill -9, then the supervisor's restart after `downMs`. */
+  async kill9(downMs = 1_000): Promise<void> {
+    await this.stop('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, downMs));
+    await this.start();
+  }
+
+  /** SIGSTOP for `ms`, then SIGCONT: the process lives but says nothing meanwhile. */
+  async pause(ms: number): Promise<void> {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    this.paused = true;
+    process.kill(pid, 'SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    if (this.paused) process.kill(pid, 'SIGCONT');
+    this.paused = false;
+  }
+
+  /** Restarts with different settings (e.g. a slow agent), or back to the usual ones. */
+  async restartWith(extraEnv: Record<string, string>): Promise<void> {
+    await this.stop('SIGTERM');
+    await this.start(extraEnv);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    this.wanted = false;
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    if (this.paused) child.kill('SIGCONT');
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async close(): Promise<void> {
+    await this.stop('SIGTERM');
+    this.log?.end();
+  }
+
+  private async restartQuietly(): Promise<void> {
+    if (!this.wanted) return;
+    try {
+      await this.start();
+    } catch (error) {
+      this.log?.write(`\n--- supervisor could not restart ${this.name}: ${(error as Error).message} ---\n`);
+      if (this.wanted) setTimeout(() => void this.restartQuietly(), 2_000);
+    }
+  }
+}
