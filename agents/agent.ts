@@ -22,6 +22,9 @@ export interface AgentOptions {
   onStop?: () => Promise<void>;
 }
 
+/** Replies remembered by job id, so a job sent again is answered without applying it again. */
+const REMEMBERED_REPLIES = 10_000;
+
 export interface AgentStats {
   applied: number;
   refused: number;
@@ -33,6 +36,7 @@ export class Agent {
   private readonly log;
   private readonly clock: () => number;
   private readonly counters: AgentStats = { applied: 0, refused: 0, failed: 0, expired: 0 };
+  private readonly replies = new Map<string, AgentReply>();
 
   constructor(private readonly options: AgentOptions) {
     this.clock = options.clock ?? Date.now;
@@ -60,6 +64,18 @@ export class Agent {
   }
 
   private async handle(job: AgentJob): Promise<AgentReply> {
+    const known = this.replies.get(job.jobId);
+    if (known !== undefined) return known;
+    const answer = await this.apply(job);
+    // Failures are not remembered: a job sent again after a failure deserves another try.
+    if (answer.status !== 'failed') {
+      this.replies.set(job.jobId, answer);
+      if (this.replies.size > REMEMBERED_REPLIES) this.replies.delete(this.replies.keys().next().value as string);
+    }
+    return answer;
+  }
+
+  private async apply(job: AgentJob): Promise<AgentReply> {
     const reply = (outcome: Pick<AgentReply, 'status' | 'message'>): AgentReply => ({ jobId: job.jobId, taskId: job.taskId, agent: this.options.name, target: job.target, ...outcome });
     if (job.deadlineAt <= this.clock()) {
       this.counters.expired += 1;

@@ -4,7 +4,8 @@
 //  2. every completed task's effects are in the datastore;
 //  3. every rolled-back task left nothing: each key it touched is as it was before it.
 // Keys touched by more than one of the given tasks are checked only by (1), since a
-// later task may rightly have changed them. Returns every violation, described.
+// later task may rightly have changed them; a task whose rollback gave up is listed for
+// an operator and judged by nothing here. Returns every violation, described.
 import pg from 'pg';
 
 export type TaskOutcome = 'completed' | 'rolled-back' | 'rollback-failed';
@@ -30,7 +31,9 @@ export async function checkConsistency(pool: pg.Pool, datastoreSchema: string, e
     (await pool.query<{ key: string; body: Record<string, unknown> }>(`select key, body from ${ds}.documents`)).rows.map((r) => [r.key, r.body] as const),
   );
 
-  // 1. datastore ↔ environment
+  // 1. datastore ↔ environment, except stacks whose rollback gave up (left to an operator).
+  const operatorStacks = new Set(tasks.filter((t) => t.kind === 'stack' && t.outcome === 'rollback-failed').map((t) => String(t.payload.name)));
+  const judged = (place: string): boolean => !operatorStacks.has(place.slice(place.indexOf('|') + 1).split('/')[0] ?? '');
   const expected = new Map<string, string>();
   for (const [key, body] of documents) {
     if (!key.startsWith('stack/instance/')) continue;
@@ -43,12 +46,13 @@ export async function checkConsistency(pool: pg.Pool, datastoreSchema: string, e
   }
   const present = await environmentResources(pool, env);
   for (const [place, spec] of expected) {
+    if (!judged(place)) continue;
     const actual = present.get(place);
     if (actual === undefined) violations.push(`environment lacks ${place}, which the datastore's instance places there`);
     else if (actual !== spec) violations.push(`environment has ${place} as ${actual}, the datastore says ${spec}`);
   }
   for (const place of present.keys()) {
-    if (!expected.has(place)) violations.push(`environment has ${place}, which no stack instance in the datastore places there`);
+    if (judged(place) && !expected.has(place)) violations.push(`environment has ${place}, which no stack instance in the datastore places there`);
   }
 
   // 2 and 3, per task.
@@ -114,10 +118,16 @@ function canonical(value: unknown): string {
   return JSON.stringify(sort(value)) ?? 'undefined';
 }
 
-/** A task's outcome from its history in task.events; undefined while it has not ended. */
-export function outcomeOf(types: readonly string[]): TaskOutcome | undefined {
+/**
+ * A task's outcome from its history in task.events; undefined while it has not ended.
+ * A RollbackFailed that names a retry time is not an end: the broker tries again.
+ */
+export function outcomeOf(events: readonly { type: string; body?: unknown }[]): TaskOutcome | undefined {
+  const types = events.map((e) => e.type);
   if (types.includes('TaskCompleted')) return 'completed';
   if (types.includes('RollbackSucceeded')) return 'rolled-back';
-  if (types.includes('RollbackFailed') && types.includes('TaskFailed')) return 'rollback-failed';
+  const lastRollbackFailure = [...events].reverse().find((e) => e.type === 'RollbackFailed');
+  const givenUp = lastRollbackFailure !== undefined && (lastRollbackFailure.body as { retryAt?: unknown } | undefined)?.retryAt == null;
+  if (givenUp && types.includes('TaskFailed') && types.lastIndexOf('RollbackFailed') > types.lastIndexOf('RollbackDispatched')) return 'rollback-failed';
   return undefined;
 }

@@ -22,6 +22,20 @@ export interface AgentJobServer {
   close(): Promise<void>;
 }
 
+/**
+ * How often a job without a reply is sent again. A job can be lost with the channel (a
+ * Redis that restarts empty, replies missed while a consumer rejoined); agents apply
+ * idempotently and answer a repeated job id from memory, so sending again is safe.
+ */
+export const RESEND_AFTER_MS = 10_000;
+
+/** Sends now and again every `everyMs` until `reply` settles. */
+export async function sendUntilAnswered<T>(send: () => Promise<void>, reply: Promise<T>, everyMs: number, onError: (error: unknown) => void): Promise<void> {
+  await send();
+  const timer = setInterval(() => void send().catch(onError), everyMs);
+  void reply.finally(() => clearInterval(timer)).catch(() => {});
+}
+
 /** Rejects when the signal aborts; used while a reply is awaited. */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal, onAbort: () => void): Promise<T> {
   if (signal.aborted) {

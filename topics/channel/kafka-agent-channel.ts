@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { createLogger } from '../../core/log.js';
 import { deadLetter } from '../dead-letter.js';
-import { abortable, type AgentJobClient, type AgentJobServer } from './agent-channel.js';
+import { abortable, RESEND_AFTER_MS, sendUntilAnswered, type AgentJobClient, type AgentJobServer } from './agent-channel.js';
 import { agentJobSchema, agentReplySchema, type AgentJob, type AgentJobRequest, type AgentReply } from './agent-messages.js';
 
 const MARKER_HEADER = 'stackl.agent.marker';
@@ -38,9 +38,19 @@ export class KafkaAgentJobClient implements AgentJobClient {
   async request(job: AgentJobRequest, signal: AbortSignal): Promise<AgentReply> {
     await (this.ready ??= this.start());
     const full: AgentJob = { ...job, jobId: randomUUID(), replyTo: this.options.replyTo };
-    const reply = new Promise<AgentReply>((resolve) => this.pending.set(full.jobId, resolve));
-    await this.producer.send({ topic: this.options.jobsTopic, acks: -1, messages: [{ key: full.target, value: JSON.stringify(full) }] });
-    return abortable(reply, signal, () => this.pending.delete(full.jobId));
+    let abandon = (): void => {};
+    const reply = new Promise<AgentReply>((resolve, reject) => {
+      this.pending.set(full.jobId, resolve);
+      abandon = () => reject(new Error('abandoned'));
+    });
+    const send = async (): Promise<void> => {
+      await this.producer.send({ topic: this.options.jobsTopic, acks: -1, messages: [{ key: full.target, value: JSON.stringify(full) }] });
+    };
+    await sendUntilAnswered(send, reply, RESEND_AFTER_MS, (error) => this.log.warn('sending an agent job again failed', { jobId: full.jobId, error }));
+    return abortable(reply, signal, () => {
+      this.pending.delete(full.jobId);
+      abandon();
+    });
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../core/log.js';
-import { abortable, type AgentJobClient, type AgentJobServer } from './agent-channel.js';
+import { abortable, RESEND_AFTER_MS, sendUntilAnswered, type AgentJobClient, type AgentJobServer } from './agent-channel.js';
 import { agentJobSchema, agentReplySchema, type AgentJob, type AgentJobRequest, type AgentReply } from './agent-messages.js';
 import { redisAgentKeys, type RedisAgentKeys } from './redis-keys.js';
 
@@ -35,9 +35,19 @@ export class RedisAgentJobClient implements AgentJobClient {
   async request(job: AgentJobRequest, signal: AbortSignal): Promise<AgentReply> {
     this.loop ??= this.readReplies();
     const full: AgentJob = { ...job, jobId: randomUUID(), replyTo: this.replyTo };
-    const reply = new Promise<AgentReply>((resolve) => this.pending.set(full.jobId, resolve));
-    await this.commands.xadd(this.keys.jobs, 'MAXLEN', '~', STREAM_MAX_LENGTH, '*', 'job', JSON.stringify(full));
-    return abortable(reply, signal, () => this.pending.delete(full.jobId));
+    let abandon = (): void => {};
+    const reply = new Promise<AgentReply>((resolve, reject) => {
+      this.pending.set(full.jobId, resolve);
+      abandon = () => reject(new Error('abandoned'));
+    });
+    const send = async (): Promise<void> => {
+      await this.commands.xadd(this.keys.jobs, 'MAXLEN', '~', STREAM_MAX_LENGTH, '*', 'job', JSON.stringify(full));
+    };
+    await sendUntilAnswered(send, reply, RESEND_AFTER_MS, (error) => this.log.warn('sending an agent job again failed', { jobId: full.jobId, error }));
+    return abortable(reply, signal, () => {
+      this.pending.delete(full.jobId);
+      abandon();
+    });
   }
 
   async close(): Promise<void> {

@@ -24,7 +24,7 @@ export function exactlyOneOutcome(tasks: readonly SubmittedTask[], histories: Hi
     const completed = types.filter((t) => t === 'TaskCompleted').length;
     const failed = types.filter((t) => t === 'TaskFailed').length;
     if (completed + failed !== 1) violations.push(`${label} has ${completed} TaskCompleted and ${failed} TaskFailed: ${types.join(' ')}`);
-    else if (failed === 1 && outcomeOf(types) === undefined) violations.push(`${label} failed but its rollback never ended: ${types.join(' ')}`);
+    else if (failed === 1 && outcomeOf(events) === undefined) violations.push(`${label} failed but its rollback never ended: ${types.join(' ')}`);
     const sequences = events.map((e) => e.sequence);
     if (sequences.some((s, i) => s !== i + 1)) violations.push(`${label} has event sequences ${sequences.join(',')}, not 1..${events.length}`);
     if (new Set(events.map((e) => e.eventId)).size !== events.length) violations.push(`${label} has an event twice`);
@@ -35,7 +35,7 @@ export function exactlyOneOutcome(tasks: readonly SubmittedTask[], histories: Hi
 /** The tasks with their outcome, for the shared consistency check. */
 export function endedTasks(tasks: readonly SubmittedTask[], histories: Histories): EndedTask[] {
   return tasks.flatMap((task) => {
-    const outcome = outcomeOf((histories.get(task.taskId) ?? []).map((e) => e.type));
+    const outcome = outcomeOf(histories.get(task.taskId) ?? []);
     if (outcome === undefined) return [];
     return [{ taskId: task.taskId, kind: task.request.kind, action: task.request.action, payload: task.request.payload as Record<string, unknown>, outcome }];
   });

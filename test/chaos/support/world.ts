@@ -18,7 +18,7 @@ import { Role } from './role.js';
 export type Channel = 'kafka' | 'redis';
 
 /** Heartbeat timeout of the load's tasks; a worker paused longer than this loses its attempt. */
-export const HEARTBEAT_TIMEOUT_MS = 4_000;
+export const HEARTBEAT_TIMEOUT_MS = 8_000;
 
 export class World {
   readonly home = mkdtempSync(join(tmpdir(), 'stackl-chaos-'));

@@ -90,7 +90,7 @@ describe.each(['kafka', 'redis'] as const)('task kinds end to end on the %s chan
   async function run(request: SubmitRequest): Promise<{ taskId: string; types: string[]; output: unknown }> {
     const { taskId } = await client.submit({ maxAttempts: 1, timeoutMs: 30_000, ...request });
     submitted.push({ taskId, request });
-    const history = await log.waitFor(taskId, (types) => outcomeOf(types) !== undefined, 45_000);
+    const history = await log.waitFor(taskId, () => outcomeOf(log.byTask.get(taskId) ?? []) !== undefined, 45_000);
     const completed = history.find((e) => e.type === 'TaskCompleted')?.body as { output?: string } | undefined;
     return { taskId, types: history.map((e) => e.type), output: completed?.output === undefined ? undefined : JSON.parse(completed.output) };
   }
@@ -176,7 +176,7 @@ describe.each(['kafka', 'redis'] as const)('task kinds end to end on the %s chan
       kind: request.kind,
       action: request.action,
       payload: request.payload as Record<string, unknown>,
-      outcome: outcomeOf(log.types(taskId)) ?? 'rollback-failed',
+      outcome: outcomeOf(log.byTask.get(taskId) ?? []) ?? 'rollback-failed',
     }));
     expect(ended.filter((t) => t.outcome === 'completed').length).toBeGreaterThanOrEqual(8);
     expect(ended.filter((t) => t.outcome === 'rolled-back').length).toBeGreaterThanOrEqual(5);

@@ -90,7 +90,7 @@ describe.each(['kafka', 'redis'] as const)('a worker killed mid stack task on th
     await new Promise((resolve) => setTimeout(resolve, 900));
     await doomed.kill('SIGKILL');
     survivors.push(await startWorker(config, { ...env(), STACKL_WORKER_CONCURRENCY: '4' }));
-    const history = await log.waitFor(taskId, (types) => outcomeOf(types) !== undefined, 90_000);
+    const history = await log.waitFor(taskId, () => outcomeOf(log.byTask.get(taskId) ?? []) !== undefined, 90_000);
     return history.map((e) => e.type);
   }
 
@@ -113,7 +113,7 @@ describe.each(['kafka', 'redis'] as const)('a worker killed mid stack task on th
     expect((await new EnvironmentStore(pool, config.environmentSchema).list()).filter((r) => r.resource.startsWith('abandoned/'))).toEqual([]);
     // Late work of the dead attempt (its jobs, or on redis its requeued order) comes after the compensation: refused.
     await new Promise((resolve) => setTimeout(resolve, 5_000));
-    const ended = submitted.map(({ taskId, request }) => ({ taskId, kind: request.kind, action: request.action, payload: request.payload as Record<string, unknown>, outcome: outcomeOf(log.types(taskId)) ?? ('rollback-failed' as const) }));
+    const ended = submitted.map(({ taskId, request }) => ({ taskId, kind: request.kind, action: request.action, payload: request.payload as Record<string, unknown>, outcome: outcomeOf(log.byTask.get(taskId) ?? []) ?? ('rollback-failed' as const) }));
     expect(await checkConsistency(pool, schema, config.environmentSchema, ended)).toEqual([]);
   });
 });
