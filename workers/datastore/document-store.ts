@@ -173,10 +173,12 @@ export class DocumentStore {
   }
 
   /**
-   * Fences the task for good and puts back every key it touched, in one transaction.
-   * Idempotent: running it again (or after a late attempt was refused) changes nothing more.
+   * Fences the task for good and puts back every key it touched, in one transaction —
+   * where the key still carries the task's own change. A key another task changed since
+   * (or re-created after this task deleted it) is left alone: undoing this task must not
+   * undo that one. Idempotent: running it again changes nothing more.
    */
-  async rollback(taskId: string, failedAttempt: number): Promise<{ restored: string[] }> {
+  async rollback(taskId: string, failedAttempt: number): Promise<{ restored: string[]; leftAlone: string[] }> {
     return this.transaction(async (client) => {
       await client.query(
         `insert into ${this.fences} (task_id, attempt, rolled_back) values ($1, $2, true)
@@ -187,7 +189,16 @@ export class DocumentStore {
         `select key, existed, body from ${this.snapshots} where task_id = $1 order by key`,
         [taskId],
       );
+      const restored: string[] = [];
+      const leftAlone: string[] = [];
       for (const snapshot of rows) {
+        const current = (await client.query<{ updated_by_task: string }>(`select updated_by_task from ${this.documents} where key = $1 for update`, [snapshot.key])).rows[0];
+        // Absent now: this task deleted it (it snapshotted an existing key) or never got to create it.
+        const ours = current === undefined ? snapshot.existed : current.updated_by_task === taskId;
+        if (!ours) {
+          if (current !== undefined) leftAlone.push(snapshot.key);
+          continue;
+        }
         if (snapshot.existed) {
           await client.query(
             `insert into ${this.documents} (key, body, version, updated_by_task, updated_by_attempt, updated_at) values ($1, $2, 1, $3, $4, now())
@@ -199,8 +210,9 @@ export class DocumentStore {
         } else {
           await client.query(`delete from ${this.documents} where key = $1`, [snapshot.key]);
         }
+        restored.push(snapshot.key);
       }
-      return { restored: rows.map((r) => r.key) };
+      return { restored, leftAlone };
     });
   }
 

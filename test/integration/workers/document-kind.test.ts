@@ -141,6 +141,24 @@ describe('the datastore fences writes', () => {
     expect(await store.get('fence/rb/new')).toBeUndefined();
   });
 
+  it('leaves alone what another task changed since: undoing one task never undoes another', async () => {
+    const base = randomUUID();
+    await store.write({ taskId: base, attempt: 1 }, { op: 'create', key: 'fence/other/updated', body: { by: 'base' } });
+    await store.write({ taskId: base, attempt: 1 }, { op: 'create', key: 'fence/other/deleted', body: { by: 'base' } });
+    const failing = randomUUID();
+    const later = randomUUID();
+    await store.write({ taskId: failing, attempt: 1 }, { op: 'update', key: 'fence/other/updated', body: { by: 'failing' } });
+    await store.write({ taskId: failing, attempt: 1 }, { op: 'delete', key: 'fence/other/deleted' });
+    await store.write({ taskId: failing, attempt: 1 }, { op: 'create', key: 'fence/other/created', body: { by: 'failing' } });
+    // A later task writes over all three before the failing task rolls back.
+    await store.write({ taskId: later, attempt: 1 }, { op: 'update', key: 'fence/other/updated', body: { by: 'later' } });
+    await store.write({ taskId: later, attempt: 1 }, { op: 'create', key: 'fence/other/deleted', body: { by: 'later' } });
+    await store.write({ taskId: later, attempt: 1 }, { op: 'update', key: 'fence/other/created', body: { by: 'later' } });
+
+    expect(await store.rollback(failing, 1)).toEqual({ restored: [], leftAlone: ['fence/other/created', 'fence/other/deleted', 'fence/other/updated'] });
+    for (const key of ['fence/other/updated', 'fence/other/deleted', 'fence/other/created']) expect(await body(key)).toEqual({ by: 'later' });
+  });
+
   it('fences a task rolled back before it wrote anything', async () => {
     const taskId = randomUUID();
     expect((await store.rollback(taskId, 1)).restored).toEqual([]);
