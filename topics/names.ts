@@ -47,3 +47,37 @@ export function transactionalId(prefix: string, app: string, topic: string, part
 /** The app and table of the lifecycle processor's task state. */
 export const LIFECYCLE_APP = 'lifecycle';
 export const LIFECYCLE_TABLE = 'tasks';
+
+// The message channel's generic primitives (DESIGN.md §9) on Kafka. Queue and pub/sub
+// topic names come from callers at run time (checked in channel/message-channel-checks.ts),
+// so their topics are created on demand rather than listed in the catalogue.
+
+/** Temporary storage: one compacted topic that every channel instance reads whole. */
+export function channelStoreTopic(prefix: string): string {
+  return `${prefix}channel.store`;
+}
+
+/** One instance's reader of the store: a group of its own, so it sees every record. */
+export function channelStoreGroup(prefix: string, instanceId: string): string {
+  return `${prefix}channel.store.${instanceId}`;
+}
+
+/** One push/pop queue. */
+export function channelQueueTopic(prefix: string, queue: string): string {
+  return `${prefix}channel.queue.${queue}`;
+}
+
+/** Every popper of a queue joins this one group, so each value goes to one of them. */
+export function channelQueueGroup(prefix: string, queue: string): string {
+  return `${prefix}channel.queue.${queue}.poppers`;
+}
+
+/** One publish/subscribe topic. */
+export function channelPubsubTopic(prefix: string, topic: string): string {
+  return `${prefix}channel.pubsub.${topic}`;
+}
+
+/** One subscription: a group of its own, so every subscription sees every value. */
+export function channelSubscriptionGroup(prefix: string, topic: string, subscriptionId: string): string {
+  return `${prefix}channel.pubsub.${topic}.${subscriptionId}`;
+}

@@ -1,0 +1,22 @@
+// Builds the message channel's primitives for a deployment, on the channel named by
+// STACKL_CHANNEL (`kafka`, the default, or `redis`), the same setting that picks how
+// work reaches workers (workers/start-worker.ts), so one deployment uses one channel.
+import type { StacklConfig } from '../../core/config.js';
+import { ConfigError } from '../../core/errors.js';
+import { createKafka } from '../kafka.js';
+import { KafkaMessageChannel } from './kafka-message-channel.js';
+import type { MessageChannel } from './message-channel.js';
+import { RedisMessageChannel } from './redis-message-channel.js';
+
+type Env = Record<string, string | undefined>;
+
+export function messageChannel(config: StacklConfig, env: Env = process.env, clientId = 'stackl-message-channel'): MessageChannel {
+  const name = env.STACKL_CHANNEL ?? 'kafka';
+  if (name === 'redis') return new RedisMessageChannel({ redisUrl: config.redisUrl, prefix: config.topicPrefix });
+  if (name !== 'kafka') throw new ConfigError(`STACKL_CHANNEL must be "kafka" or "redis", got "${name}"`, { STACKL_CHANNEL: name });
+  return new KafkaMessageChannel({
+    kafka: createKafka({ brokers: config.kafkaBrokers, clientId }),
+    prefix: config.topicPrefix,
+    storePartitions: config.partitions,
+  });
+}
