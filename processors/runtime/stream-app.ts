@@ -276,11 +276,25 @@ export class StreamApp<V> {
         void worker.close();
         return false;
       }
+      // Any other failure leaves the outcome unknown: the commit may have reached the
+      // broker before the connection broke (seen in the chaos suite during a Kafka
+      // restart). Memory can no longer be trusted, so the partition is rebuilt the way a
+      // new owner builds it: fence, restore the changelog, re-read committed offsets.
+      // Redoing the records from memory instead wrote their events twice.
+      this.log.warn('commit outcome unknown; rebuilding the partition from the log', { partition: worker.partition, error });
+      this.rebuild(worker);
       throw error;
     }
     worker.table.apply(scope.staged);
     this.counters.transactions += 1;
     return true;
+  }
+
+  private rebuild(worker: PartitionWorker<V>): void {
+    if (this.workers.get(worker.partition) !== worker) return;
+    this.workers.delete(worker.partition);
+    void worker.close();
+    if (this.assigned.has(worker.partition)) this.startWorkers([worker.partition]);
   }
 
   private checkKey(record: InputRecord): void {

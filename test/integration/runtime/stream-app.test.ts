@@ -1,5 +1,6 @@
 // The stream runtime's guarantees, each on the real broker (DESIGN.md §6).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PartitionProducer } from '../../../processors/runtime/partition-producer.js';
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
 import type { StreamApp } from '../../../processors/runtime/stream-app.js';
@@ -41,6 +42,33 @@ async function produce(topic: string, messages: { key: string; value: string }[]
 const values = (records: { message: { value: Buffer | null } }[]) => records.map((r) => r.message.value?.toString() ?? '');
 
 describe('stream runtime', () => {
+  it('rebuilds a partition from the log when a commit reached the broker but its answer was lost, writing nothing twice', async () => {
+    const { topics, groupId } = await setup();
+    await started(counterApp(kafka, topics, PARTITIONS, groupId));
+    // The next commit that carries outputs succeeds on the broker, then reports a broken
+    // connection, as during a Kafka restart: its outcome is unknown to the runtime.
+    const commit = PartitionProducer.prototype.commit;
+    let lost = 0;
+    const spy = vi.spyOn(PartitionProducer.prototype, 'commit').mockImplementation(async function (this: PartitionProducer, content) {
+      await commit.call(this, content);
+      if (lost === 0 && content.records.some((r) => r.topic === topics.output)) {
+        lost += 1;
+        throw new Error('connection closed before the commit was acknowledged');
+      }
+    });
+    try {
+      await produce(topics.input, Array.from({ length: 12 }, (_, i) => ({ key: 'one', value: `v${i}` })));
+      const out = await consumeCount(kafka, topics.output, 12);
+      expect(lost).toBe(1);
+      expect(values(out)).toEqual(Array.from({ length: 12 }, (_, i) => `v${i}:${i + 1}`));
+      await produce(topics.input, [{ key: 'one', value: 'after' }]);
+      const all = await consumeCount(kafka, topics.output, 13);
+      expect(values(all).slice(-1)).toEqual(['after:13']);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('processes every record once, with state, and writes outputs transactionally', async () => {
     const { topics, groupId } = await setup();
     await started(counterApp(kafka, topics, PARTITIONS, groupId));
