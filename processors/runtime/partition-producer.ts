@@ -20,6 +20,17 @@ export class FencedError extends StacklError {
   }
 }
 
+/**
+ * The commit request went out but no answer came back (or a failed transaction could not
+ * be aborted): whether it committed is unknown. The caller must rebuild the partition's
+ * state from the log rather than trust what it holds in memory.
+ */
+export class CommitOutcomeUnknownError extends StacklError {
+  constructor(partition: number, cause: unknown) {
+    super('COMMIT_OUTCOME_UNKNOWN', `the outcome of a transaction on partition ${partition} is unknown`, { retriable: true, cause });
+  }
+}
+
 const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 
 function errorType(error: unknown): string | undefined {
@@ -59,11 +70,17 @@ export class PartitionProducer {
         const topics = content.offsets.map((o) => ({ topic: o.topic, partitions: [{ partition: o.partition, offset: o.offset }] }));
         await withConcurrentTransactionRetry(() => transaction.sendOffsets({ consumerGroupId: this.groupId, topics }));
       }
+    } catch (error) {
+      // Nothing was committed; abort so the next transaction starts clean.
+      if (FENCED_TYPES.has(errorType(error) ?? '')) throw new FencedError(this.partition, error);
+      const aborted = !transaction.isActive() || (await transaction.abort().then(() => true, () => false));
+      throw aborted ? error : new CommitOutcomeUnknownError(this.partition, error);
+    }
+    try {
       await transaction.commit();
     } catch (error) {
-      if (transaction.isActive()) await transaction.abort().catch(() => {});
       if (FENCED_TYPES.has(errorType(error) ?? '')) throw new FencedError(this.partition, error);
-      throw error;
+      throw new CommitOutcomeUnknownError(this.partition, error);
     }
   }
 }

@@ -9,7 +9,7 @@ import { isStacklError, StacklError } from '../../core/errors.js';
 import { coPartitionedAssigner } from './co-partitioned-assigner.js';
 import { barrierKey, newBarrierId, restorePartitions } from './changelog-restore.js';
 import { deadLetter } from '../../topics/dead-letter.js';
-import { FencedError, PartitionProducer } from './partition-producer.js';
+import { CommitOutcomeUnknownError, FencedError, PartitionProducer } from './partition-producer.js';
 import { PartitionWorker } from './partition-worker.js';
 import { partitionForKey } from '../../topics/partitioner.js';
 import { TransactionScope } from './transaction-scope.js';
@@ -276,13 +276,14 @@ export class StreamApp<V> {
         void worker.close();
         return false;
       }
-      // Any other failure leaves the outcome unknown: the commit may have reached the
-      // broker before the connection broke (seen in the chaos suite during a Kafka
-      // restart). Memory can no longer be trusted, so the partition is rebuilt the way a
-      // new owner builds it: fence, restore the changelog, re-read committed offsets.
-      // Redoing the records from memory instead wrote their events twice.
-      this.log.warn('commit outcome unknown; rebuilding the partition from the log', { partition: worker.partition, error });
-      this.rebuild(worker);
+      // The commit may have reached the broker before the connection broke (seen in the
+      // chaos suite during a Kafka restart). Memory can no longer be trusted, so the
+      // partition is rebuilt the way a new owner builds it: fence, restore the changelog,
+      // re-read committed offsets. Redoing the records from memory wrote events twice.
+      if (error instanceof CommitOutcomeUnknownError) {
+        this.log.warn('commit outcome unknown; rebuilding the partition from the log', { partition: worker.partition, error });
+        this.rebuild(worker);
+      }
       throw error;
     }
     worker.table.apply(scope.staged);

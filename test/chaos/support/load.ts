@@ -55,8 +55,24 @@ export class Load {
     private readonly apiAddress: string,
   ) {}
 
-  /** The targets stacks land on, and the document conflicting creates collide with. */
-  async seed(): Promise<SubmittedTask[]> {
+  /**
+   * The targets stacks land on, and the document conflicting creates collide with.
+   * The load waits for them: without targets every stack would fail, and without the
+   * conflicting key a "conflicting" create would complete.
+   */
+  async seed(ended: (taskId: string) => 'completed' | 'rolled-back' | 'rollback-failed' | undefined): Promise<SubmittedTask[]> {
+    const tasks: SubmittedTask[] = [];
+    for (let tries = 0; tries < 3; tries++) {
+      const seeded = await this.seedOnce();
+      tasks.push(seeded);
+      const until = Date.now() + 90_000;
+      while (ended(seeded.taskId) === undefined && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200));
+      if (ended(seeded.taskId) === 'completed') return tasks;
+    }
+    throw new Error(`the seed task never completed (tried ${tasks.length} times): ${tasks.map((t) => t.taskId).join(', ')}`);
+  }
+
+  private async seedOnce(): Promise<SubmittedTask> {
     const targets = [
       ['node-1', ['linux']],
       ['node-2', ['linux']],
@@ -67,7 +83,7 @@ export class Load {
     const documents = [...targets.map(([name, capabilities]) => ({ key: `infrastructure/target/${name}`, body: { capabilities: [...capabilities] } })), { key: CONFLICT_KEY, body: { seeded: true } }];
     const seeded = this.make('seed', { kind: 'document', action: 'create', payload: { documents } }, 'kafka');
     await this.submit(seeded);
-    return [seeded];
+    return seeded;
   }
 
   /** Submits one task of a randomly chosen scenario (in the background). */

@@ -86,7 +86,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const log = new EventLog(kafka, topics.events);
     await log.start();
     const load = new Load(random, client, world.apiAddress);
-    await load.seed();
+    await load.seed((taskId) => outcomeOf(log.byTask.get(taskId) ?? []));
 
     // Load and faults side by side for the run's duration.
     const loadStart = Date.now();

@@ -1,6 +1,6 @@
 // The stream runtime's guarantees, each on the real broker (DESIGN.md §6).
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { PartitionProducer } from '../../../processors/runtime/partition-producer.js';
+import { CommitOutcomeUnknownError, PartitionProducer } from '../../../processors/runtime/partition-producer.js';
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
 import type { StreamApp } from '../../../processors/runtime/stream-app.js';
@@ -53,7 +53,7 @@ describe('stream runtime', () => {
       await commit.call(this, content);
       if (lost === 0 && content.records.some((r) => r.topic === topics.output)) {
         lost += 1;
-        throw new Error('connection closed before the commit was acknowledged');
+        throw new CommitOutcomeUnknownError(this.partition, new Error('connection closed before the commit was acknowledged'));
       }
     });
     try {
