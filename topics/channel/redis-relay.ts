@@ -47,7 +47,9 @@ export class RedisRelay {
 
   constructor(private readonly options: RelayOptions) {
     this.keys = redisChannelKeys(options.prefix);
-    this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50 });
+    // A restarted relay waits for its dead predecessor's session to expire before it gets
+    // the partitions back: 10 s rather than kafkajs' 30 s keeps that stall short.
+    this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50, sessionTimeout: 10_000, heartbeatInterval: 3_000 });
     this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.commands = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     this.blocking = new Redis(options.redisUrl, { maxRetriesPerRequest: null });

@@ -135,7 +135,9 @@ export class Load {
   private make(scenario: Scenario, request: SubmitRequest, route: 'api' | 'kafka'): SubmittedTask {
     const n = this.n++;
     const idempotencyKey = `chaos-${this.random.seed}-${n}`;
-    const full = { timeoutMs: 60_000, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS, maxAttempts: 3, rollbackMaxAttempts: 20, ...request, idempotencyKey };
+    // Backoff capped at 10 s: an order lost in a fault is tried again soon after the fault ends.
+    const backoff = { initialMs: 500, multiplier: 2, maxMs: 10_000 };
+    const full = { timeoutMs: 60_000, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS, maxAttempts: 3, rollbackMaxAttempts: 20, retryBackoff: backoff, rollbackBackoff: backoff, ...request, idempotencyKey };
     const task: SubmittedTask = { n, scenario, taskId: taskIdForKey(idempotencyKey), request: full as SubmittedTask['request'], route, submittedAt: 0, tries: 0, accepted: false };
     this.tasks.push(task);
     return task;
