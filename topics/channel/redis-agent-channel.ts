@@ -130,8 +130,9 @@ export class RedisAgentJobServer implements AgentJobServer {
         continue;
       }
       const batch = entries?.[0]?.[1] ?? [];
-      if (cursor === '0' && batch.length === 0) cursor = '>';
-      if (batch.length > 0 && cursor === '0') cursor = batch[batch.length - 1]?.[0] ?? '>';
+      // Pending entries are read by id, page after page; once none is left, new ones ('>').
+      // (Staying on an id after the first page read nothing new ever again: found by the chaos suite.)
+      if (cursor !== '>') cursor = batch.length === 0 ? '>' : (batch[batch.length - 1]?.[0] ?? '>');
       await Promise.all(batch.map(([id, fields]) => this.chain(id, fields, accepts, handle)));
     }
   }
