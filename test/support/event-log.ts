@@ -8,6 +8,8 @@ export class EventLog {
   readonly byTask = new Map<string, TaskEventMessage[]>();
   readonly all: TaskEventMessage[] = [];
   private readonly consumer: Consumer;
+  /** Highest offset taken per partition. */
+  private readonly seen = new Map<number, bigint>();
 
   constructor(kafka: Kafka, private readonly topic: string) {
     this.consumer = kafka.consumer({ groupId: `event-log-${token()}`, maxWaitTimeInMs: 50, readUncommitted: false });
@@ -17,7 +19,13 @@ export class EventLog {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ partition, message }) => {
+        // A consumer that rejoins (a Kafka restart) resumes from its last committed offset
+        // and hands records over again: the log holds them once, so they are kept once.
+        // (Without this the chaos suite saw "duplicated events" the log never had.)
+        const offset = BigInt(message.offset);
+        if (offset <= (this.seen.get(partition) ?? -1n)) return;
+        this.seen.set(partition, offset);
         const event = await decode(message.value ?? Buffer.alloc(0), taskEventSchema);
         this.all.push(event);
         const list = this.byTask.get(event.taskId) ?? [];

@@ -35,8 +35,10 @@ export interface InjectedFault extends Fault {
 const ALL: readonly FaultKind[] = ['kill-broker', 'kill-worker', 'kill-relay', 'kill-agent', 'kill-projector', 'kill-api', 'pause-worker', 'restart-kafka', 'restart-postgres', 'restart-redis', 'slow-agent'];
 
 /** Faults from `startMs` to `endMs`, one every `everyMs`, cycling through every kind in a seeded order. */
-export function faultSchedule(random: Random, channel: 'kafka' | 'redis', startMs: number, endMs: number, everyMs: number): Fault[] {
-  const kinds = ALL.filter((k) => channel === 'redis' || k !== 'kill-relay');
+export function faultSchedule(random: Random, channel: 'kafka' | 'redis', startMs: number, endMs: number, everyMs: number, skip: ReadonlySet<string> = new Set()): Fault[] {
+  const unknown = [...skip].filter((k) => !(ALL as readonly string[]).includes(k));
+  if (unknown.length > 0) throw new Error(`CHAOS_SKIP_FAULTS names unknown faults ${unknown.join(', ')}; known: ${ALL.join(', ')}`);
+  const kinds = ALL.filter((k) => (channel === 'redis' || k !== 'kill-relay') && !skip.has(k));
   const faults: Fault[] = [];
   let cycle: FaultKind[] = [];
   for (let at = startMs; at <= endMs; at += everyMs) {

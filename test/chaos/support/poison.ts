@@ -40,6 +40,18 @@ function someResult(taskId: string): Buffer {
 }
 
 export async function poisonKafka(kafka: Kafka, topics: TopicNames, partitions: number, channel: 'kafka' | 'redis'): Promise<PoisonRecord[]> {
+  // Kafka may be restarting (a fault of the schedule): keep trying to connect for a minute.
+  for (let tries = 0; ; tries++) {
+    try {
+      return await poisonKafkaOnce(kafka, topics, partitions, channel);
+    } catch (error) {
+      if (tries >= 60) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
+async function poisonKafkaOnce(kafka: Kafka, topics: TopicNames, partitions: number, channel: 'kafka' | 'redis'): Promise<PoisonRecord[]> {
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   const sent: PoisonRecord[] = [];

@@ -26,6 +26,8 @@ export interface ChaosOptions {
   faultEveryMs: number;
   /** How long, after the load stops, every task gets to end. */
   drainMs: number;
+  /** Fault kinds left out of the schedule (CHAOS_SKIP_FAULTS). */
+  skipFaults: string[];
 }
 
 export interface InvariantResult {
@@ -60,7 +62,8 @@ export function optionsFromEnv(seed: number, env: Record<string, string | undefi
   const channel = env.CHAOS_CHANNEL ?? 'redis';
   if (channel !== 'kafka' && channel !== 'redis') throw new Error(`CHAOS_CHANNEL must be kafka or redis, got "${channel}"`);
   const durationMs = number('CHAOS_DURATION_S', 150) * 1000;
-  return { seed, channel, durationMs, tasksPerSecond: number('CHAOS_RATE', 8), faultEveryMs: number('CHAOS_FAULT_EVERY_S', 12) * 1000, drainMs: number('CHAOS_DRAIN_S', 240) * 1000 };
+  const skipFaults = (env.CHAOS_SKIP_FAULTS ?? '').split(',').map((f) => f.trim()).filter((f) => f !== '');
+  return { seed, channel, durationMs, tasksPerSecond: number('CHAOS_RATE', 8), faultEveryMs: number('CHAOS_FAULT_EVERY_S', 12) * 1000, drainMs: number('CHAOS_DRAIN_S', 240) * 1000, skipFaults };
 }
 
 const progress = (message: string): void => {
@@ -70,8 +73,9 @@ const progress = (message: string): void => {
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const began = Date.now();
   const random = new Random(options.seed);
-  const schedule = faultSchedule(random, options.channel, 15_000, options.durationMs - 10_000, options.faultEveryMs);
-  const replay = `CHAOS_SEED=${options.seed} CHAOS_CHANNEL=${options.channel} CHAOS_DURATION_S=${options.durationMs / 1000} CHAOS_RATE=${options.tasksPerSecond} CHAOS_FAULT_EVERY_S=${options.faultEveryMs / 1000} npm run test:chaos`;
+  const schedule = faultSchedule(random, options.channel, 15_000, options.durationMs - 10_000, options.faultEveryMs, new Set(options.skipFaults));
+  const skipped = options.skipFaults.length === 0 ? '' : ` CHAOS_SKIP_FAULTS=${options.skipFaults.join(',')}`;
+  const replay = `CHAOS_SEED=${options.seed} CHAOS_CHANNEL=${options.channel} CHAOS_DURATION_S=${options.durationMs / 1000} CHAOS_RATE=${options.tasksPerSecond} CHAOS_FAULT_EVERY_S=${options.faultEveryMs / 1000}${skipped} npm run test:chaos`;
   progress(`seed ${options.seed}; replay with: ${replay}`);
   progress(`fault schedule: ${schedule.map((f) => `${(f.atMs / 1000).toFixed(0)}s ${f.kind}${f.kind.includes('worker') || f.kind.includes('broker') ? `#${f.instance}` : ''}`).join(', ')}`);
 
