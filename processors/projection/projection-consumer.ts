@@ -53,9 +53,6 @@ export class ProjectionConsumer {
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 2 * 1024 * 1024,
-      // A restarted projector gets its partitions once the dead one's session expired.
-      sessionTimeout: 10_000,
-      heartbeatInterval: 3_000,
     });
     const topic = options.key.topic;
     this.partitions = new PartitionTracker({

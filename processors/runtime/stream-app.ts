@@ -34,7 +34,8 @@ export interface StreamAppOptions<V> {
   concurrency?: number;
   /**
    * How long the group waits for a silent member before handing its partitions on: the
-   * stall every task of a crashed instance sees. Default 10 s (Kafka's floor is 6 s).
+   * stall every task of a crashed instance sees. Default 30 s; shorter hands on sooner but
+   * risks needless rebalances on a busy machine (Kafka's floor is 6 s).
    */
   sessionTimeoutMs?: number;
   clock?: () => number;
@@ -78,8 +79,8 @@ export class StreamApp<V> {
       partitionAssigners: [coPartitionedAssigner],
       readUncommitted: false,
       allowAutoTopicCreation: false,
-      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 10_000) / 3)),
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
       maxWaitTimeInMs: 50,
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {

@@ -7,12 +7,17 @@ import { token } from './names.js';
 export class EventLog {
   readonly byTask = new Map<string, TaskEventMessage[]>();
   readonly all: TaskEventMessage[] = [];
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
+  private readonly groupId = `event-log-${token()}`;
+  private stopped = false;
   /** Highest offset taken per partition. */
   private readonly seen = new Map<number, bigint>();
 
-  constructor(kafka: Kafka, private readonly topic: string) {
-    this.consumer = kafka.consumer({ groupId: `event-log-${token()}`, maxWaitTimeInMs: 50, readUncommitted: false });
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+  ) {
+    this.consumer = this.newConsumer();
   }
 
   async start(): Promise<void> {
@@ -36,7 +41,33 @@ export class EventLog {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.consumer.disconnect();
+  }
+
+  /**
+   * kafkajs gives a consumer up for good after some failures (seen when Kafka restarted
+   * in the chaos suite, and this reader then stood still): start a new one in the same
+   * group, which resumes from the committed offsets.
+   */
+  private newConsumer(): Consumer {
+    const consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 50, readUncommitted: false });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.stopped) return;
+      void (async () => {
+        await consumer.disconnect().catch(() => {});
+        for (let tries = 0; !this.stopped; tries++) {
+          try {
+            this.consumer = this.newConsumer();
+            await this.start();
+            return;
+          } catch {
+            await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 500 * (tries + 1))));
+          }
+        }
+      })();
+    });
+    return consumer;
   }
 
   types(taskId: string): string[] {

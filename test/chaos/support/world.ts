@@ -63,6 +63,8 @@ export class World {
       STACKL_LOG_LEVEL: 'warn',
       STACKL_WORKER_CONCURRENCY: '16',
       STACKL_WORKER_SESSION_TIMEOUT_MS: '6000',
+      // A killed broker instance's partitions move on after 10 s rather than 30 s.
+      STACKL_BROKER_SESSION_TIMEOUT_MS: '10000',
       STACKL_WORKER_LEASE_MS: String(HEARTBEAT_TIMEOUT_MS + 2_000),
       STACKL_AGENT_FAIL_TARGETS: 'flaky-1',
     };
