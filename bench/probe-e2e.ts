@@ -168,7 +168,7 @@ async function countRecords(kafka: Kafka, config: StacklConfig): Promise<Record<
 }
 
 /** The run's topics, groups and schema are of no use afterwards; leaving them would fill the dev broker. */
-async function cleanUp(kafka: Kafka, config: StacklConfig, dropSchema: boolean): Promise<void> {
+export async function cleanUp(kafka: Kafka, config: StacklConfig, dropSchema: boolean): Promise<void> {
   const admin = kafka.admin();
   try {
     await admin.connect();

@@ -38,12 +38,13 @@ export class ProjectionWatch {
     await this.loop;
   }
 
-  /** Submit → completed-visible per task, and when the last one became visible. */
-  async visibility(submittedAt: Map<string, number>): Promise<{ latencies: number[]; lastVisibleAt: number; unresolved: number }> {
+  /** Submit → completed-visible per task, when each (visibleAt) and the last one became visible. */
+  async visibility(submittedAt: Map<string, number>): Promise<{ latencies: number[]; visibleAt: Map<string, number>; lastVisibleAt: number; unresolved: number }> {
     const { rows } = await this.pool.query<{ id: string; last_partition: number; last_offset: string }>(
       `select id, last_partition, last_offset from ${pg.escapeIdentifier(this.key.schema)}.tasks where status = 'Completed'`,
     );
     const latencies: number[] = [];
+    const visibleAt = new Map<string, number>();
     let lastVisibleAt = 0;
     let unresolved = 0;
     for (const row of rows) {
@@ -54,9 +55,10 @@ export class ProjectionWatch {
         continue;
       }
       latencies.push(at - sent);
+      visibleAt.set(row.id, at);
       lastVisibleAt = Math.max(lastVisibleAt, at);
     }
-    return { latencies, lastVisibleAt, unresolved };
+    return { latencies, visibleAt, lastVisibleAt, unresolved };
   }
 
   private async run(): Promise<void> {

@@ -2,11 +2,11 @@
 //  - projection-throughput: a backlog of N task events (BENCH_EVENTS, default 200,000),
 //    written as the lifecycle processor writes them (keyed, transactional), projected
 //    from scratch into a fresh schema; then the same log replayed into another schema,
-//    and both compared row for row.
+//    and both compared row for row. The replay step is shared with recovery (replayInto).
 import pg from 'pg';
 import { loadConfig } from '../core/config.js';
 import { uuidV7 } from '../processors/broker/ids.js';
-import { compareProjections, replayProjection, startProjector } from '../processors/projection/index.js';
+import { compareProjections, replayProjection, startProjector, type ReplayProgress } from '../processors/projection/index.js';
 import { encode, taskEventSchema, type TaskEventMessage } from '../schemas/index.js';
 import { ensureTopics } from '../topics/admin.js';
 import { catalogue } from '../topics/catalogue.js';
@@ -99,7 +99,7 @@ async function throughput(): Promise<Record<string, unknown>> {
     await projector.stop();
 
     progress('replaying the same log into a fresh schema');
-    const replay = await replayProjection({ config, schema: replaySchema });
+    const replay = await replayInto(config, replaySchema);
     const differences = await compareProjections(config.databaseUrl, config.databaseSchema, replaySchema, { limit: 10 });
     return {
       events,
@@ -123,7 +123,14 @@ async function throughput(): Promise<Record<string, unknown>> {
   }
 }
 
-async function dropSchemas(databaseUrl: string, schemas: string[]): Promise<void> {
+/** Replays the run's task.events into a fresh schema (kept: the caller compares or drops it); shared with recovery. */
+export async function replayInto(config: ReturnType<typeof loadConfig>, schema: string): Promise<{ ms: number; events: number; eventsPerSecond: number }> {
+  const onProgress = (p: ReplayProgress): void => progress(`replay: ${p.done}/${p.total} log offsets, ${p.eventsPerSecond} events/s`);
+  const replay = await replayProjection({ config, schema, onProgress, progressIntervalMs: 10_000 });
+  return { ms: replay.ms, events: replay.events, eventsPerSecond: replay.eventsPerSecond };
+}
+
+export async function dropSchemas(databaseUrl: string, schemas: string[]): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {

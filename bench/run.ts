@@ -10,6 +10,10 @@ import { comparisonBenchmarks } from './e2e-vs-bullmq.js';
 import { ceilingBenchmarks } from './kafka-ceiling.js';
 import { probeBenchmarks } from './probe-e2e.js';
 import { projectionBenchmarks } from './projection.js';
+import { recoveryBenchmarks } from './recovery.js';
+import { roleRssBenchmarks } from './role-rss.js';
+import { steadyStateBenchmarks } from './steady-state.js';
+import { timeoutBenchmarks } from './timeouts-100k.js';
 
 type Benchmark = () => Promise<Record<string, unknown>>;
 
@@ -21,6 +25,10 @@ const benchmarks: Record<string, Benchmark> = {
   ...bullmqBenchmarks,
   ...comparisonBenchmarks,
   ...ceilingBenchmarks,
+  ...steadyStateBenchmarks,
+  ...timeoutBenchmarks,
+  ...recoveryBenchmarks,
+  ...roleRssBenchmarks,
 };
 
 const requested = process.argv.slice(2);

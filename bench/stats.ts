@@ -1,4 +1,5 @@
 // Small helpers every benchmark shares: percentiles, memory, and the JSON result line.
+import { loadavg } from 'node:os';
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -38,4 +39,9 @@ export function envInt(name: string, fallback: number, env: Record<string, strin
 /** A suffix unique to one run of one scenario: topic prefixes, groups, schemas and queues never collide. */
 export function runStamp(): string {
   return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** The 1-minute load average, recorded with every figure: the machine is shared with other work. */
+export function loadAverage1m(): number {
+  return Math.round((loadavg()[0] ?? 0) * 100) / 100;
 }

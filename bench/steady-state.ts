@@ -1,0 +1,249 @@
+// steady-state (issue 6): probe tasks that succeed, submitted at a fixed rate rather than
+// in a burst, through broker → kafka channel → worker → broker → projector, all in this
+// process (as probe-e2e). For each rate of BENCH_RATES (default 500,1000,2000 tasks/s),
+// BENCH_STEADY_SECONDS (default 60) of paced submission on fresh topics and schema;
+// latency = submit → Completed visible in PostgreSQL. Target: p99 < 100 ms at 1,000/s.
+// About 3.5 minutes a run at the defaults, so it honours BENCH_RUNS.
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { loadConfig } from '../core/config.js';
+import { KafkaBrokerClient } from '../processors/broker/kafka-broker-client.js';
+import { startLifecycleApp } from '../processors/broker/kafka/lifecycle-app.js';
+import { PROJECTOR_NAME, startProjector } from '../processors/projection/index.js';
+import { createKafka } from '../topics/kafka.js';
+import { topicNames } from '../topics/names.js';
+import { startWorker } from '../workers/start-worker.js';
+import { cleanUp, PROBE_WORKER_CONCURRENCY } from './probe-e2e.js';
+import { ProjectionWatch } from './projection-watch.js';
+import { repeatRuns, runsFromEnv } from './repeat.js';
+import { envInt, loadAverage1m, progress, rssMiB, runStamp, summarize, waitUntil } from './stats.js';
+
+const TARGET = { ratePerSecond: 1000, p99Ms: 100 };
+/** Submissions leave every SLICE_MS: paced, never a burst. */
+const SLICE_MS = 10;
+/** The watch polls projection_offsets this often: the resolution of "visible" (≤ 10 ms late). */
+const WATCH_POLL_MS = 10;
+/** Tasks per latency window in the report (by submit time), to show drift over the run. */
+const WINDOW_MS = 10_000;
+const PROBE = { kind: 'probe', action: 'run', payload: { outcome: 'succeed' } };
+
+interface Paced {
+  submittedAt: Map<string, number>;
+  /** Per slice: how far behind its schedule the slice's first task left. */
+  scheduleLagMs: number[];
+  began: number;
+  endedAt: number;
+}
+
+/** Every SLICE_MS, sends in one produce request what the rate says is due by now. */
+async function pace(client: KafkaBrokerClient, rate: number, durationMs: number): Promise<Paced> {
+  const submittedAt = new Map<string, number>();
+  const scheduleLagMs: number[] = [];
+  const total = Math.round((rate * durationMs) / 1000);
+  const began = Date.now();
+  let sent = 0;
+  while (sent < total) {
+    const now = Date.now();
+    const due = Math.min(total, Math.floor(((now - began) * rate) / 1000)) - sent;
+    if (due > 0) {
+      scheduleLagMs.push(now - (began + (sent * 1000) / rate));
+      for (const receipt of await client.submitMany(Array.from({ length: due }, () => PROBE))) submittedAt.set(receipt.taskId, now);
+      sent += due;
+    }
+    // The next slice boundary; when a send overran it, the next slice carries the difference.
+    await sleep(Math.max(0, began + (Math.floor((Date.now() - began) / SLICE_MS) + 1) * SLICE_MS - Date.now()));
+  }
+  return { submittedAt, scheduleLagMs, began, endedAt: Date.now() };
+}
+
+type Summary = ReturnType<typeof summarize>;
+
+/**
+ * Where the latency goes, from the projected events' times (each is the broker's clock
+ * when it decided): submit → TaskSubmitted decided → AttemptStarted decided (dispatch,
+ * worker, result back) → TaskCompleted decided → row visible (commit, projector, watch).
+ */
+async function stages(pool: pg.Pool, schema: string, submittedAt: Map<string, number>, visibleAt: Map<string, number>, from: number): Promise<Record<string, Summary>> {
+  const { rows } = await pool.query<{ task_id: string; type: string; ms: string }>(
+    `select task_id, type, (extract(epoch from time) * 1000)::bigint as ms from ${pg.escapeIdentifier(schema)}.task_events
+      where type in ('TaskSubmitted', 'AttemptStarted', 'TaskCompleted')`,
+  );
+  const times = new Map<string, Record<string, number>>();
+  for (const row of rows) times.set(row.task_id, { ...times.get(row.task_id), [row.type]: Number(row.ms) });
+  const spans: Record<string, number[]> = { toSubmitted: [], toStarted: [], toCompleted: [], toVisible: [] };
+  for (const [id, sent] of submittedAt) {
+    const t = times.get(id);
+    const visible = visibleAt.get(id);
+    if (sent < from || t?.TaskSubmitted === undefined || t.AttemptStarted === undefined || t.TaskCompleted === undefined || visible === undefined) continue;
+    spans.toSubmitted?.push(t.TaskSubmitted - sent);
+    spans.toStarted?.push(t.AttemptStarted - t.TaskSubmitted);
+    spans.toCompleted?.push(t.TaskCompleted - t.AttemptStarted);
+    spans.toVisible?.push(visible - t.TaskCompleted);
+  }
+  return Object.fromEntries(Object.entries(spans).map(([name, values]) => [name, summarize(values)]));
+}
+
+export interface SteadyRateResult {
+  ratePerSecond: number;
+  seconds: number;
+  warmupSeconds: number;
+  submitted: number;
+  achievedRatePerSecond: number;
+  /** Tasks submitted after the warm-up: the latency figures are theirs. */
+  submitToVisibleMs: Summary;
+  /** The same latency split at the broker's decisions (see stages). */
+  stagesMs: Record<string, Summary>;
+  scheduleLagMs: Summary;
+  /** Completed rows that became visible per second between the warm-up and the end of submission. */
+  visiblePerSecond: number;
+  backlogAtEnd: number;
+  drainMs: number;
+  keptUp: boolean;
+  windows: { fromSecond: number; tasks: number; p50Ms: number; p99Ms: number }[];
+  unresolved: number;
+  rssMiB: number;
+  loadAverage1m: number;
+}
+
+export async function runSteadyRate(rate: number, seconds: number, warmupSeconds: number, concurrency: number): Promise<SteadyRateResult> {
+  const stamp = runStamp();
+  const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: `bench.steady.${stamp}.`, STACKL_DB_SCHEMA: `bench_steady_${stamp}` });
+  const topics = topicNames(config.topicPrefix);
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'bench' });
+  // A processor that stops for good (e.g. the shared dev Kafka fenced it) fails the run now, not after the wait.
+  let fatal: unknown;
+  const onFatal = (error: unknown): void => {
+    fatal = error;
+  };
+  try {
+    const broker = await startLifecycleApp(config, { clientId: 'bench-broker', onFatal });
+    const worker = await startWorker(config, { STACKL_WORKER_CONCURRENCY: String(concurrency), STACKL_CHANNEL: 'kafka' });
+    const projector = await startProjector(config, { clientId: 'bench-projector', onFatal });
+    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+    // Counting Completed rows is only how we know to stop; every 50 polls keeps it off the hot path.
+    const watch = new ProjectionWatch(pool, { schema: config.databaseSchema, topic: topics.events, projector: PROJECTOR_NAME }, config.partitions, WATCH_POLL_MS, 50);
+    watch.start();
+    const client = new KafkaBrokerClient(kafka, topics.requests, config.partitions);
+    // One task before the clock connects the producer; it belongs to the warm-up.
+    const [first] = await client.submitMany([PROBE]);
+    const warmAt = Date.now();
+
+    progress(`steady-state: ${rate} tasks/s for ${warmupSeconds} + ${seconds} s`);
+    const paced = await pace(client, rate, (warmupSeconds + seconds) * 1000);
+    if (first) paced.submittedAt.set(first.taskId, warmAt);
+    const submitted = paced.submittedAt.size;
+    await waitUntil(
+      () => {
+        if (fatal !== undefined) throw new Error(`a processor stopped: ${(fatal as Error).message ?? String(fatal)}`);
+        return watch.completed >= submitted;
+      },
+      600_000,
+      `all ${submitted} tasks to read Completed`,
+    );
+    await watch.stop();
+    const { visibleAt, unresolved } = await watch.visibility(paced.submittedAt);
+    const measuredFrom = paced.began + warmupSeconds * 1000;
+    const stagesMs = await stages(pool, config.databaseSchema, paced.submittedAt, visibleAt, measuredFrom);
+    const rss = rssMiB();
+    await client.close();
+    await worker.stop();
+    await projector.stop();
+    await broker.stop();
+    await pool.end();
+
+    const latencies: number[] = [];
+    const windows = new Map<number, number[]>();
+    let backlogAtEnd = 0;
+    let visibleInWindow = 0;
+    let lastVisible = 0;
+    for (const [id, sentAt] of paced.submittedAt) {
+      const at = visibleAt.get(id) ?? Number.POSITIVE_INFINITY;
+      if (at > paced.endedAt) backlogAtEnd += 1;
+      if (at >= measuredFrom && at <= paced.endedAt) visibleInWindow += 1;
+      if (Number.isFinite(at)) lastVisible = Math.max(lastVisible, at);
+      if (sentAt < measuredFrom || !Number.isFinite(at)) continue;
+      latencies.push(at - sentAt);
+      const window = Math.floor((sentAt - paced.began) / WINDOW_MS);
+      const list = windows.get(window) ?? [];
+      list.push(at - sentAt);
+      windows.set(window, list);
+    }
+    const measuredMs = paced.endedAt - measuredFrom;
+    return {
+      ratePerSecond: rate,
+      seconds,
+      warmupSeconds,
+      submitted,
+      achievedRatePerSecond: Math.round(((submitted - 1) / (paced.endedAt - paced.began)) * 1000),
+      submitToVisibleMs: summarize(latencies),
+      stagesMs,
+      scheduleLagMs: summarize(paced.scheduleLagMs),
+      visiblePerSecond: Math.round((visibleInWindow / measuredMs) * 1000),
+      backlogAtEnd,
+      drainMs: Math.max(0, lastVisible - paced.endedAt),
+      // Kept up: at most one second of submissions still on its way when submission stopped.
+      keptUp: backlogAtEnd <= rate,
+      windows: [...windows].sort(([a], [b]) => a - b).map(([w, values]) => {
+        const s = summarize(values);
+        return { fromSecond: (w * WINDOW_MS) / 1000, tasks: s.count, p50Ms: s.p50, p99Ms: s.p99 };
+      }),
+      unresolved,
+      rssMiB: rss,
+      loadAverage1m: loadAverage1m(),
+    };
+  } finally {
+    await cleanUp(kafka, config, true);
+  }
+}
+
+function ratesFromEnv(): number[] {
+  const rates = (process.env.BENCH_RATES ?? '500,1000,2000').split(',').map((r) => Number(r.trim()));
+  if (rates.some((r) => !Number.isInteger(r) || r < 1)) throw new Error(`BENCH_RATES must list positive integers, got "${process.env.BENCH_RATES}"`);
+  return rates;
+}
+
+async function steadyState(): Promise<Record<string, unknown>> {
+  const rates = ratesFromEnv();
+  const seconds = envInt('BENCH_STEADY_SECONDS', 60);
+  const warmupSeconds = envInt('BENCH_STEADY_WARMUP_SECONDS', 5);
+  const concurrency = envInt('BENCH_WORKER_CONCURRENCY', PROBE_WORKER_CONCURRENCY);
+  const repeated = await repeatRuns('steady-state', runsFromEnv(), async () => {
+    const results: SteadyRateResult[] = [];
+    for (const rate of rates) results.push(await runSteadyRate(rate, seconds, warmupSeconds, concurrency));
+    const figures: Record<string, number> = {};
+    for (const r of results) {
+      const at = `r${r.ratePerSecond}`;
+      Object.assign(figures, {
+        [`${at}.p50Ms`]: r.submitToVisibleMs.p50,
+        [`${at}.p99Ms`]: r.submitToVisibleMs.p99,
+        [`${at}.maxMs`]: r.submitToVisibleMs.max,
+        [`${at}.achievedRatePerSecond`]: r.achievedRatePerSecond,
+        [`${at}.visiblePerSecond`]: r.visiblePerSecond,
+        [`${at}.backlogAtEnd`]: r.backlogAtEnd,
+        [`${at}.drainMs`]: r.drainMs,
+        [`${at}.keptUp`]: r.keptUp ? 1 : 0,
+        [`${at}.loadAverage1m`]: r.loadAverage1m,
+      });
+    }
+    return { figures, detail: { rates: results } };
+  });
+  const atTarget = (repeated.figures as Record<string, { median: number }>)[`r${TARGET.ratePerSecond}.p99Ms`];
+  return {
+    rates,
+    secondsPerRate: seconds,
+    warmupSeconds,
+    workerConcurrency: concurrency,
+    channel: 'kafka',
+    target: `p99 < ${TARGET.p99Ms} ms at ${TARGET.ratePerSecond} tasks/s`,
+    // Judged on the median over runs; absent when BENCH_RATES leaves the target rate out.
+    ...(atTarget === undefined ? {} : { meetsTarget: atTarget.median < TARGET.p99Ms }),
+    ...repeated,
+    note:
+      `Every ${SLICE_MS} ms one produce request carries the submissions due by then. Latency = from the submit request leaving to the task reading Completed in PostgreSQL ` +
+      `(timeline of projection_offsets polled every ${WATCH_POLL_MS} ms, so up to that much late), for tasks submitted after the warm-up. ` +
+      'backlogAtEnd = tasks submitted but not yet visible when submission stopped; keptUp = backlogAtEnd ≤ one second of submissions. ' +
+      'Broker, worker, projector, submitter and watch share this process; each rate runs on fresh topics and schema.',
+  };
+}
+
+export const steadyStateBenchmarks = { 'steady-state': steadyState };
