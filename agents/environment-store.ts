@@ -4,6 +4,7 @@
 // fences the task for good and then undoes the task's own change, only where the
 // resource still carries it (a later task's change is left alone).
 import pg from 'pg';
+import { inTransaction } from '../core/pg-transaction.js';
 import type { AgentJob, AgentReply } from '../topics/channel/agent-messages.js';
 
 export type ResourceSpec = Record<string, unknown>;
@@ -98,19 +99,8 @@ export class EnvironmentStore {
     return null;
   }
 
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
-      const result = await work(client);
-      await client.query('commit');
-      return result;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+  private transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 }
 

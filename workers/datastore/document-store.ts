@@ -4,6 +4,7 @@
 // state before the task first touched it, then writes. `rollback` raises the fence and
 // puts every touched key back, in one transaction, as often as it is asked.
 import pg from 'pg';
+import { inTransaction } from '../../core/pg-transaction.js';
 import { StacklError } from '../../core/errors.js';
 
 export type DocumentBody = Record<string, unknown>;
@@ -228,19 +229,8 @@ export class DocumentStore {
     if (fence.attempt < writer.attempt) await client.query(`update ${this.fences} set attempt = $2 where task_id = $1`, [writer.taskId, writer.attempt]);
   }
 
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
-      const result = await work(client);
-      await client.query('commit');
-      return result;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+  private transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 }
 

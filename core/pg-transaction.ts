@@ -1,0 +1,18 @@
+// One PostgreSQL transaction on a pooled client: commit when `work` resolves, roll back
+// when it throws, and always give the client back. Every store that writes uses it.
+import type pg from 'pg';
+
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const result = await work(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
