@@ -12,12 +12,25 @@ export function dispatchAttempt(task: TaskSpec, taskDeadlineAt: number, attempt:
 }
 
 /**
- * A rollback attempt gets the time of one attempt (or of the whole task when attempts have
- * no timeout of their own); the task deadline has passed or no longer matters.
+ * The shortest deadline a rollback attempt gets. A rollback runs when things went wrong —
+ * often under load or right after a fault — and its order may queue behind others; tying its
+ * deadline to a short task timeout (6 s, say) made rollbacks expire in the queue again and
+ * again and left tasks unfinished for minutes. Rollback is also the step that must finish.
  */
+export const MIN_ROLLBACK_ATTEMPT_MS = 30_000;
+
+/**
+ * A rollback attempt gets the time of one attempt (or of the whole task when attempts have
+ * no timeout of their own), never less than MIN_ROLLBACK_ATTEMPT_MS; the task deadline has
+ * passed or no longer matters.
+ */
+export function rollbackAttemptTimeoutMs(task: TaskSpec): number {
+  return Math.max(task.attemptTimeoutMs ?? task.timeoutMs, MIN_ROLLBACK_ATTEMPT_MS);
+}
+
 export function dispatchRollback(state: LiveState, now: number): LifecycleEvent {
-  const timeoutMs = state.task.attemptTimeoutMs ?? state.task.timeoutMs;
-  return { type: 'RollbackDispatched', body: { rollbackAttempt: state.rollbackAttempt + 1, deadlineAt: now + timeoutMs } };
+  const deadlineAt = now + rollbackAttemptTimeoutMs(state.task);
+  return { type: 'RollbackDispatched', body: { rollbackAttempt: state.rollbackAttempt + 1, deadlineAt } };
 }
 
 /** TaskFailed always comes with the first (or next) rollback attempt: rollback is work to dispatch. */

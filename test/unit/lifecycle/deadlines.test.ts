@@ -3,6 +3,7 @@ import { nextDeadline, taskView } from '../../../processors/lifecycle/index.js';
 import { accepted, event, result, running, T0, tick } from './fixtures.js';
 import { given } from './given.js';
 
+// A rollback attempt's time: the attempt's (or task's) timeout, but never under 30 s.
 const rollback1 = (now: number, timeoutMs = 300_000) => event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: now + timeoutMs });
 
 describe('deadlines (rule 3)', () => {
@@ -10,7 +11,7 @@ describe('deadlines (rule 3)', () => {
     const { state } = given(...running({ attemptTimeoutMs: 10_000 })).when(tick, T0 + 10_000).then([
       event('AttemptFailed', { attempt: 1, reason: 'timeout', message: 'attempt 1 timed out', retryAt: null }),
       event('TaskFailed', { reason: 'timeout', message: 'attempt 1 timed out (attempt 1 of 1)' }),
-      event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: T0 + 20_000 }),
+      event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: T0 + 10_000 + 30_000 }),
     ]);
     expect(taskView(state)).toMatchObject({ status: 'Failed', rollback: 'running', failure: { reason: 'timeout' } });
   });
@@ -19,7 +20,7 @@ describe('deadlines (rule 3)', () => {
     given(...accepted({ attemptTimeoutMs: 10_000 })).when(tick, T0 + 10_001).then([
       event('AttemptFailed', { attempt: 1, reason: 'timeout', message: 'attempt 1 timed out', retryAt: null }),
       event('TaskFailed', { reason: 'timeout', message: 'attempt 1 timed out (attempt 1 of 1)' }),
-      rollback1(T0 + 10_001, 10_000),
+      rollback1(T0 + 10_001, 30_000),
     ]);
   });
 
@@ -58,7 +59,25 @@ describe('deadlines (rule 3)', () => {
     // A late timer delivers both times at once: the deadline wins over the retry.
     given(...waiting).when(tick, T0 + 10_000).then([
       event('TaskFailed', { reason: 'timeout', message: 'task timed out after 10000 ms' }),
-      rollback1(T0 + 10_000, 10_000),
+      rollback1(T0 + 10_000, 30_000),
+    ]);
+  });
+
+  it('a short task timeout does not shorten the rollback: its attempt gets at least 30 s', () => {
+    given(...running({ timeoutMs: 6_000 })).when(tick, T0 + 6_000).then([
+      event('AttemptFailed', { attempt: 1, reason: 'timeout', message: 'task timed out after 6000 ms', retryAt: null }),
+      event('TaskFailed', { reason: 'timeout', message: 'task timed out after 6000 ms' }),
+      rollback1(T0 + 6_000, 30_000),
+    ]);
+  });
+
+  it('that rollback attempt is still running after 6 s and times out only at its own 30 s deadline', () => {
+    const failedAt = T0 + 6_000;
+    const timedOut = given(...running({ timeoutMs: 6_000 })).when(tick, failedAt).events;
+    const rolling = given(...running({ timeoutMs: 6_000 })).at(failedAt, ...timedOut);
+    rolling.when(tick, failedAt + 29_999).then([]);
+    rolling.when(tick, failedAt + 30_000).then([
+      event('RollbackFailed', { rollbackAttempt: 1, message: 'rollback attempt 1 timed out', retryAt: failedAt + 30_000 + 1_000 }),
     ]);
   });
 

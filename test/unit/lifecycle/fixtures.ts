@@ -100,13 +100,13 @@ export function running(overrides: Partial<TaskSpec> = {}): LifecycleEvent[] {
   return [...accepted(overrides), event('AttemptStarted', { attempt: 1, workerId: 'w1', heartbeatDeadlineAt: hb === null ? null : T0 + hb })];
 }
 
-/** Running, then failed with rollback attempt 1 dispatched at T0 (deadline T0 + timeoutMs). */
+/** Running, then failed with rollback attempt 1 dispatched at T0 (deadline T0 + timeoutMs, at least 30 s). */
 export function rollingBack(overrides: Partial<TaskSpec> = {}): LifecycleEvent[] {
   const task = spec(overrides);
   return [
     ...running(overrides),
     event('AttemptFailed', { attempt: 1, reason: 'error', message: 'boom', retryAt: null }),
     event('TaskFailed', { reason: 'error', message: 'boom (not retriable)' }),
-    event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: T0 + (task.attemptTimeoutMs ?? task.timeoutMs) }),
+    event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: T0 + Math.max(task.attemptTimeoutMs ?? task.timeoutMs, 30_000) }),
   ];
 }

@@ -36,7 +36,7 @@ describe('nextDeadline, phase by phase', () => {
   });
 
   it('a rollback running: its deadline; waiting: its retry time; done: the expunge time; failed: none', () => {
-    expect(nextDeadline(given(...rollingBack({ attemptTimeoutMs: 4_000 })).state)).toBe(T0 + 4_000);
+    expect(nextDeadline(given(...rollingBack({ attemptTimeoutMs: 40_000 })).state)).toBe(T0 + 40_000);
     expect(nextDeadline(given(...rollingBack(), event('RollbackFailed', { rollbackAttempt: 1, message: 'x', retryAt: T0 + 1_000 })).state)).toBe(T0 + 1_000);
     expect(nextDeadline(given(...rollingBack(), event('RollbackSucceeded', { rollbackAttempt: 1 })).state)).toBe(T0 + HOUR);
     expect(nextDeadline(given(...rollingBack(), event('RollbackFailed', { rollbackAttempt: 1, message: 'x', retryAt: null })).state)).toBeNull();

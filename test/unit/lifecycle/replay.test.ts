@@ -35,7 +35,7 @@ describe('replay: events are facts', () => {
     [result('AttemptFailed', { attempt: 2, workerId: 'w2', message: 'disk full', retriable: false }), T0 + 6_000],
     [result('RollbackFailed', { rollbackAttempt: 1, workerId: 'r1', message: 'agent down' }), T0 + 7_000],
     [tick, T0 + 8_000],
-    [tick, T0 + 18_000], // rollback 2 times out: gave up
+    [tick, T0 + 38_000], // rollback 2 (at least 30 s) times out: gave up
     [retryRollback(), T0 + 60_000],
     [cancel(), T0 + 60_001],
     [result('RollbackSucceeded', { rollbackAttempt: 3, workerId: 'r3' }), T0 + 61_000],

@@ -89,7 +89,7 @@ describe('retries (rule 4)', () => {
     given(...tight).when(failed(1), T0 + 5_000).then([
       event('AttemptFailed', { attempt: 1, reason: 'error', message: 'boom', retryAt: null }),
       event('TaskFailed', { reason: 'error', message: 'boom (no time left before the task deadline to retry)' }),
-      event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: T0 + 15_000 }),
+      event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: T0 + 5_000 + 30_000 }),
     ]);
   });
 

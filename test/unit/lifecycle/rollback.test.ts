@@ -17,8 +17,9 @@ function rollbackFailures(n: number, lastRetryAt: number | null): LifecycleEvent
 }
 
 describe('rollback is work (rule 6)', () => {
-  it('the rollback deadline is one attempt timeout, else the task timeout', () => {
-    expect(rollingBack({ attemptTimeoutMs: 7_000 }).at(-1)).toEqual(event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: T0 + 7_000 }));
+  it('the rollback deadline is one attempt timeout, else the task timeout, but at least 30 s', () => {
+    expect(rollingBack({ attemptTimeoutMs: 45_000 }).at(-1)).toEqual(event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: T0 + 45_000 }));
+    expect(rollingBack({ attemptTimeoutMs: 7_000 }).at(-1)).toEqual(event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: T0 + 30_000 }));
     expect(nextDeadline(given(...rollingBack()).state)).toBe(T0 + 300_000);
   });
 
@@ -44,8 +45,8 @@ describe('rollback is work (rule 6)', () => {
   });
 
   it('a rollback attempt past its deadline fails as a timeout', () => {
-    given(...rollingBack({ attemptTimeoutMs: 5_000 })).when(tick, T0 + 5_000).then([
-      event('RollbackFailed', { rollbackAttempt: 1, message: 'rollback attempt 1 timed out', retryAt: T0 + 6_000 }),
+    given(...rollingBack({ attemptTimeoutMs: 50_000 })).when(tick, T0 + 50_000).then([
+      event('RollbackFailed', { rollbackAttempt: 1, message: 'rollback attempt 1 timed out', retryAt: T0 + 51_000 }),
     ]);
   });
 
