@@ -1,13 +1,15 @@
 // The `redis` channel behind its relay, on the real broker and a private Redis:
 // probe tasks run end to end; a worker killed mid-task has its order requeued when its
-// lease expires; a Redis that restarts empty loses no task.
+// lease expires; a Redis that restarts empty loses no task; an undecodable order is
+// dead-lettered without holding back the relay's committed offsets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../core/config.js';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
 import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
 import type { RedisRelay } from '../../../topics/channel/redis-relay.js';
 import { startRelay } from '../../../topics/channel/start-relay.js';
-import { topicNames } from '../../../topics/names.js';
+import { RELAY_APP } from '../../../topics/channel/start-relay.js';
+import { consumerGroup, topicNames } from '../../../topics/names.js';
 import { startWorker } from '../../../workers/start-worker.js';
 import type { Worker } from '../../../workers/worker.js';
 import { EventLog } from '../../support/event-log.js';
@@ -83,5 +85,31 @@ describe('redis channel', () => {
     );
     expect(relay.stats().redisRestarts).toBeGreaterThanOrEqual(1);
     for (const id of ids) expect(log.types(id).filter((t) => t === 'TaskCompleted')).toHaveLength(1);
+  });
+
+  it('dead-letters an undecodable order and still commits past it', { timeout: 60_000 }, async () => {
+    if (workers.length === 0) workers.push(await startWorker(config, { ...env(), STACKL_WORKER_CONCURRENCY: '4' }));
+    const producer = kafka.producer();
+    await producer.connect();
+    const [poison] = await producer.send({ topic: topics.dispatch, messages: [{ key: 'not-a-task', value: Buffer.from('definitely not Avro'), partition: 0 }] });
+    await producer.disconnect();
+    const poisonOffset = BigInt(poison?.baseOffset ?? '-1');
+    // Orders after the poison on every partition, so the relay has something to acknowledge past it.
+    const receipts = await client.submitMany(Array.from({ length: 30 }, () => ({ kind: 'probe', action: 'run', payload: { outcome: 'succeed' } })));
+    await log.waitForAll(() => receipts.every((r) => log.types(r.taskId).includes('TaskCompleted')), 30_000, () => 'tasks after the poison');
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      let committed = -1n;
+      const until = Date.now() + 20_000;
+      while (committed <= poisonOffset && Date.now() < until) {
+        const [offsets] = await admin.fetchOffsets({ groupId: consumerGroup(prefix, RELAY_APP), topics: [topics.dispatch] });
+        committed = BigInt(offsets?.partitions.find((p) => p.partition === 0)?.offset ?? '-1');
+        if (committed <= poisonOffset) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(committed).toBeGreaterThan(poisonOffset);
+    } finally {
+      await admin.disconnect();
+    }
   });
 });
