@@ -28,7 +28,10 @@ export function createKafka(options: KafkaClientOptions): Kafka {
       if (message.startsWith('Limiting retries for the idempotent producer')) return;
       // Connection-level errors are retriable protocol answers (coordinator loading,
       // concurrent transactions) that kafkajs retries itself: detail, not alarm.
-      const write = entry.namespace === 'Connection' ? log.debug : entry.level <= logLevel.ERROR ? log.error : log.warn;
+      // A transactional producer's send meets CONCURRENT_TRANSACTIONS after every commit
+      // while the markers are written; kafkajs retries it and logs each retry as an error.
+      const routine = entry.namespace === 'Connection' || message.includes('another concurrent operation on the same transaction');
+      const write = routine ? log.debug : entry.level <= logLevel.ERROR ? log.error : log.warn;
       write(message, { namespace: entry.namespace, ...fields });
     },
   });

@@ -37,6 +37,15 @@ function errorType(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'type' in error ? String((error as { type: unknown }).type) : undefined;
 }
 
+/**
+ * Back-to-back transactions of one transactional id meet CONCURRENT_TRANSACTIONS while the
+ * coordinator still writes the previous commit's markers, a matter of milliseconds. kafkajs
+ * retries the send after the client's first backoff (100 ms), which put ~100 ms on every
+ * hop through the broker; the Java client waits 20 ms here. Twelve doublings from 10 ms
+ * still wait out a broker restart (about 40 s in all, like the client default's).
+ */
+const TRANSACTION_RETRY = { initialRetryTime: 10, retries: 12 };
+
 export class PartitionProducer {
   private readonly producer: Producer;
 
@@ -46,7 +55,7 @@ export class PartitionProducer {
     transactionalId: string,
     private readonly groupId: string,
   ) {
-    this.producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
+    this.producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000, retry: TRANSACTION_RETRY });
   }
 
   /** Initialises the transactional id: fences the previous owner and aborts its open transaction. */

@@ -30,7 +30,11 @@ export interface StreamAppOptions<V> {
   tickIntervalMs?: number;
   /** Most records (or due deadlines) per transaction. */
   maxRecordsPerTransaction?: number;
-  /** Partitions processed at once by this instance. */
+  /**
+   * Input batches processed at once by this instance. Default: every input topic-partition
+   * at once — a batch mostly waits on its transaction's round trips, and batches of one task
+   * partition already queue behind each other, so a lower cap only left partitions idle.
+   */
   concurrency?: number;
   /**
    * How long the group waits for a silent member before handing its partitions on: the
@@ -100,7 +104,7 @@ export class StreamApp<V> {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.concurrency ?? 4,
+      partitionsConsumedConcurrently: this.options.concurrency ?? this.options.partitions * this.options.inputTopics.length,
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.ticker = setInterval(() => this.tick(), this.options.tickIntervalMs ?? 25);
