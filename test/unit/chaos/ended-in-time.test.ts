@@ -1,0 +1,36 @@
+// Invariant 4 of the chaos suite, on hand-made histories: lateness counts to the first
+// terminal outcome, and a rollback reopened by a late result is bounded on its own.
+import { describe, expect, it } from 'vitest';
+import { endedInTime, LATENESS_BOUND_MS } from '../../chaos/support/invariants.js';
+import type { SubmittedTask } from '../../chaos/support/load.js';
+import type { TaskEventMessage } from '../../../schemas/index.js';
+
+const T0 = 1_750_000_000_000;
+const TIMEOUT = 6_000;
+const task = { taskId: 't1', scenario: 'probe-timeout', request: { timeoutMs: TIMEOUT } } as unknown as SubmittedTask;
+
+function history(...steps: Array<[string, number, Record<string, unknown>?]>): Map<string, TaskEventMessage[]> {
+  const events = steps.map(([type, at, body], i) => ({ type, time: T0 + at, sequence: i + 1, eventId: `e${i}`, taskId: 't1', body: body ?? {} }) as unknown as TaskEventMessage);
+  return new Map([['t1', events]]);
+}
+
+describe('chaos invariant 4: ended in time', () => {
+  it('measures to the first terminal outcome, and bounds a rollback a late result reopened on its own', () => {
+    const result = endedInTime([task], history(['TaskSubmitted', 0], ['TaskFailed', TIMEOUT], ['RollbackDispatched', TIMEOUT], ['RollbackSucceeded', 10_000], ['RollbackDispatched', 300_000], ['RollbackSucceeded', 305_000]));
+    expect(result.violations).toEqual([]);
+    expect(result).toMatchObject({ worstOverMs: 4_000, reopened: 1, worstReopenedMs: 5_000 });
+  });
+
+  it('reports a task whose first outcome came later than its timeout plus the bound', () => {
+    const late = TIMEOUT + LATENESS_BOUND_MS + 1;
+    const result = endedInTime([task], history(['TaskSubmitted', 0], ['RollbackFailed', late - 1, { retryAt: T0 + late + 5 }], ['RollbackSucceeded', late]));
+    expect(result.violations).toEqual([`task t1 (probe-timeout) ended ${LATENESS_BOUND_MS + 1} ms after its ${TIMEOUT} ms timeout`]);
+  });
+
+  it('reports a reopened rollback that took longer than the bound, or never ended', () => {
+    const slow = endedInTime([task], history(['TaskSubmitted', 0], ['RollbackSucceeded', 7_000], ['RollbackDispatched', 20_000], ['RollbackSucceeded', 20_000 + LATENESS_BOUND_MS + 1]));
+    expect(slow.violations).toEqual([`task t1 (probe-timeout) reopened by a late result took ${LATENESS_BOUND_MS + 1} ms to roll back again`]);
+    const open = endedInTime([task], history(['TaskSubmitted', 0], ['RollbackSucceeded', 7_000], ['RollbackDispatched', 20_000]));
+    expect(open.violations).toEqual(['task t1 (probe-timeout) reopened by a late result never ended again']);
+  });
+});
