@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { apiBenchmarks } from './api-latency.js';
+import { apiSubmitBenchmarks } from './api-submit.js';
 import { brokerBenchmarks } from './broker.js';
 import { bullmqBenchmarks } from './bullmq-peer.js';
 import { comparisonBenchmarks } from './e2e-vs-bullmq.js';
@@ -22,6 +23,7 @@ const benchmarks: Record<string, Benchmark> = {
   ...probeBenchmarks,
   ...projectionBenchmarks,
   ...apiBenchmarks,
+  ...apiSubmitBenchmarks,
   ...bullmqBenchmarks,
   ...comparisonBenchmarks,
   ...ceilingBenchmarks,

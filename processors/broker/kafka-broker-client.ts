@@ -1,16 +1,35 @@
 // The `kafka` broker's producer side: every request becomes a command on
 // task.requests, keyed by task id, and is acknowledged once the log has it (acks=all,
-// idempotent producer). The lifecycle processor decides what it means.
+// idempotent producer). The lifecycle processor decides what it means. Requests made
+// at about the same time (the API's concurrent POSTs) share one produce request.
 import type { Kafka, Producer } from 'kafkajs';
 import { StacklError } from '../../core/errors.js';
 import { encode, taskRequestSchema, type TaskRequestMessage } from '../../schemas/index.js';
+import { CoalescingSender } from '../../topics/coalescing-sender.js';
 import { partitionForKey } from '../../topics/partitioner.js';
 import { eventId, isTaskId, taskIdForKey, uuidV7 } from './ids.js';
 import type { OperatorRequest, Receipt, SubmitRequest, TaskCommands } from './task-broker.js';
 
+/** A request encoded once, ready for the log. */
+interface EncodedRequest {
+  taskId: string;
+  value: Buffer;
+}
+
+/**
+ * Most bytes of requests sent together: well under the broker's 1 MiB record batch limit,
+ * so a request near the API's body limit travels alone and never sinks its neighbours.
+ */
+const MAX_COALESCED_BYTES = 512 * 1024;
+
 export class KafkaBrokerClient implements TaskCommands {
   private readonly producer: Producer;
   private connected: Promise<void> | undefined;
+  private readonly coalesced = new CoalescingSender<EncodedRequest, Receipt>((requests) => this.sendAll(requests), {
+    maxItems: 1000,
+    maxBytes: MAX_COALESCED_BYTES,
+    sizeOf: (r) => r.value.length + r.taskId.length,
+  });
 
   constructor(
     kafka: Kafka,
@@ -34,7 +53,7 @@ export class KafkaBrokerClient implements TaskCommands {
 
   /** Sends many submissions in one produce request: what bulk producers and benchmarks use. */
   async submitMany(requests: SubmitRequest[]): Promise<Receipt[]> {
-    return this.sendAll(requests.map((r) => this.submitMessage(r)));
+    return this.sendAll(requests.map((r) => encoded(this.submitMessage(r))));
   }
 
   async close(): Promise<void> {
@@ -56,8 +75,7 @@ export class KafkaBrokerClient implements TaskCommands {
   }
 
   private async send(message: TaskRequestMessage): Promise<Receipt> {
-    const [receipt] = await this.sendAll([message]);
-    return receipt as Receipt;
+    return this.coalesced.send(encoded(message));
   }
 
   /**
@@ -65,13 +83,13 @@ export class KafkaBrokerClient implements TaskCommands {
    * record's offset off its partition's base offset: records of one partition in one
    * request are appended in order.
    */
-  private async sendAll(messages: TaskRequestMessage[]): Promise<Receipt[]> {
+  private async sendAll(messages: EncodedRequest[]): Promise<Receipt[]> {
     await this.connect();
     const partitionOf = messages.map((m) => partitionForKey(m.taskId, this.partitions));
     const metadata = await this.producer.send({
       topic: this.requestsTopic,
       acks: -1,
-      messages: messages.map((m, i) => ({ key: m.taskId, value: encode(taskRequestSchema, m), partition: partitionOf[i] })),
+      messages: messages.map((m, i) => ({ key: m.taskId, value: m.value, partition: partitionOf[i] })),
     });
     const base = new Map(metadata.map((m) => [m.partition, BigInt(m.baseOffset ?? '0')]));
     const seen = new Map<number, bigint>();
@@ -82,6 +100,10 @@ export class KafkaBrokerClient implements TaskCommands {
       return { taskId: m.taskId, position: { topic: this.requestsTopic, partition, offset: ((base.get(partition) ?? 0n) + index).toString() } };
     });
   }
+}
+
+function encoded(message: TaskRequestMessage): EncodedRequest {
+  return { taskId: message.taskId, value: encode(taskRequestSchema, message) };
 }
 
 function checked(taskId: string): string {

@@ -3,12 +3,12 @@
 // settled, so a worker killed mid-task leaves them to the next member of the group
 // (duplicates are fenced by attempt number); the broker's deadlines bound how long any
 // order can hold its partition.
-import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMessage } from '../../schemas/index.js';
 import { createLogger } from '../../core/log.js';
 import { deadLetter } from '../dead-letter.js';
 import { partitionForKey } from '../partitioner.js';
-import { ResultBatcher } from './result-batcher.js';
+import { CoalescingSender } from '../coalescing-sender.js';
 import { Semaphore } from './semaphore.js';
 import type { WorkChannel, WorkDelivery } from './work-channel.js';
 
@@ -27,14 +27,18 @@ export class KafkaWorkChannel implements WorkChannel {
   readonly name = 'kafka';
   private readonly consumer: Consumer;
   private readonly producer: Producer;
-  private readonly results: ResultBatcher;
+  private readonly results: CoalescingSender<Message, void>;
   private connected: Promise<void> | undefined;
   private readonly log = createLogger({ component: 'kafka-channel' });
 
   constructor(private readonly options: KafkaChannelOptions) {
     this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50, sessionTimeout: options.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)) });
     this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    this.results = new ResultBatcher(this.producer, options.resultsTopic);
+    // Hundreds of concurrent attempts reporting at once share produce requests.
+    this.results = new CoalescingSender<Message, void>(async (messages) => {
+      await this.producer.send({ topic: options.resultsTopic, acks: -1, messages });
+      return messages.map(() => undefined);
+    }, { maxItems: 500 });
   }
 
   async consume(handle: (delivery: WorkDelivery) => Promise<void>, concurrency: number): Promise<void> {
