@@ -17,14 +17,14 @@ export function dispatchAttempt(task: TaskSpec, taskDeadlineAt: number, attempt:
  * deadline to a short task timeout (6 s, say) made rollbacks expire in the queue again and
  * again and left tasks unfinished for minutes. Rollback is also the step that must finish.
  */
-export const MIN_ROLLBACK_ATTEMPT_MS = 30_000;
+const MIN_ROLLBACK_ATTEMPT_MS = 30_000;
 
 /**
  * A rollback attempt gets the time of one attempt (or of the whole task when attempts have
  * no timeout of their own), never less than MIN_ROLLBACK_ATTEMPT_MS; the task deadline has
  * passed or no longer matters.
  */
-export function rollbackAttemptTimeoutMs(task: TaskSpec): number {
+function rollbackAttemptTimeoutMs(task: TaskSpec): number {
   return Math.max(task.attemptTimeoutMs ?? task.timeoutMs, MIN_ROLLBACK_ATTEMPT_MS);
 }
 
