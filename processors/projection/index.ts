@@ -3,6 +3,8 @@
 export { startProjector, PROJECTOR_APP } from './projector.js';
 export type { ProjectorOptions, RunningProjector } from './projector.js';
 export type { ProjectionStats } from './projection-consumer.js';
+export { DEAD_LETTER_SOURCE_HEADER, deadLetterSource } from './dead-letter-rows.js';
+export type { DeadLetterPosition, DeadLetterPublishing } from './dead-letter-publisher.js';
 export { projectionLag, endOffsets, logBounds } from './lag.js';
 export type { PartitionLag, ProjectionLag, LogBounds } from './lag.js';
 export { projectedThrough, waitForProjection, storedOffsets, PROJECTOR_NAME } from './offsets.js';

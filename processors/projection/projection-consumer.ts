@@ -1,11 +1,14 @@
 // The consume loop the projector and the replay share: read committed from task.events,
 // one PostgreSQL transaction per kafkajs batch, positions from PostgreSQL only. On every
 // assignment the new partitions are paused, sought to their stored offsets, then
-// resumed, so nothing is fetched from a position PostgreSQL did not choose.
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+// resumed, so nothing is fetched from a position PostgreSQL did not choose. A record
+// that does not decode is recorded in the batch's transaction and published to the
+// dead-letter topic only after it committed (dead-letter-publisher.ts).
+import type { Consumer, Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from '../../core/log.js';
-import { deadLetter } from '../../topics/dead-letter.js';
+import { DeadLetterPublisher, type DeadLetterPublishing } from './dead-letter-publisher.js';
+import { deadLetterRow } from './dead-letter-rows.js';
 import { decodeBatch, type Unprojectable } from './decode-batch.js';
 import { advancePastMarkers, storedOffsets, type OffsetKey } from './offsets.js';
 import { PartitionTracker } from './partition-tracker.js';
@@ -23,6 +26,13 @@ export interface ProjectionConsumerOptions {
   concurrency?: number;
   /** Replay: stop each partition before this offset. */
   stopAt?: ReadonlyMap<number, number>;
+  /**
+   * False for a replay: dead letters are recorded in its schema but never sent, since the
+   * live projector sent each of them when it first read the record (default true).
+   */
+  publishDeadLetters?: boolean;
+  /** How dead letters are published (sweep interval, a test hook). */
+  deadLetterPublishing?: DeadLetterPublishing;
   /** The consumer stopped for good (kafkajs gave up); a role should exit and be restarted. */
   onFatal?: (error: unknown) => void;
 }
@@ -34,19 +44,25 @@ export interface ProjectionStats {
   belowStoredOffset: number;
   duplicates: number;
   staleForRow: number;
+  /** Dead letters this consumer's transactions recorded (a redelivered batch records none). */
   deadLettered: number;
+  /** Dead letters Kafka acknowledged from this consumer's publisher (also those an earlier run recorded). */
+  deadLettersPublished: number;
   ownedPartitions: number[];
 }
 
 export class ProjectionConsumer {
   private readonly consumer: Consumer;
-  private producer: Producer | undefined;
+  private readonly publisher: DeadLetterPublisher | undefined;
   private readonly sql: ProjectionSql;
   readonly partitions: PartitionTracker;
   private readonly counters = { events: 0, batches: 0, belowStoredOffset: 0, duplicates: 0, staleForRow: 0, deadLettered: 0 };
 
   constructor(private readonly options: ProjectionConsumerOptions) {
     this.sql = projectionSql(options.key.schema);
+    if (options.publishDeadLetters ?? true) {
+      this.publisher = new DeadLetterPublisher({ kafka: options.kafka, pool: options.pool, key: options.key, logger: options.logger, ...options.deadLetterPublishing });
+    }
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       readUncommitted: false,
@@ -76,6 +92,8 @@ export class ProjectionConsumer {
 
   async start(): Promise<void> {
     await this.consumer.connect();
+    // Dead letters an earlier run recorded and did not get to send go first.
+    this.publisher?.start();
     await this.consumer.subscribe({ topic: this.options.key.topic, fromBeginning: true });
     await this.consumer.run({
       // Offsets live in PostgreSQL; committing them to Kafka too would only invite confusion.
@@ -86,10 +104,19 @@ export class ProjectionConsumer {
         if (!isRunning() || isStale() || !this.partitions.isActive(batch.partition)) return;
         const stopAt = this.options.stopAt?.get(batch.partition);
         const decoded = await decodeBatch(batch.partition, batch.messages, stopAt);
-        await this.deadLetter(batch.partition, decoded.unprojectable);
+        const { key, dlqTopic, groupId } = this.options;
+        const deadLetters = decoded.unprojectable.map((u) => deadLetterRow(key, dlqTopic, groupId, batch.partition, u));
         const nextOffset = Math.min(Number(batch.lastOffset()) + 1, stopAt ?? Number.MAX_SAFE_INTEGER);
-        const { key } = this.options;
-        const outcome = await writeBatch(this.options.pool, this.sql, { projector: key.projector, topic: key.topic, partition: batch.partition, events: decoded.events, nextOffset });
+        const outcome = await writeBatch(this.options.pool, this.sql, {
+          projector: key.projector,
+          topic: key.topic,
+          partition: batch.partition,
+          events: decoded.events,
+          nextOffset,
+          deadLetters,
+          publishDeadLetters: this.publisher !== undefined,
+        });
+        this.logDeadLetters(batch.partition, decoded.unprojectable, outcome.deadLetters);
         this.counters.batches += 1;
         this.counters.events += outcome.applied;
         this.counters.belowStoredOffset += outcome.belowStoredOffset;
@@ -97,6 +124,8 @@ export class ProjectionConsumer {
         this.counters.staleForRow += outcome.staleForRow;
         resolveOffset(batch.lastOffset());
         this.partitions.reached(batch.partition, outcome.nextOffset);
+        // Only after the commit, and only what this transaction recorded: a redelivered batch sends nothing.
+        await this.publisher?.publishRecorded(batch.partition, outcome.deadLetters);
         await heartbeat();
       },
     });
@@ -105,11 +134,11 @@ export class ProjectionConsumer {
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
-    await this.producer?.disconnect();
+    await this.publisher?.stop();
   }
 
   stats(): ProjectionStats {
-    return { ...this.counters, ownedPartitions: this.partitions.owned() };
+    return { ...this.counters, deadLettersPublished: this.publisher?.published ?? 0, ownedPartitions: this.partitions.owned() };
   }
 
   private async pastMarkers(partition: number, first: number, last: number): Promise<void> {
@@ -126,20 +155,13 @@ export class ProjectionConsumer {
     }
   }
 
-  private async deadLetter(partition: number, records: Unprojectable[]): Promise<void> {
-    if (records.length === 0) return;
-    if (this.producer === undefined) {
-      this.producer = this.options.kafka.producer({ idempotent: true });
-      await this.producer.connect();
+  /** Logs each dead letter once: when the transaction that recorded it committed. */
+  private logDeadLetters(partition: number, records: readonly Unprojectable[], recorded: readonly number[]): void {
+    if (recorded.length === 0) return;
+    const fresh = new Set(recorded);
+    for (const { message, error } of records) {
+      if (fresh.has(Number(message.offset))) this.options.logger.warn('task event dead-lettered', { topic: this.options.key.topic, partition, offset: message.offset, error });
     }
-    const topic = this.options.key.topic;
-    const messages = records.map(({ message, error }) => {
-      this.options.logger.warn('task event dead-lettered', { topic, partition, offset: message.offset, error });
-      const origin = { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {} };
-      const { key, value, headers } = deadLetter(this.options.dlqTopic, this.options.groupId, origin, error);
-      return { key, value, headers };
-    });
-    await this.producer.send({ topic: this.options.dlqTopic, acks: -1, messages });
-    this.counters.deadLettered += records.length;
+    this.counters.deadLettered += recorded.length;
   }
 }

@@ -9,6 +9,7 @@ import { catalogue } from '../../topics/catalogue.js';
 import { createKafka } from '../../topics/kafka.js';
 import { consumerGroup, topicNames } from '../../topics/names.js';
 import { projectionLag, type ProjectionLag } from './lag.js';
+import type { DeadLetterPublishing } from './dead-letter-publisher.js';
 import { ensureOffsetRows, projectedThrough, PROJECTOR_NAME, waitForProjection } from './offsets.js';
 import { ProjectionConsumer, type ProjectionStats } from './projection-consumer.js';
 
@@ -21,6 +22,8 @@ export interface ProjectorOptions {
   concurrency?: number;
   /** The consumer stopped for good; a role should exit so its supervisor restarts it. */
   onFatal?: (error: unknown) => void;
+  /** How dead letters are published: sweep interval, and a hook for tests. */
+  deadLetterPublishing?: DeadLetterPublishing;
 }
 
 export interface RunningProjector {
@@ -42,7 +45,8 @@ export async function startProjector(config: StacklConfig, options: ProjectorOpt
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: options.clientId ?? 'stackl-projector' });
   const admin = kafka.admin();
   const concurrency = options.concurrency ?? 3;
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: concurrency + 2 });
+  // One connection per partition projected at once, plus stored offsets, markers and the dead-letter publisher.
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: concurrency + 3 });
   // An idle connection that drops is replaced on next use; without a listener it would crash the process.
   pool.on('error', (error) => logger.warn('idle PostgreSQL connection failed', { error }));
   const key = { schema: config.databaseSchema, topic: topics.events, projector: PROJECTOR_NAME };
@@ -60,6 +64,7 @@ export async function startProjector(config: StacklConfig, options: ProjectorOpt
       logger,
       concurrency,
       ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }),
+      ...(options.deadLetterPublishing === undefined ? {} : { deadLetterPublishing: options.deadLetterPublishing }),
     });
     await consumer.start();
   } catch (error) {

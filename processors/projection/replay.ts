@@ -59,7 +59,9 @@ export async function replayProjection({ config, schema, onProgress, progressInt
     await ensureOffsetRows(pool, key, bounds.size);
     let fatal: (error: unknown) => void = () => {};
     const failed = new Promise<never>((_, reject) => (fatal = reject));
-    consumer = new ProjectionConsumer({ kafka, pool, key, groupId, dlqTopic: topics.dlq, logger: createLogger({ component: 'replay', schema }), stopAt: through, onFatal: fatal });
+    // Dead letters are recorded in the replay's schema, as the live projector records them,
+    // but not sent: the live projector sent each one when it first read the record.
+    consumer = new ProjectionConsumer({ kafka, pool, key, groupId, dlqTopic: topics.dlq, logger: createLogger({ component: 'replay', schema }), stopAt: through, onFatal: fatal, publishDeadLetters: false });
     const running = consumer;
     const progress = (): ReplayProgress => {
       const elapsedMs = Date.now() - began;

@@ -11,6 +11,8 @@ export interface ProjectionSql {
   insertEvents: string;
   upsertCreated: string;
   updateCurrent: string;
+  /** The batch's dead letters, one array per column; returns the offsets newly recorded. */
+  insertDeadLetters: string;
 }
 
 const id = (c: Column<never>) => pg.escapeIdentifier(c.name);
@@ -54,5 +56,11 @@ export function projectionSql(schema: string): ProjectionSql {
                     where ${forward('t', 'excluded')}`,
     updateCurrent: `update ${s}.tasks as t set ${movedColumns.slice(1).map((c) => `${id(c)} = ${values([c])}`).join(', ')}
                     from ${unnest(movedColumns)} where t.id = v.id and ${forward('t', 'v')}`,
+    // Keyed by source position: a batch delivered again inserts nothing, and returns nothing to publish.
+    insertDeadLetters: `insert into ${s}.projection_dead_letters (projector, topic, partition, "offset", dlq_topic, key, value, headers, error_code, error_message, publish)
+                        select $1, $2, $3, v."offset", v.dlq_topic, v.key, v.value, v.headers::jsonb, v.error_code, v.error_message, $4
+                        from unnest($5::int8[], $6::text[], $7::bytea[], $8::bytea[], $9::text[], $10::text[], $11::text[])
+                          as v("offset", dlq_topic, key, value, headers, error_code, error_message)
+                        on conflict do nothing returning "offset"::float8 as "offset"`,
   };
 }

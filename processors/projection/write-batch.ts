@@ -1,8 +1,9 @@
-// One kafkajs batch, one PostgreSQL transaction: the events, the rows they move and the
-// partition's next offset commit together, so after a crash PostgreSQL is exactly at
-// some batch boundary. The offset row is locked first: two projectors that briefly own
+// One kafkajs batch, one PostgreSQL transaction: the events, the rows they move, the
+// batch's dead letters and the partition's next offset commit together, so after a crash
+// PostgreSQL is exactly at some batch boundary. The offset row is locked first: two projectors that briefly own
 // the same partition (a rebalance) take turns, and the second skips what the first wrote.
 import type pg from 'pg';
+import { headersToJson, type DeadLetterRow } from './dead-letter-rows.js';
 import { foldBatch, type PositionedEvent } from './fold-batch.js';
 import type { TaskCurrent } from './rows.js';
 import { numberFromDb, nullableNumberFromDb } from './sql-values.js';
@@ -17,6 +18,10 @@ export interface BatchToWrite {
   events: PositionedEvent[];
   /** Where the partition continues after this batch (past trailing transaction markers). */
   nextOffset: number;
+  /** Records of the batch that did not decode, in log order. */
+  deadLetters?: DeadLetterRow[];
+  /** False for a replay: its dead letters are recorded, never published (the live projector does that). */
+  publishDeadLetters?: boolean;
 }
 
 export interface BatchOutcome {
@@ -29,6 +34,8 @@ export interface BatchOutcome {
   /** Events older than their task's row, so the row did not move. */
   staleForRow: number;
   nextOffset: number;
+  /** Offsets of the dead letters this transaction recorded (not those an earlier delivery did): publish these. */
+  deadLetters: number[];
 }
 
 export async function writeBatch(pool: pg.Pool, sql: ProjectionSql, batch: BatchToWrite): Promise<BatchOutcome> {
@@ -40,11 +47,12 @@ export async function writeBatch(pool: pg.Pool, sql: ProjectionSql, batch: Batch
     const locked = await client.query<{ next_offset: number }>(sql.lockOffset, key);
     const stored = locked.rows[0] === undefined ? 0 : numberFromDb(locked.rows[0].next_offset);
     const fresh = batch.events.filter((e) => e.at.offset >= stored);
-    const outcome: BatchOutcome = { applied: 0, belowStoredOffset: batch.events.length - fresh.length, duplicates: 0, staleForRow: 0, nextOffset: Math.max(stored, batch.nextOffset) };
+    const outcome: BatchOutcome = { applied: 0, belowStoredOffset: batch.events.length - fresh.length, duplicates: 0, staleForRow: 0, nextOffset: Math.max(stored, batch.nextOffset), deadLetters: [] };
     if (batch.nextOffset <= stored) {
       await client.query('commit');
       return outcome;
     }
+    outcome.deadLetters = await recordDeadLetters(client, sql, batch, stored);
     const folded = foldBatch(fresh, await currentRows(client, sql, fresh));
     if (folded.events.length > 0) {
       const inserted = await client.query(sql.insertEvents, columnArrays(eventColumns, folded.events));
@@ -69,6 +77,25 @@ export async function writeBatch(pool: pg.Pool, sql: ProjectionSql, batch: Batch
     // A connection that failed mid-transaction is discarded rather than reused.
     client.release(failure);
   }
+}
+
+async function recordDeadLetters(client: pg.PoolClient, sql: ProjectionSql, batch: BatchToWrite, stored: number): Promise<number[]> {
+  const rows = (batch.deadLetters ?? []).filter((d) => d.offset >= stored);
+  if (rows.length === 0) return [];
+  const { rows: recorded } = await client.query<{ offset: number }>(sql.insertDeadLetters, [
+    batch.projector,
+    batch.topic,
+    batch.partition,
+    batch.publishDeadLetters ?? true,
+    rows.map((d) => d.offset),
+    rows.map((d) => d.dlqTopic),
+    rows.map((d) => d.key),
+    rows.map((d) => d.value),
+    rows.map((d) => headersToJson(d.headers)),
+    rows.map((d) => d.errorCode),
+    rows.map((d) => d.errorMessage),
+  ]);
+  return recorded.map((r) => r.offset).sort((a, b) => a - b);
 }
 
 async function currentRows(client: pg.PoolClient, sql: ProjectionSql, events: readonly PositionedEvent[]): Promise<Map<string, TaskCurrent>> {
