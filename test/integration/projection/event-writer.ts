@@ -85,6 +85,23 @@ export class EventWriter {
     return written;
   }
 
+  /**
+   * Writes raw bytes (a record that does not decode), then `events`, in one transaction on
+   * the partition of `key`: one record batch, so the projector reads them in one kafkajs batch.
+   * Every event must be keyed to that partition (events of the task `key` names are).
+   */
+  async writeRawThen(key: string, value: Buffer, events: TaskEventMessage[]): Promise<{ partition: number; rawOffset: number }> {
+    const partition = partitionForKey(key, this.partitions);
+    if (events.some((e) => partitionForKey(e.taskId, this.partitions) !== partition)) throw new Error('every event must be on the partition of the raw record');
+    const messages = [{ key, value, partition }, ...events.map((event) => ({ key: event.taskId, value: encode(taskEventSchema, event), partition }))];
+    const transaction = await this.producer.transaction();
+    const [metadata] = await transaction.send({ topic: this.topic, acks: -1, messages });
+    await transaction.commit();
+    const rawOffset = Number(metadata?.baseOffset ?? 0);
+    await this.settled(new Map([[partition, rawOffset + messages.length]]));
+    return { partition, rawOffset };
+  }
+
   /** Writes raw bytes (a record that does not decode) under a task id's key. */
   async writeRaw(key: string, value: Buffer): Promise<Written['partition']> {
     const partition = partitionForKey(key, this.partitions);

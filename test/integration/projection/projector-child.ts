@@ -1,6 +1,6 @@
 // Runs test/integration/projection/projector-process.ts as a child process: started,
 // killed (-9 by default) and started again like an operator would, with its latest
-// stats line kept for assertions.
+// stats line and its stderr kept for assertions.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -15,10 +15,13 @@ export class ProjectorChild {
 
   constructor(private readonly env: Record<string, string>) {}
 
-  async start(timeoutMs = 60_000): Promise<void> {
+  /** Starts the process; `env` adds to the constructor's environment for this run only. */
+  async start(timeoutMs = 60_000, env: Record<string, string> = {}): Promise<void> {
     this.stats = undefined;
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...this.env, STACKL_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.output.length = 0;
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...this.env, ...env, STACKL_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
     let pending = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       const lines = (pending + chunk.toString()).split('\n');
@@ -29,7 +32,6 @@ export class ProjectorChild {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`projector not ready in ${timeoutMs} ms:\n${this.output.join('')}`)), timeoutMs);
       child.stderr?.on('data', (chunk: Buffer) => {
-        this.output.push(chunk.toString());
         if (/projector ready/.test(chunk.toString())) {
           clearTimeout(timer);
           resolve();
@@ -40,6 +42,17 @@ export class ProjectorChild {
         reject(new Error(`projector exited with ${code} before it was ready:\n${this.output.join('')}`));
       });
     });
+  }
+
+  /** Waits until this run's stderr matches `pattern`. */
+  async waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!pattern.test(this.output.join(''))) {
+      if (Date.now() > until) throw new Error(`projector did not print ${String(pattern)} in ${timeoutMs} ms:\n${this.output.join('')}`);
+      const child = this.child;
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) throw new Error(`projector exited before printing ${String(pattern)}:\n${this.output.join('')}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
