@@ -4,11 +4,8 @@
 // once, and marks it published; it records nothing again, as the batch is behind it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../core/config.js';
-import { migrate } from '../../../deploy/migrations/runner.js';
 import { DEAD_LETTER_SOURCE_HEADER, PROJECTOR_NAME } from '../../../processors/projection/index.js';
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
-import { ensureTopics } from '../../../topics/admin.js';
-import { catalogue } from '../../../topics/catalogue.js';
 import { topicNames } from '../../../topics/names.js';
 import { testKafka } from '../../support/kafka.js';
 import { uniquePrefix } from '../../support/names.js';
@@ -28,11 +25,9 @@ const db = new ProjectionDb(config.databaseSchema);
 const projector = new ProjectorChild(env);
 const garbage = Buffer.from([0xc3, 0x01, 1, 2, 3]);
 
+// The projector process creates the topics and the schema when it starts.
 beforeAll(async () => {
-  await admin.connect();
-  await ensureTopics(admin, catalogue({ prefix: config.topicPrefix, partitions: config.partitions }));
-  await migrate(config.databaseUrl, config.databaseSchema);
-  await writer.connect();
+  await Promise.all([admin.connect(), writer.connect()]);
 });
 afterAll(async () => {
   await projector.kill();
