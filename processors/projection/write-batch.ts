@@ -1,7 +1,8 @@
 // One kafkajs batch, one PostgreSQL transaction: the events, the rows they move, the
 // batch's dead letters and the partition's next offset commit together, so after a crash
-// PostgreSQL is exactly at some batch boundary. The offset row is locked first: two projectors that briefly own
-// the same partition (a rebalance) take turns, and the second skips what the first wrote.
+// PostgreSQL is exactly at some batch boundary. The offset row is locked first: two
+// projectors that briefly own the same partition (a rebalance) take turns, and the
+// second skips what the first wrote.
 import type pg from 'pg';
 import { headersToJson, type DeadLetterRow } from './dead-letter-rows.js';
 import { foldBatch, type PositionedEvent } from './fold-batch.js';
