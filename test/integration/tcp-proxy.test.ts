@@ -140,6 +140,8 @@ describe('TcpProxy, in front of a real Redis', () => {
     await writer.waitFor('+OK\r\n', 5_000);
     await subscriber.waitFor('held-message', 5_000);
     expect(Date.now() - began).toBeGreaterThanOrEqual(stallMs - 20);
+    // The SET one way, the message the other way.
+    expect(proxy.stats().stalledChunks).toBeGreaterThanOrEqual(2);
     expect(await direct.get(key)).toBe('stalled');
     expect(writer.closed || subscriber.closed).toBe(false);
     await direct.del(key);
@@ -157,9 +159,11 @@ describe('TcpProxy, in front of a real Redis', () => {
       return Date.now() - began;
     };
     expect(await roundTrip()).toBeLessThan(150);
+    expect(proxy.stats().delayedChunks).toBe(0);
     proxy.setDelay(200);
     // The PING waits 200 ms on its way in, the PONG 200 ms on its way out.
     expect(await roundTrip()).toBeGreaterThanOrEqual(390);
+    expect(proxy.stats().delayedChunks).toBe(2);
     proxy.setDelay(0);
     expect(await roundTrip()).toBeLessThan(150);
   });

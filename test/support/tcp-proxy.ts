@@ -14,6 +14,9 @@ export interface ProxyStats {
   accepted: number;
   refused: number;
   dropped: number;
+  /** Chunks a stall held back, and chunks a delay held back. */
+  stalledChunks: number;
+  delayedChunks: number;
   open: number;
   bytesToTarget: number;
   bytesToClient: number;
@@ -21,7 +24,7 @@ export interface ProxyStats {
 
 /** One direction of one connection: chunks wait here while stalled or delayed, in order. */
 class Pipe {
-  private readonly queue: { chunk: Buffer; dueAt: number }[] = [];
+  private readonly queue: { chunk: Buffer; dueAt: number; stalled: boolean; delayed: boolean }[] = [];
   private pumping = false;
   private ended = false;
 
@@ -29,10 +32,11 @@ class Pipe {
     private readonly from: Socket,
     private readonly to: Socket,
     private readonly proxy: TcpProxy,
-    private readonly count: (bytes: number) => void,
+    private readonly count: (bytes: number, held: { stalled: boolean; delayed: boolean }) => void,
   ) {
     from.on('data', (chunk: Buffer) => {
-      this.queue.push({ chunk, dueAt: Date.now() + proxy.delayMs });
+      const now = Date.now();
+      this.queue.push({ chunk, dueAt: now + proxy.delayMs, stalled: now < proxy.stalledUntil, delayed: proxy.delayMs > 0 });
       void this.pump();
     });
     from.on('end', () => {
@@ -47,8 +51,10 @@ class Pipe {
     this.pumping = true;
     try {
       while (this.queue.length > 0 && !this.to.destroyed) {
-        const head = this.queue[0] as { chunk: Buffer; dueAt: number };
-        const wait = Math.max(head.dueAt, this.proxy.stalledUntil) - Date.now();
+        const head = this.queue[0] as { chunk: Buffer; dueAt: number; stalled: boolean; delayed: boolean };
+        const now = Date.now();
+        if (now < this.proxy.stalledUntil) head.stalled = true;
+        const wait = Math.max(head.dueAt, this.proxy.stalledUntil) - now;
         if (wait > 0) {
           // Stop reading while we hold bytes, so the sender's TCP window fills as on a dead link.
           this.from.pause();
@@ -56,7 +62,7 @@ class Pipe {
           continue;
         }
         this.queue.shift();
-        this.count(head.chunk.length);
+        this.count(head.chunk.length, head);
         if (!this.to.write(head.chunk)) {
           this.from.pause();
           await new Promise<void>((resolve) => {
@@ -86,7 +92,7 @@ export class TcpProxy {
   private reopenTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly connections = new Set<[Socket, Socket]>();
-  private readonly counters = { accepted: 0, refused: 0, dropped: 0, bytesToTarget: 0, bytesToClient: 0 };
+  private readonly counters = { accepted: 0, refused: 0, dropped: 0, stalledChunks: 0, delayedChunks: 0, bytesToTarget: 0, bytesToClient: 0 };
 
   constructor(
     readonly target: ProxyTarget,
@@ -213,8 +219,13 @@ export class TcpProxy {
     upstream.on('close', teardown(false));
     client.setNoDelay(true);
     upstream.setNoDelay(true);
-    new Pipe(client, upstream, this, (n) => (this.counters.bytesToTarget += n));
-    new Pipe(upstream, client, this, (n) => (this.counters.bytesToClient += n));
+    const count = (direction: 'bytesToTarget' | 'bytesToClient') => (bytes: number, held: { stalled: boolean; delayed: boolean }) => {
+      this.counters[direction] += bytes;
+      if (held.stalled) this.counters.stalledChunks += 1;
+      if (held.delayed) this.counters.delayedChunks += 1;
+    };
+    new Pipe(client, upstream, this, count('bytesToTarget'));
+    new Pipe(upstream, client, this, count('bytesToClient'));
   }
 }
 

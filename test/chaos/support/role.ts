@@ -6,12 +6,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { injected, notInjected, type Injection } from './injection.js';
 
 export class Role {
   private child: ChildProcess | undefined;
   private log: WriteStream | undefined;
   private wanted = false;
   private paused = false;
+  private isReady = false;
   /** Restarts the supervisor made on its own (the role exited unasked). */
   unexpectedExits = 0;
   starts = 0;
@@ -27,10 +29,21 @@ export class Role {
     return this.child?.pid;
   }
 
+  /** Its process runs and said it is ready (not paused, not between a crash and its restart). */
+  get ready(): boolean {
+    return this.isReady && this.alive && !this.paused;
+  }
+
+  private get alive(): boolean {
+    const child = this.child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
   /** Starts the role and resolves once it says it is ready. */
   async start(extraEnv: Record<string, string> = {}, timeoutMs = 120_000): Promise<void> {
     this.wanted = true;
     this.paused = false;
+    this.isReady = false;
     this.starts += 1;
     this.log ??= createWriteStream(join(this.logDir, `${this.name}.log`), { flags: 'a' });
     const child = spawn(process.execPath, ['dist/api/cli/main.js', ...this.args], { env: { ...process.env, ...this.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -59,7 +72,9 @@ export class Role {
       });
     });
     child.removeAllListeners('exit');
+    this.isReady = true;
     child.once('exit', (code, signal) => {
+      if (this.child === child) this.isReady = false;
       this.log?.write(`\n--- ${this.name} exited (${code ?? signal}) ---\n`);
       if (this.wanted && this.child === child) {
         this.unexpectedExits += 1;
@@ -68,22 +83,26 @@ export class Role {
     });
   }
 
-  /** kill -9, then the supervisor's restart after `downMs`. */
-  async kill9(downMs = 1_000): Promise<void> {
+  /** kill -9, then the supervisor's restart after `downMs`; not injected when no ready process was there to kill. */
+  async kill9(downMs = 1_000): Promise<Injection> {
+    const pid = this.child?.pid;
+    if (!this.ready || pid === undefined) return notInjected(`${this.name} had no ready process to kill (pid ${pid ?? 'none'}, ${this.alive ? 'starting' : 'not running'})`);
     await this.stop('SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, downMs));
     await this.start();
+    return injected(`${this.name} pid ${pid} killed (-9), restarted as pid ${this.pid}`);
   }
 
   /** SIGSTOP for `ms`, then SIGCONT: the process lives but says nothing meanwhile. */
-  async pause(ms: number): Promise<void> {
+  async pause(ms: number): Promise<Injection> {
     const pid = this.child?.pid;
-    if (pid === undefined) return;
+    if (!this.ready || pid === undefined) return notInjected(`${this.name} had no ready process to pause (pid ${pid ?? 'none'})`);
     this.paused = true;
     process.kill(pid, 'SIGSTOP');
     await new Promise((resolve) => setTimeout(resolve, ms));
-    if (this.paused) process.kill(pid, 'SIGCONT');
+    if (this.paused && this.child?.pid === pid) process.kill(pid, 'SIGCONT');
     this.paused = false;
+    return injected(`${this.name} pid ${pid} stopped (SIGSTOP) for ${ms} ms`);
   }
 
   /** Restarts with different settings (e.g. a slow agent), or back to the usual ones. */
@@ -110,7 +129,8 @@ export class Role {
   }
 
   private async restartQuietly(): Promise<void> {
-    if (!this.wanted) return;
+    // Someone else (a fault's own restart) may have started it meanwhile: never run two.
+    if (!this.wanted || this.alive) return;
     try {
       await this.start();
     } catch (error) {

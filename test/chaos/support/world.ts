@@ -1,17 +1,22 @@
 // The chaos run's world: a Kafka broker, a PostgreSQL cluster and a redis-server of
 // its own (so it can restart them without touching the machine's), the topics and
 // migrations, and every role as a separate process: broker ×2, worker ×2, relay (on
-// the redis channel), agent, projector, api.
+// the redis channel), agent, projector, api. The roles reach Kafka and PostgreSQL
+// through TCP proxies of the test's own, so the network between them can fail; the
+// test's checkers and the fault injector connect directly.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import { loadConfig, type StacklConfig } from '../../../core/config.js';
-import { runningBrokerPid } from '../../../deploy/local/kafka-broker.js';
-import { isAlive } from '../../../deploy/local/processes.js';
-import { stackDown, stackUp } from '../../../deploy/local/stack.js';
+import { brokerAnswers } from '../../../deploy/local/kafka-broker.js';
 import { PrivateRedis } from '../../support/redis-server.js';
+import { TcpProxy } from '../../support/tcp-proxy.js';
+import { injected, notInjected, type Injection } from './injection.js';
 import { freePort } from './ports.js';
+import { PrivateKafka } from './private-kafka.js';
 import { PrivatePostgres } from './private-postgres.js';
 import { Role } from './role.js';
 
@@ -19,20 +24,35 @@ export type Channel = 'kafka' | 'redis';
 
 /** Heartbeat timeout of the load's tasks; a worker paused longer than this loses its attempt. */
 export const HEARTBEAT_TIMEOUT_MS = 8_000;
+/** How long the world may take to be whole again after a fault before that counts as not recovered. */
+export const RECOVERY_BOUND_MS = 180_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class World {
   readonly home = mkdtempSync(join(tmpdir(), 'stackl-chaos-'));
   readonly postgres = new PrivatePostgres();
   readonly redis = new PrivateRedis();
   readonly roles: Role[] = [];
+  kafka!: PrivateKafka;
+  kafkaProxy!: TcpProxy;
+  postgresProxy!: TcpProxy;
+  /** The direct addresses: for the test's own checkers, the one-shot CLI steps and the injector. */
   config!: StacklConfig;
   env: Record<string, string> = {};
+  /** What the roles run with: Kafka and PostgreSQL through the proxies. */
+  roleEnv: Record<string, string> = {};
   apiAddress = '';
 
   constructor(readonly channel: Channel) {}
 
   get logDir(): string {
     return join(this.home, 'logs');
+  }
+
+  /** Kafka through its proxy, for producers outside the roles (the load). */
+  get proxiedKafkaBrokers(): string[] {
+    return [this.kafkaProxy.address];
   }
 
   role(name: string): Role {
@@ -47,13 +67,20 @@ export class World {
 
   async start(progress: (message: string) => void): Promise<void> {
     mkdirSync(this.logDir, { recursive: true });
-    const [kafkaPort, controllerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const base = loadConfig({ ...process.env, STACKL_KAFKA_HEAP: '384m' });
+    this.kafka = new PrivateKafka(join(this.home, 'kafka'), join(this.logDir, 'kafka'), { cacheDir: base.cacheDir, version: base.kafkaVersion, heap: base.kafkaHeap });
+    const external = await freePort();
+    this.kafkaProxy = new TcpProxy({ host: '127.0.0.1', port: external });
+    await this.kafkaProxy.start();
+    await this.kafka.prepare({ external, advertised: this.kafkaProxy.port });
+    await this.kafka.start();
     await this.postgres.start();
+    this.postgresProxy = new TcpProxy({ host: '127.0.0.1', port: this.postgres.port });
+    await this.postgresProxy.start();
     await this.redis.start();
+    const apiPort = await freePort();
     this.env = {
-      KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
-      STACKL_KAFKA_CONTROLLER_PORT: String(controllerPort),
-      STACKL_KAFKA_HEAP: '384m',
+      KAFKA_BROKERS: this.kafka.directAddress,
       STACKL_HOME: join(this.home, 'stack'),
       DATABASE_URL: this.postgres.url(),
       REDIS_URL: this.redis.url,
@@ -68,13 +95,18 @@ export class World {
       STACKL_WORKER_LEASE_MS: String(HEARTBEAT_TIMEOUT_MS + 2_000),
       STACKL_AGENT_FAIL_TARGETS: 'flaky-1',
     };
+    const proxiedDatabase = new URL(this.postgres.url());
+    proxiedDatabase.port = String(this.postgresProxy.port);
+    this.roleEnv = { ...this.env, KAFKA_BROKERS: this.kafkaProxy.address, DATABASE_URL: proxiedDatabase.toString() };
     this.config = loadConfig({ ...process.env, ...this.env });
     this.apiAddress = `http://127.0.0.1:${apiPort}`;
-    progress(`private Kafka on ${this.env.KAFKA_BROKERS}, PostgreSQL on ${this.postgres.port}, Redis on ${this.redis.port}; logs in ${this.logDir}`);
-    await stackUp(this.config);
+    progress(
+      `private Kafka on ${this.kafka.directAddress} (roles through the proxy on ${this.kafkaProxy.address}), ` +
+        `PostgreSQL on ${this.postgres.port} (roles through ${this.postgresProxy.port}), Redis on ${this.redis.port}; logs in ${this.logDir}`,
+    );
     for (const step of ['topics', 'migrate']) this.cli(step);
 
-    const role = (name: string, args: string[]): Role => new Role(name, args, this.env, this.logDir);
+    const role = (name: string, args: string[]): Role => new Role(name, args, this.roleEnv, this.logDir);
     this.roles.push(role('broker-1', ['broker']), role('broker-2', ['broker']));
     if (this.channel === 'redis') this.roles.push(role('relay', ['relay']));
     this.roles.push(role('worker-1', ['worker']), role('worker-2', ['worker']));
@@ -86,30 +118,80 @@ export class World {
     }
   }
 
-  /** Restarts the Kafka broker: kill -9 (or a clean stop), then `up` brings it back with its data. */
-  async restartKafka(hard: boolean, downMs = 2_000): Promise<void> {
-    if (hard) {
-      const pid = runningBrokerPid(join(this.env.STACKL_HOME ?? '', 'pids'));
-      if (pid !== undefined) {
-        process.kill(pid, 'SIGKILL');
-        for (let i = 0; i < 200 && isAlive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    } else {
-      await stackDown(this.config);
-    }
-    await new Promise((resolve) => setTimeout(resolve, downMs));
-    await stackUp(this.config);
+  /** Restarts the Kafka broker: kill -9 (or a clean stop), then starts it again with its data. */
+  async restartKafka(hard: boolean, downMs = 2_000): Promise<Injection> {
+    const pid = this.kafka.pid;
+    if (!(await this.kafka.stop(hard))) return notInjected('no Kafka broker process was running');
+    await sleep(downMs);
+    await this.kafka.start();
+    return injected(`Kafka pid ${pid} ${hard ? 'killed (-9)' : 'stopped cleanly'}, restarted as pid ${this.kafka.pid}`);
   }
 
-  async restartRedis(downMs = 1_000): Promise<void> {
+  async restartRedis(downMs = 1_000): Promise<Injection> {
+    if (!(await this.redisAnswers())) return notInjected('Redis was not answering before the restart');
     await this.redis.kill();
-    await new Promise((resolve) => setTimeout(resolve, downMs));
+    if (await this.redisAnswers()) return notInjected('Redis still answered after the kill');
+    await sleep(downMs);
     await this.redis.start();
+    return injected(`redis-server on ${this.redis.port} killed (-9) and started again, empty`);
+  }
+
+  /**
+   * Waits until the world is whole: Kafka and PostgreSQL answer through the roles'
+   * proxies, Redis answers, and every role runs and has said it is ready. Resolves with
+   * the time it took; rejects, naming what is missing, after `timeoutMs`.
+   */
+  async whole(timeoutMs = RECOVERY_BOUND_MS): Promise<number> {
+    const began = Date.now();
+    for (;;) {
+      const missing = await this.missing();
+      if (missing.length === 0) return Date.now() - began;
+      if (Date.now() - began > timeoutMs) throw new Error(`not whole ${timeoutMs} ms after the fault: ${missing.join('; ')}`);
+      await sleep(250);
+    }
+  }
+
+  private async missing(): Promise<string[]> {
+    const missing: string[] = [];
+    if (!(await brokerAnswers(this.proxiedKafkaBrokers, 3_000))) missing.push('Kafka does not answer through the proxy');
+    if (!(await this.postgresAnswers(this.roleEnv.DATABASE_URL ?? ''))) missing.push('PostgreSQL does not answer through the proxy');
+    if (!(await this.redisAnswers())) missing.push('Redis does not answer');
+    const down = this.roles.filter((r) => !r.ready).map((r) => r.name);
+    if (down.length > 0) missing.push(`roles not ready: ${down.join(', ')}`);
+    return missing;
+  }
+
+  private async postgresAnswers(url: string): Promise<boolean> {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000, query_timeout: 3_000 });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  private async redisAnswers(): Promise<boolean> {
+    const client = new Redis(this.redis.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2_000 });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      return (await client.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      client.disconnect();
+    }
   }
 
   async stop(): Promise<void> {
     await Promise.allSettled(this.roles.map((r) => r.close()));
-    await stackDown(this.config).catch(() => []);
+    await Promise.allSettled([this.kafkaProxy?.close(), this.postgresProxy?.close()]);
+    await this.kafka?.stop(false).catch(() => false);
     await this.redis.stop().catch(() => {});
     await this.postgres.destroy();
   }
@@ -119,7 +201,7 @@ export class World {
     rmSync(this.home, { recursive: true, force: true });
   }
 
-  /** Runs a one-shot `stackl` command against this world; returns its exit code and output. */
+  /** Runs a one-shot `stackl` command against this world (directly, not through the proxies). */
   cli(...args: string[]): { status: number; stdout: string; stderr: string } {
     const result = spawnSync(process.execPath, ['dist/api/cli/main.js', ...args], { env: { ...process.env, ...this.env }, encoding: 'utf8', timeout: 300_000 });
     const outcome = { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
