@@ -10,9 +10,24 @@ export const LATENESS_BOUND_MS = 120_000;
 
 export type Histories = ReadonlyMap<string, readonly TaskEventMessage[]>;
 
-/** 1. Every submitted task has exactly one terminal outcome; its events are numbered 1..n, none twice. */
-export function exactlyOneOutcome(tasks: readonly SubmittedTask[], histories: Histories): string[] {
-  const violations: string[] = [];
+export interface OutcomeTally {
+  violations: string[];
+  completed: number;
+  rolledBack: number;
+  /** Failed with the rollback given up (RollbackFailed, no retry): listed for an operator. */
+  rollbackGivenUp: string[];
+  /** Of those, the ones given up after a late result had reopened a rollback that had ended. */
+  rollbackGivenUpAfterReopen: string[];
+}
+
+/**
+ * 1. Every submitted task has exactly one terminal outcome; its events are numbered
+ * 1..n, none twice. The outcome is the last end of its rollback (see outcomeOf): a
+ * rollback a late result reopened that was then given up is counted as given up.
+ */
+export function exactlyOneOutcome(tasks: readonly SubmittedTask[], histories: Histories): OutcomeTally {
+  const tally: OutcomeTally = { violations: [], completed: 0, rolledBack: 0, rollbackGivenUp: [], rollbackGivenUpAfterReopen: [] };
+  const violations = tally.violations;
   for (const task of tasks) {
     const label = `task ${task.taskId} (${task.scenario} #${task.n})`;
     if (!task.accepted) {
@@ -23,13 +38,25 @@ export function exactlyOneOutcome(tasks: readonly SubmittedTask[], histories: Hi
     const types = events.map((e) => e.type);
     const completed = types.filter((t) => t === 'TaskCompleted').length;
     const failed = types.filter((t) => t === 'TaskFailed').length;
+    const outcome = outcomeOf(events);
     if (completed + failed !== 1) violations.push(`${label} has ${completed} TaskCompleted and ${failed} TaskFailed: ${types.join(' ')}`);
-    else if (failed === 1 && outcomeOf(events) === undefined) violations.push(`${label} failed but its rollback never ended: ${types.join(' ')}`);
+    else if (failed === 1 && outcome === undefined) violations.push(`${label} failed but its rollback never ended: ${types.join(' ')}`);
+    else if (outcome === 'completed') tally.completed += 1;
+    else if (outcome === 'rolled-back') tally.rolledBack += 1;
+    else if (outcome === 'rollback-failed') {
+      tally.rollbackGivenUp.push(task.taskId);
+      if (rollbackEnds(events) > 1) tally.rollbackGivenUpAfterReopen.push(task.taskId);
+    }
     const sequences = events.map((e) => e.sequence);
     if (sequences.some((s, i) => s !== i + 1)) violations.push(`${label} has event sequences ${sequences.join(',')}, not 1..${events.length}`);
     if (new Set(events.map((e) => e.eventId)).size !== events.length) violations.push(`${label} has an event twice`);
   }
-  return violations;
+  return tally;
+}
+
+/** How many times a task's rollback ended (succeeded, or was given up). */
+function rollbackEnds(events: readonly TaskEventMessage[]): number {
+  return events.filter((e) => e.type === 'RollbackSucceeded' || (e.type === 'RollbackFailed' && e.body.retryAt === null)).length;
 }
 
 /** The tasks with their outcome, for the shared consistency check. */
@@ -58,20 +85,22 @@ export interface Timeliness {
 
 /**
  * 4. No task stayed non-terminal longer than its timeout plus LATENESS_BOUND_MS, to its
- * first terminal outcome. A late result (a paused worker waking, a result the relay held
- * through a fault) may reopen a task that had rolled back: the broker rolls back again.
- * That second rollback is bounded too: it must end within LATENESS_BOUND_MS of starting.
+ * first terminal outcome, counted from when the load produced the request (its own
+ * clock, read before the first send), not from when the broker saw it: a request held
+ * up by a fault counts against the bound. A late result (a paused worker waking, a
+ * result the relay held through a fault) may reopen a task that had rolled back: the
+ * broker rolls back again. That second rollback is bounded too: it must end within
+ * LATENESS_BOUND_MS of starting.
  */
 export function endedInTime(tasks: readonly SubmittedTask[], histories: Histories): Timeliness {
   const result: Timeliness = { violations: [], worstOverMs: Number.NEGATIVE_INFINITY, reopened: 0, worstReopenedMs: 0 };
   for (const task of tasks) {
     const events = histories.get(task.taskId) ?? [];
-    const submitted = events.find((e) => e.type === 'TaskSubmitted');
     const firstEnd = events.find(isTerminal);
-    if (submitted === undefined || firstEnd === undefined) continue; // reported by invariant 1
-    const over = firstEnd.time - submitted.time - task.request.timeoutMs;
+    if (!task.accepted || task.submittedAt === 0 || firstEnd === undefined) continue; // reported by invariant 1
+    const over = firstEnd.time - task.submittedAt - task.request.timeoutMs;
     result.worstOverMs = Math.max(result.worstOverMs, over);
-    if (over > LATENESS_BOUND_MS) result.violations.push(`task ${task.taskId} (${task.scenario}) ended ${over} ms after its ${task.request.timeoutMs} ms timeout`);
+    if (over > LATENESS_BOUND_MS) result.violations.push(`task ${task.taskId} (${task.scenario}) ended ${over} ms after its ${task.request.timeoutMs} ms timeout, counted from its request`);
     let reopenedAt: number | undefined;
     for (const event of events.slice(events.indexOf(firstEnd) + 1)) {
       if (event.type === 'RollbackDispatched' && reopenedAt === undefined) reopenedAt = event.time;

@@ -28,6 +28,19 @@ export const MUST_ROLL_BACK: readonly Scenario[] = ['probe-fail', 'probe-timeout
 /** Scenarios whose tasks should complete unless a fault got in the way. */
 export const SHOULD_COMPLETE: readonly Scenario[] = ['seed', 'probe-ok', 'document', 'stack'];
 
+/** The cancel the load sent for a probe-cancel task, and every answer it got. */
+export interface CancelRecord {
+  /** The load's clock before the first try. */
+  requestedAt: number;
+  tries: number;
+  /** 'accepted' (a 2xx from the API, or Kafka's acknowledgement), 'not-cancellable' (the API's documented refusal). */
+  answer?: 'accepted' | 'not-cancellable';
+  /** Answers that say "try again later" (the API or Kafka away during a fault), retried. */
+  transient: string[];
+  /** Set when the cancel failed for good: an answer no client should get, or no answer at all. */
+  error?: string;
+}
+
 export interface SubmittedTask {
   n: number;
   scenario: Scenario;
@@ -38,7 +51,13 @@ export interface SubmittedTask {
   /** Tries it took to get the submission accepted (faults in the way). */
   tries: number;
   accepted: boolean;
+  /** Answers to the submission that were neither an acceptance nor "try again later". */
+  refusals: string[];
+  cancel?: CancelRecord;
 }
+
+/** One answer to a request: accepted, the documented "not cancellable", try again later, or refused. */
+type Answer = { kind: 'accepted' | 'not-cancellable' | 'transient' | 'refused'; text: string };
 
 const CONFLICT_KEY = 'chaos/fixed/conflict';
 /** Gives up on a submission after this long; the run then reports it as not submitted. */
@@ -138,7 +157,7 @@ export class Load {
     // Backoff capped at 10 s: an order lost in a fault is tried again soon after the fault ends.
     const backoff = { initialMs: 500, multiplier: 2, maxMs: 10_000 };
     const full = { timeoutMs: 60_000, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS, maxAttempts: 3, rollbackMaxAttempts: 20, retryBackoff: backoff, rollbackBackoff: backoff, ...request, idempotencyKey };
-    const task: SubmittedTask = { n, scenario, taskId: taskIdForKey(idempotencyKey), request: full as SubmittedTask['request'], route, submittedAt: 0, tries: 0, accepted: false };
+    const task: SubmittedTask = { n, scenario, taskId: taskIdForKey(idempotencyKey), request: full as SubmittedTask['request'], route, submittedAt: 0, tries: 0, accepted: false, refusals: [] };
     this.tasks.push(task);
     return task;
   }
@@ -148,31 +167,78 @@ export class Load {
     while (Date.now() < until) {
       task.tries += 1;
       if (task.submittedAt === 0) task.submittedAt = Date.now();
-      try {
-        if (task.route === 'api') await this.post('/tasks', task.request, 202);
-        else await this.client.submit(task.request);
+      const answer = task.route === 'api' ? await this.post('/tasks', task.request) : await this.throughKafka(() => this.client.submit(task.request));
+      if (answer.kind === 'accepted') {
         task.accepted = true;
         return;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 500));
       }
+      // A refusal is kept for the report (and fails the run); the same request with the same key is still sent again.
+      if (answer.kind !== 'transient') task.refusals.push(answer.text);
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
 
+  /**
+   * Sends the cancel until it is answered. "Try again later" answers (the API or Kafka
+   * away during a fault) are retried; any other failure is recorded as the cancel's error
+   * and fails the run, as does a cancel that never got through.
+   */
   private async cancel(task: SubmittedTask): Promise<void> {
-    for (let tries = 0; tries < 60; tries++) {
-      try {
-        if (task.route === 'api') await this.post(`/tasks/${task.taskId}/cancel`, {}, 202);
-        else await this.client.cancel(task.taskId);
+    const record: CancelRecord = { requestedAt: Date.now(), tries: 0, transient: [] };
+    task.cancel = record;
+    const until = Date.now() + SUBMIT_PATIENCE_MS;
+    while (Date.now() < until) {
+      record.tries += 1;
+      const answer = task.route === 'api' ? await this.post(`/tasks/${task.taskId}/cancel`, {}) : await this.throughKafka(() => this.client.cancel(task.taskId));
+      if (answer.kind === 'accepted' || answer.kind === 'not-cancellable') {
+        record.answer = answer.kind;
         return;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 500));
       }
+      if (answer.kind === 'refused') {
+        record.error = `cancel answered ${answer.text}`;
+        return;
+      }
+      record.transient.push(answer.text);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    record.error = `cancel not answered in ${SUBMIT_PATIENCE_MS} ms (${record.tries} tries; last: ${record.transient.slice(-3).join(' | ')})`;
+  }
+
+  private async throughKafka(send: () => Promise<unknown>): Promise<Answer> {
+    try {
+      await send();
+      return { kind: 'accepted', text: 'in task.requests' };
+    } catch (error) {
+      // The producer could not reach Kafka (a fault): the same record is sent again.
+      return { kind: 'transient', text: `Kafka: ${(error as Error).message}` };
     }
   }
 
-  private async post(path: string, body: unknown, expected: number): Promise<void> {
-    const response = await fetch(`${this.apiAddress}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
-    if (response.status !== expected) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+  private async post(path: string, body: unknown): Promise<Answer> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.apiAddress}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+    } catch (error) {
+      // No answer at all: the API is down or cut off (a fault).
+      return { kind: 'transient', text: `${path}: ${(error as Error).message}` };
+    }
+    const text = await response.text().catch(() => '');
+    const problem = parseProblem(text);
+    const said = `${path} answered ${response.status}${problem?.code === undefined ? '' : ` ${problem.code}`}: ${text.slice(0, 300)}`;
+    if (response.status === 202 || response.status === 200) return { kind: 'accepted', text: said };
+    // The API's documented answer for a task that can no longer be cancelled.
+    if (response.status === 409 && problem?.code === 'TASK_NOT_CANCELLABLE') return { kind: 'not-cancellable', text: said };
+    // The API's documented "a backing service did not answer; retry later".
+    if (response.status === 503 && problem?.retriable === true) return { kind: 'transient', text: said };
+    return { kind: 'refused', text: said };
+  }
+}
+
+function parseProblem(text: string): { code?: string; retriable?: boolean } | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as { code?: string; retriable?: boolean }) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -13,7 +13,8 @@ const targets = [
 const seed: EndedTask = { taskId: 'seed', kind: 'document', action: 'create', payload: { documents: targets.map((t) => ({ key: t.key, body: t.body })) }, outcome: 'completed' };
 const stackTask: EndedTask = { taskId: 'st', kind: 'stack', action: 'create', payload: { name: 'shop', services: [{ name: 'web', requires: ['linux'], replicas: 2, config: { v: 1 } }] }, outcome: 'completed' };
 const probe: EndedTask = { taskId: 'p', kind: 'probe', action: 'run', payload: {}, outcome: 'completed' };
-const instance = (placement: { service: string; target: string }[], services = [{ name: 'web', requires: ['linux'], replicas: 2, config: { v: 1 } }]) => ({
+type Service = { name: string; requires: string[]; replicas: number; config: Record<string, unknown> };
+const instance = (placement: { service: string; target: string }[], services: Service[] = [{ name: 'web', requires: ['linux'], replicas: 2, config: { v: 1 } }]) => ({
   key: 'stack/instance/shop',
   body: { services, placement } as Record<string, unknown>,
   updatedByTask: 'st',

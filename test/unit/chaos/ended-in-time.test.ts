@@ -1,5 +1,6 @@
-// Invariant 4 of the chaos suite, on hand-made histories: lateness counts to the first
-// terminal outcome, and a rollback reopened by a late result is bounded on its own.
+// Invariant 4 of the chaos suite, on hand-made histories: lateness counts from when the
+// load produced the request to the first terminal outcome, and a rollback reopened by a
+// late result is bounded on its own.
 import { describe, expect, it } from 'vitest';
 import { endedInTime, LATENESS_BOUND_MS } from '../../chaos/support/invariants.js';
 import type { SubmittedTask } from '../../chaos/support/load.js';
@@ -7,7 +8,7 @@ import type { TaskEventMessage } from '../../../schemas/index.js';
 
 const T0 = 1_750_000_000_000;
 const TIMEOUT = 6_000;
-const task = { taskId: 't1', scenario: 'probe-timeout', request: { timeoutMs: TIMEOUT } } as unknown as SubmittedTask;
+const task = { taskId: 't1', scenario: 'probe-timeout', accepted: true, submittedAt: T0, request: { timeoutMs: TIMEOUT } } as unknown as SubmittedTask;
 
 function history(...steps: Array<[string, number, Record<string, unknown>?]>): Map<string, TaskEventMessage[]> {
   const events = steps.map(([type, at, body], i) => ({ type, time: T0 + at, sequence: i + 1, eventId: `e${i}`, taskId: 't1', body: body ?? {} }) as unknown as TaskEventMessage);
@@ -24,7 +25,15 @@ describe('chaos invariant 4: ended in time', () => {
   it('reports a task whose first outcome came later than its timeout plus the bound', () => {
     const late = TIMEOUT + LATENESS_BOUND_MS + 1;
     const result = endedInTime([task], history(['TaskSubmitted', 0], ['RollbackFailed', late - 1, { retryAt: T0 + late + 5 }], ['RollbackSucceeded', late]));
-    expect(result.violations).toEqual([`task t1 (probe-timeout) ended ${LATENESS_BOUND_MS + 1} ms after its ${TIMEOUT} ms timeout`]);
+    expect(result.violations).toEqual([`task t1 (probe-timeout) ended ${LATENESS_BOUND_MS + 1} ms after its ${TIMEOUT} ms timeout, counted from its request`]);
+  });
+
+  it('starts the clock when the load produced the request, not when the broker saw it', () => {
+    // The request was held up 50 s by a fault; the broker's own timeout would let the task end in time.
+    const end = TIMEOUT + LATENESS_BOUND_MS + 10;
+    const result = endedInTime([task], history(['TaskSubmitted', 50_000], ['TaskFailed', end - 1, { reason: 'timeout' }], ['RollbackSucceeded', end]));
+    expect(result.violations).toEqual([`task t1 (probe-timeout) ended ${LATENESS_BOUND_MS + 10} ms after its ${TIMEOUT} ms timeout, counted from its request`]);
+    expect(result.worstOverMs).toBe(LATENESS_BOUND_MS + 10);
   });
 
   it('reports a reopened rollback that took longer than the bound, or never ended', () => {

@@ -1,0 +1,148 @@
+// After a chaos run: every invariant, each computed from what the system left — the log
+// (task.events, read committed, straight from Kafka), the live projection and a replay
+// of the log, the datastore and the environment — and each returning its violations.
+import pg from 'pg';
+import type { Kafka } from 'kafkajs';
+import { consistencyReport, outcomeOf } from '../../support/consistency.js';
+import type { TopicNames } from '../../../topics/names.js';
+import { cancellationsHeld } from './cancellation.js';
+import { endedInTime, endedTasks, exactlyOneOutcome, lateResultTasks, LATENESS_BOUND_MS, type Histories } from './invariants.js';
+import { leftovers } from './leftovers.js';
+import type { SubmittedTask } from './load.js';
+import type { ChaosOptions } from './options.js';
+import { deadLettered, type PoisonRecord, type PoisonRequest } from './poison.js';
+import { projectedRows, projectionMatchesLog } from './projection-check.js';
+import type { World } from './world.js';
+
+export interface InvariantResult {
+  name: string;
+  ok: boolean;
+  violations: string[];
+  detail?: Record<string, unknown>;
+}
+
+export interface Gathered {
+  world: World;
+  kafka: Kafka;
+  topics: TopicNames;
+  tasks: readonly SubmittedTask[];
+  histories: Histories;
+  poison: PoisonRecord[];
+  apiPoison: PoisonRequest[];
+  poisonError: string | undefined;
+  options: ChaosOptions;
+}
+
+const invariant = (name: string, violations: string[], detail?: Record<string, unknown>): InvariantResult => ({ name, ok: violations.length === 0, violations, ...(detail === undefined ? {} : { detail }) });
+
+export async function checkInvariants(g: Gathered): Promise<{ invariants: InvariantResult[]; deadLettered: number }> {
+  const { world, tasks, histories } = g;
+  const invariants: InvariantResult[] = [];
+
+  const one = exactlyOneOutcome(tasks, histories);
+  invariants.push(
+    invariant('1. every submitted task has exactly one terminal outcome in task.events', one.violations, {
+      completed: one.completed,
+      rolledBack: one.rolledBack,
+      rollbackGivenUp: one.rollbackGivenUp.length,
+      rollbackGivenUpAfterReopen: one.rollbackGivenUpAfterReopen.length,
+      rollbackGivenUpTasks: one.rollbackGivenUp.slice(0, 20),
+    }),
+  );
+
+  const pool = new pg.Pool({ connectionString: world.config.databaseUrl, max: 2 });
+  try {
+    invariants.push(await projectionInvariant(g, pool));
+
+    const ended = endedTasks(tasks, histories);
+    const consistency = await consistencyReport(pool, world.config.databaseSchema, world.config.environmentSchema, ended, { everyWriterListed: true });
+    invariants.push(invariant('3. the datastore and the environment hold exactly the effects of completed tasks, and no stray', consistency.violations, { checkedTasks: consistency.checkedTasks, endedTasks: ended.length, documents: consistency.documents }));
+
+    const timely = endedInTime(tasks, histories);
+    invariants.push(
+      invariant(`4. no task stayed non-terminal longer than its timeout + ${LATENESS_BOUND_MS / 1000} s, counted from its request`, timely.violations, {
+        worstMsOverTimeout: timely.worstOverMs,
+        reopenedByLateResults: timely.reopened,
+        worstReopenedMs: timely.worstReopenedMs,
+      }),
+    );
+
+    invariants.push(await leftoverInvariant(g, pool));
+  } finally {
+    await pool.end();
+  }
+
+  const cancels = cancellationsHeld(tasks, histories);
+  const { violations: cancelViolations, ...cancelDetail } = cancels;
+  invariants.push(invariant('cancellation: a cancelled task ends Failed (cancelled) and rolled back, unless it had ended first', cancelViolations, cancelDetail));
+
+  const refused = tasks.flatMap((t) => t.refusals.map((r) => `task ${t.taskId} (${t.scenario} #${t.n}, ${t.route}) submission ${r}`));
+  invariants.push(invariant('requests: no submission was refused with anything but "try again later"', refused, { submitted: tasks.length, notAccepted: tasks.filter((t) => !t.accepted).length }));
+
+  const dead = await deadLettered(g.kafka, g.topics.dlq, g.poison);
+  const missing = g.poison.filter((p) => !dead.has(`${p.topic}/${p.partition}/${p.offset}`)).map((p) => `${p.what} on ${p.topic} (offset ${p.offset}) never reached the dead-letter topic`);
+  const not4xx = g.apiPoison.filter((r) => r.status < 400 || r.status > 499).map((r) => `${r.what} got ${r.status}, not a 4xx`);
+  const poisonViolations = [...missing, ...not4xx, ...(g.poisonError === undefined ? [] : [g.poisonError]), ...(g.poison.length === 0 ? ['no poison record was sent'] : [])];
+  invariants.push(invariant('poison input: every bad record dead-lettered with its origin, every bad request a 4xx', poisonViolations));
+  return { invariants, deadLettered: dead.size };
+}
+
+/** 2. The replay equals the live projection, the live one is not behind, and each row says what the log says. */
+async function projectionInvariant(g: Gathered, pool: pg.Pool): Promise<InvariantResult> {
+  const run = g.world.cli('replay');
+  const report = parseJson(run.stdout) as { equal?: boolean; events?: number; liveBehind?: Record<string, number>; differences?: { text: string }[] } | undefined;
+  const violations: string[] = [];
+  if (report === undefined) violations.push(`replay exited ${run.status} without a report: ${run.stderr.slice(-2000)}`);
+  else {
+    violations.push(...(report.differences ?? []).map((d) => `replay differs: ${d.text}`));
+    if (report.equal !== true) violations.push(`replay says the projections are not equal (exit ${run.status})`);
+    const behind = Object.entries(report.liveBehind ?? {}).filter(([, n]) => n > 0);
+    if (report.liveBehind === undefined) violations.push('the replay report has no liveBehind: cannot tell whether the live projection caught up');
+    for (const [partition, events] of behind) violations.push(`the live projection is ${events} events behind the log on task.events partition ${partition}`);
+  }
+  const rows = await projectedRows(pool, g.world.config.databaseSchema);
+  const againstLog = projectionMatchesLog(g.histories, rows);
+  violations.push(...againstLog);
+  return invariant('2. the projection equals a replay of the log, is not behind it, and says what the log says', violations, { events: report?.events, liveBehind: report?.liveBehind, rows: rows.length, rowsDifferingFromLog: againstLog.length });
+}
+
+/** 5. Environment leftovers attributed to their task; late results left nothing. */
+async function leftoverInvariant(g: Gathered, pool: pg.Pool): Promise<InvariantResult> {
+  const ds = pg.escapeIdentifier(g.world.config.databaseSchema);
+  const env = pg.escapeIdentifier(g.world.config.environmentSchema);
+  const resources = (await pool.query<{ target: string; resource: string; written_by_task: string }>(`select target, resource, written_by_task from ${env}.resources where present`)).rows;
+  const documents = (await pool.query<{ key: string; updated_by_task: string }>(`select key, updated_by_task from ${ds}.documents`)).rows;
+  const late = new Set(lateResultTasks(g.histories));
+  const result = leftovers({
+    tasks: g.tasks,
+    histories: g.histories,
+    resources: resources.map((r) => ({ target: r.target, resource: r.resource, writtenByTask: r.written_by_task })),
+    documents: documents.map((d) => ({ key: d.key, updatedByTask: d.updated_by_task })),
+    late,
+    durationMs: g.options.durationMs,
+  });
+  const { violations, ...detail } = result;
+  return invariant('5. every environment resource belongs to a completed task, and late results after a rollback left nothing behind', violations, detail);
+}
+
+export function countEnded(tasks: readonly SubmittedTask[], histories: Histories): number {
+  return tasks.filter((t) => outcomeOf(histories.get(t.taskId) ?? []) !== undefined).length;
+}
+
+export function byScenario(tasks: readonly SubmittedTask[], histories: Histories): Record<string, Record<string, number>> {
+  const table: Record<string, Record<string, number>> = {};
+  for (const task of tasks) {
+    const outcome = outcomeOf(histories.get(task.taskId) ?? []) ?? (task.accepted ? 'not ended' : 'not accepted');
+    const row = (table[task.scenario] ??= {});
+    row[outcome] = (row[outcome] ?? 0) + 1;
+  }
+  return table;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,50 @@
+// Invariant 1 of the chaos suite on hand-made histories: the outcome is the last end of
+// a task's rollback, so a rollback a late result reopened and that was then given up is
+// counted as given up (listed for an operator), not as rolled back, and one still running
+// again is no outcome at all.
+import { describe, expect, it } from 'vitest';
+import { exactlyOneOutcome } from '../../chaos/support/invariants.js';
+import { outcomeOf } from '../../support/consistency.js';
+import { completed, events, loadTask, rolledBack, type Step } from './histories.js';
+
+const reopened: Step[] = [['RollbackDispatched', 100, { rollbackAttempt: 2 }]];
+const givenUp: Step[] = [['RollbackFailed', 200, { rollbackAttempt: 2, message: 'no', retryAt: null }]];
+
+describe('chaos invariant 1: exactly one outcome', () => {
+  it('counts a rollback given up after a late result reopened it as given up', () => {
+    const history = events('t1', ...rolledBack, ...reopened, ...givenUp);
+    expect(outcomeOf(history)).toBe('rollback-failed');
+    const tally = exactlyOneOutcome([loadTask('t1')], new Map([['t1', history]]));
+    expect(tally).toMatchObject({ violations: [], rolledBack: 0, rollbackGivenUp: ['t1'], rollbackGivenUpAfterReopen: ['t1'] });
+  });
+
+  it('tells a rollback given up at once from one given up after a reopen', () => {
+    const history = events('t2', ...rolledBack.slice(0, 6), ['RollbackFailed', 6, { rollbackAttempt: 1, message: 'no', retryAt: null }]);
+    const tally = exactlyOneOutcome([loadTask('t2')], new Map([['t2', history]]));
+    expect(tally).toMatchObject({ violations: [], rollbackGivenUp: ['t2'], rollbackGivenUpAfterReopen: [] });
+  });
+
+  it('reports a task whose reopened rollback is still running as never ended', () => {
+    const history = events('t3', ...rolledBack, ...reopened);
+    expect(outcomeOf(history)).toBeUndefined();
+    const tally = exactlyOneOutcome([loadTask('t3')], new Map([['t3', history]]));
+    expect(tally.violations).toEqual([expect.stringContaining('task t3 (probe-ok #1) failed but its rollback never ended')]);
+  });
+
+  it('counts a reopened rollback that succeeded again as rolled back, and a completion as completed', () => {
+    const again = events('t4', ...rolledBack, ...reopened, ['RollbackSucceeded', 300, { rollbackAttempt: 2 }]);
+    const tally = exactlyOneOutcome([loadTask('t4'), loadTask('t5')], new Map([['t4', again], ['t5', events('t5', ...completed)]]));
+    expect(tally).toMatchObject({ violations: [], completed: 1, rolledBack: 1, rollbackGivenUp: [] });
+  });
+
+  it('reports two outcomes, a gap in the sequence and a task never accepted', () => {
+    const twice = events('t6', ...completed, ['TaskFailed', 9, { reason: 'error' }]);
+    const gap = events('t7', ...completed).map((e, i) => (i === 2 ? { ...e, sequence: 9 } : e));
+    const tally = exactlyOneOutcome([loadTask('t6'), loadTask('t7'), loadTask('t8', { accepted: false, tries: 4 })], new Map([['t6', twice], ['t7', gap]]));
+    expect(tally.violations).toEqual([
+      expect.stringContaining('t6 (probe-ok #1) has 1 TaskCompleted and 1 TaskFailed'),
+      expect.stringContaining('t7 (probe-ok #1) has event sequences 1,2,9,4,5'),
+      'task t8 (probe-ok #1) was never accepted after 4 tries',
+    ]);
+  });
+});
