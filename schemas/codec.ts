@@ -8,6 +8,7 @@ import type { DecodeErrorDetails } from './errors.js';
 import { confluentHeader, readFraming, singleObjectHeader } from './framing.js';
 import type { Framing } from './framing.js';
 import type { StacklMessage, TopicMessages } from './generated/types.js';
+import { historicalPlan } from './history-plans.js';
 import { schemaByFingerprint } from './topic-schemas.js';
 import type { EnvelopeName, TopicSchema } from './topic-schemas.js';
 import { createPlanCache } from './writer-schemas.js';
@@ -62,8 +63,10 @@ function readPayload(buffer: Buffer, frame: Framing, plan: ReadPlan, expect: Top
 
 function singleObjectPlan(frame: Framing & { format: 'single-object' }): ReadPlan {
   const schema = schemaByFingerprint(frame.fingerprint);
-  if (!schema) throw new DecodeError('DECODE_UNKNOWN_SCHEMA', `no bundled schema has fingerprint ${frame.fingerprint}`, frame.details);
-  return { schema };
+  if (schema) return { schema };
+  const earlier = historicalPlan(frame.fingerprint);
+  if (earlier) return earlier;
+  throw new DecodeError('DECODE_UNKNOWN_SCHEMA', `no bundled schema has fingerprint ${frame.fingerprint}`, frame.details);
 }
 
 export function createCodec(options: CodecOptions = {}): Codec {

@@ -36,22 +36,23 @@ function schemaJson(source: SchemaSource): unknown {
   return typeof maybeType.schema === 'function' ? (source as Type).schema({ exportAttrs: true }) : source;
 }
 
-function planFor(schemaId: number, source: SchemaSource): PlanResult {
+/** How to read records written with `source`; `label` names it in messages ("schema id 7"). */
+export function planFor(label: string, source: SchemaSource): PlanResult {
   let writer: Type;
   try {
     writer = avro.Type.forSchema(schemaJson(source) as Schema, parseOptions());
   } catch (error) {
-    return { ok: false, message: `schema id ${schemaId} is not a valid Avro schema: ${String(error)}` };
+    return { ok: false, message: `${label} is not a valid Avro schema: ${String(error)}` };
   }
   const canonical = parsingCanonicalForm(writer.schema({ exportAttrs: true }));
   const same = schemaByFingerprint(schemaFingerprint(canonical).toString('hex'));
   if (same) return { ok: true, plan: { schema: same } };
   const reader = schemaByFullName(writer.name ?? '');
-  if (!reader) return { ok: false, message: `schema id ${schemaId} (${writer.name ?? writer.typeName}) is not a STACKL envelope` };
+  if (!reader) return { ok: false, message: `${label} (${writer.name ?? writer.typeName}) is not a STACKL envelope` };
   try {
     return { ok: true, plan: { schema: reader, resolver: reader.type.createResolver(writer) } };
   } catch (error) {
-    return { ok: false, schema: reader.fullName, message: `schema id ${schemaId} cannot be read as ${reader.fullName}: ${String(error)}` };
+    return { ok: false, schema: reader.fullName, message: `${label} cannot be read as ${reader.fullName}: ${String(error)}` };
   }
 }
 
@@ -65,7 +66,7 @@ export function createPlanCache(resolve: SchemaResolver): (schemaId: number) => 
       throw new ServiceUnavailableError('schema-registry', `cannot fetch schema id ${schemaId}: ${String(error)}`, error);
     }
     if (source === undefined || source === null) return { ok: false, message: `schema id ${schemaId} is not in the registry` };
-    return planFor(schemaId, source);
+    return planFor(`schema id ${schemaId}`, source);
   };
   return (schemaId) => {
     let plan = plans.get(schemaId);

@@ -369,7 +369,8 @@ export const avroSources: readonly AvroSource[] = [
               "RollbackFailed",
               "RollbackRetryRequested",
               "CommandRejected",
-              "TaskExpunged"
+              "TaskExpunged",
+              "ReplyUndelivered"
             ]
           },
           "doc": "Name of the body's record; always equal to it."
@@ -700,6 +701,28 @@ export const avroSources: readonly AvroSource[] = [
               "name": "TaskExpunged",
               "doc": "The task was deleted from processor state after its grace period; its history stays in task.events and PostgreSQL.",
               "fields": []
+            },
+            {
+              "type": "record",
+              "name": "ReplyUndelivered",
+              "doc": "The outcome could not be written to the task's origin (a missing reply topic, a record Kafka refused); the reply went to the dead-letter topic instead. The task is unchanged.",
+              "fields": [
+                {
+                  "name": "target",
+                  "type": "string",
+                  "doc": "The origin the reply was meant for."
+                },
+                {
+                  "name": "code",
+                  "type": "string",
+                  "doc": "Stable error code of the refusal."
+                },
+                {
+                  "name": "message",
+                  "type": "string",
+                  "doc": "Why, in words."
+                }
+              ]
             }
           ]
         }

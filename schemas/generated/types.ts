@@ -112,7 +112,7 @@ export type TaskDispatchMessage = Envelope & (
 );
 
 /** The lifecycle events of a task. */
-export type TaskEventType = 'TaskSubmitted' | 'TaskRejected' | 'AttemptDispatched' | 'AttemptStarted' | 'AttemptProgressed' | 'AttemptSucceeded' | 'AttemptFailed' | 'TaskCompleted' | 'TaskFailed' | 'RollbackDispatched' | 'RollbackSucceeded' | 'RollbackFailed' | 'RollbackRetryRequested' | 'CommandRejected' | 'TaskExpunged';
+export type TaskEventType = 'TaskSubmitted' | 'TaskRejected' | 'AttemptDispatched' | 'AttemptStarted' | 'AttemptProgressed' | 'AttemptSucceeded' | 'AttemptFailed' | 'TaskCompleted' | 'TaskFailed' | 'RollbackDispatched' | 'RollbackSucceeded' | 'RollbackFailed' | 'RollbackRetryRequested' | 'CommandRejected' | 'TaskExpunged' | 'ReplyUndelivered';
 
 /** The broker accepted a task; it is Available. */
 export interface TaskSubmitted {
@@ -235,6 +235,16 @@ export interface CommandRejected {
 /** The task was deleted from processor state after its grace period; its history stays in task.events and PostgreSQL. */
 export type TaskExpunged = Record<string, never>;
 
+/** The outcome could not be written to the task's origin (a missing reply topic, a record Kafka refused); the reply went to the dead-letter topic instead. The task is unchanged. */
+export interface ReplyUndelivered {
+  /** The origin the reply was meant for. */
+  target: string;
+  /** Stable error code of the refusal. */
+  code: string;
+  /** Why, in words. */
+  message: string;
+}
+
 /** The body record of each TaskEvent type. */
 export interface TaskEventBodies {
   TaskSubmitted: TaskSubmitted;
@@ -252,6 +262,7 @@ export interface TaskEventBodies {
   RollbackRetryRequested: RollbackRetryRequested;
   CommandRejected: CommandRejected;
   TaskExpunged: TaskExpunged;
+  ReplyUndelivered: ReplyUndelivered;
 }
 
 /** A lifecycle event on task.events, written by the lifecycle processor only: the audit log every projection is rebuilt from. */
@@ -271,6 +282,7 @@ export type TaskEventMessage = Envelope & (
   | { type: 'RollbackRetryRequested'; body: RollbackRetryRequested }
   | { type: 'CommandRejected'; body: CommandRejected }
   | { type: 'TaskExpunged'; body: TaskExpunged }
+  | { type: 'ReplyUndelivered'; body: ReplyUndelivered }
 );
 
 /** The commands a producer can send. */

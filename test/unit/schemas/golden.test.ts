@@ -13,11 +13,16 @@ interface Fixture {
   hex: string;
 }
 
-const dir = new URL('./fixtures/', import.meta.url);
-const fixtures = readdirSync(dir)
-  .filter((file) => file.endsWith('.json'))
-  .sort()
-  .map((file) => [file, JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as Fixture] as const);
+function readFixtures(dir: URL): (readonly [string, Fixture])[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .map((file) => [file, JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as Fixture] as const);
+}
+
+const fixtures = readFixtures(new URL('./fixtures/', import.meta.url));
+// Bytes written by earlier versions of an envelope (schemas/avro/history): still on Kafka.
+const history = readFixtures(new URL('./fixtures/history/', import.meta.url));
 
 describe('golden fixtures', () => {
   it('cover every topic', () => {
@@ -37,6 +42,24 @@ describe('golden fixtures', () => {
 
     it('starts with the single-object marker and the schema fingerprint', () => {
       expect(fixture.hex.slice(0, 20)).toBe(`c301${schema.fingerprint.toString('hex')}`);
+    });
+  });
+});
+
+describe('records written with an earlier envelope', () => {
+  it('are kept for every envelope that changed', () => {
+    expect(history.length).toBeGreaterThan(0);
+  });
+
+  describe.each(history)('%s', (_file, fixture) => {
+    const schema = topicSchemas[fixture.schema];
+
+    it('carries a fingerprint this build no longer writes', () => {
+      expect(fixture.hex.slice(4, 20)).not.toBe(schema.fingerprint.toString('hex'));
+    });
+
+    it('still decodes to the same message', async () => {
+      expect(await decode(Buffer.from(fixture.hex, 'hex'), schema)).toStrictEqual(fixture.message);
     });
   });
 });

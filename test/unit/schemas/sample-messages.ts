@@ -92,6 +92,7 @@ const events: TaskEventBodies = {
   RollbackRetryRequested: { requestedBy: 'ops@example.test' },
   CommandRejected: { command: 'CancelTask', code: 'TASK_TERMINAL', message: 'task already completed' },
   TaskExpunged: {},
+  ReplyUndelivered: { target: 'stackl.reply.orders', code: 'MESSAGE_TOO_LARGE', message: 'the reply topic refused the record' },
 };
 
 const bodies = { TaskRequest: requests, TaskResult: results, TaskDispatch: dispatches, TaskEvent: events };
