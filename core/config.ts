@@ -27,6 +27,14 @@ export interface StacklConfig {
   stateDir: string;
   /** Where downloaded Kafka jars are cached across clones. */
   cacheDir: string;
+  /** Reply topics a submission may name start with this (never an internal or STACKL topic). */
+  replyTopicPrefix: string;
+  /** Largest task payload, as compact JSON in UTF-8 bytes. */
+  maxPayloadBytes: number;
+  /** Largest output a worker may report. */
+  maxOutputBytes: number;
+  /** max.message.bytes of STACKL's topics: every record a task can produce fits in it. */
+  maxMessageBytes: number;
   /** True when the user set the variable, so we must not start a service of our own in its place. */
   explicit: { kafka: boolean; database: boolean; redis: boolean };
 }
@@ -75,6 +83,11 @@ export function loadConfig(env: Env = process.env): StacklConfig {
   if (controllerPort !== undefined && !(Number.isInteger(controllerPort) && controllerPort > 0 && controllerPort < 65536)) {
     throw new ConfigError(`STACKL_KAFKA_CONTROLLER_PORT must be a port number, got "${env.STACKL_KAFKA_CONTROLLER_PORT}"`);
   }
+  const sizes = recordSizes(env);
+  const replyTopicPrefix = env.STACKL_REPLY_TOPIC_PREFIX ?? defaultReplyTopicPrefix(topicPrefix);
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(replyTopicPrefix) || replyTopicPrefix.startsWith('_')) {
+    throw new ConfigError(`STACKL_REPLY_TOPIC_PREFIX must be 1 to 200 letters, digits, ".", "_" or "-", not starting with "_", got "${replyTopicPrefix}"`);
+  }
   const cacheRoot = env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
   return {
     kafkaBrokers,
@@ -87,6 +100,8 @@ export function loadConfig(env: Env = process.env): StacklConfig {
     kafkaVersion,
     ...(controllerPort === undefined ? {} : { kafkaControllerPort: controllerPort }),
     kafkaHeap,
+    replyTopicPrefix,
+    ...sizes,
     stateDir: resolve(env.STACKL_HOME ?? '.stackl'),
     cacheDir: resolve(env.STACKL_CACHE ?? join(cacheRoot, 'stackl')),
     explicit: {
@@ -95,6 +110,44 @@ export function loadConfig(env: Env = process.env): StacklConfig {
       redis: env.REDIS_URL !== undefined,
     },
   };
+}
+
+/**
+ * The smallest max.message.bytes that holds every record of a task: its state is JSON in
+ * which payload and output are strings again, and escaping JSON text as a JSON string at
+ * most doubles it; 64 KiB covers every other field (all bounded by the decider).
+ */
+export function recordBytesNeeded(sizes: { maxPayloadBytes: number; maxOutputBytes: number }): number {
+  return 2 * (sizes.maxPayloadBytes + sizes.maxOutputBytes) + 64 * 1024;
+}
+
+/** Reply topics live under their own prefix, apart from every topic STACKL itself uses. */
+export function defaultReplyTopicPrefix(topicPrefix: string): string {
+  return `${topicPrefix}reply.`;
+}
+
+export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
+export const DEFAULT_MAX_OUTPUT_BYTES = 256 * 1024;
+export const DEFAULT_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
+
+function recordSizes(env: Env): { maxPayloadBytes: number; maxOutputBytes: number; maxMessageBytes: number } {
+  const size = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1024 || value > 512 * 1024 * 1024) throw new ConfigError(`${name} must be a number of bytes from 1024 to 536870912, got "${raw}"`);
+    return value;
+  };
+  const maxPayloadBytes = size('STACKL_MAX_PAYLOAD_BYTES', DEFAULT_MAX_PAYLOAD_BYTES);
+  const maxOutputBytes = size('STACKL_MAX_OUTPUT_BYTES', DEFAULT_MAX_OUTPUT_BYTES);
+  const maxMessageBytes = size('STACKL_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES);
+  const needed = recordBytesNeeded({ maxPayloadBytes, maxOutputBytes });
+  if (maxMessageBytes < needed) {
+    throw new ConfigError(
+      `STACKL_MAX_MESSAGE_BYTES (${maxMessageBytes}) must be at least 2 × (STACKL_MAX_PAYLOAD_BYTES + STACKL_MAX_OUTPUT_BYTES) + 65536 = ${needed}: a task's state holds both, escaped as JSON strings`,
+    );
+  }
+  return { maxPayloadBytes, maxOutputBytes, maxMessageBytes };
 }
 
 function assertUrl(name: string, value: string, protocols: string[]): void {

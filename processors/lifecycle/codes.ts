@@ -1,7 +1,7 @@
 // Stable codes of the decider's refusals. Clients and tests match on these, never on messages.
 
 /** Why a SubmitTask became TaskRejected. */
-export const REJECTION_CODES = ['UNKNOWN_KIND', 'UNKNOWN_ACTION', 'INVALID_PAYLOAD', 'INVALID_OPTIONS', 'INVALID_ORIGIN'] as const;
+export const REJECTION_CODES = ['UNKNOWN_KIND', 'UNKNOWN_ACTION', 'INVALID_PAYLOAD', 'PAYLOAD_TOO_LARGE', 'INVALID_OPTIONS', 'INVALID_ORIGIN'] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 
 /** Why a command became CommandRejected (the task is unchanged). */

@@ -1,6 +1,7 @@
 import type { CancelTask, RetryRollback, TaskRequestMessage } from '../../schemas/index.js';
 import type { CommandRejectionCode } from './codes.js';
 import { decideSubmit } from './decide-submit.js';
+import { bounded, TEXT_LIMITS } from './limits.js';
 import { assertNever } from './never.js';
 import { dispatchRollback, failTask } from './outcomes.js';
 import type { TaskState } from './state.js';
@@ -32,7 +33,7 @@ function rejected(command: string, code: CommandRejectionCode, message: string):
 function decideCancel(body: CancelTask, state: TaskState, now: number): LifecycleEvent[] {
   if (state.phase === 'Absent') return rejected('CancelTask', 'TASK_NOT_FOUND', 'no such task');
   if (state.phase === 'Rejected') return rejected('CancelTask', 'TASK_NOT_CANCELLABLE', 'the task was rejected');
-  const message = `cancelled${body.requestedBy === null ? '' : ` by ${body.requestedBy}`}${body.reason === null ? '' : `: ${body.reason}`}`;
+  const message = bounded(`cancelled${body.requestedBy === null ? '' : ` by ${body.requestedBy}`}${body.reason === null ? '' : `: ${body.reason}`}`);
   switch (state.status) {
     case 'Available':
       return failTask(state, 'cancelled', message, now);
@@ -54,7 +55,8 @@ function decideCancel(body: CancelTask, state: TaskState, now: number): Lifecycl
 function decideRetryRollback(body: RetryRollback, state: TaskState, now: number): LifecycleEvent[] {
   if (state.phase === 'Absent') return rejected('RetryRollback', 'TASK_NOT_FOUND', 'no such task');
   if (state.phase === 'Live' && state.status === 'Failed' && state.rollback === 'failed') {
-    return [{ type: 'RollbackRetryRequested', body: { requestedBy: body.requestedBy } }, dispatchRollback(state, now)];
+    const requestedBy = body.requestedBy === null ? null : bounded(body.requestedBy, TEXT_LIMITS.name);
+    return [{ type: 'RollbackRetryRequested', body: { requestedBy } }, dispatchRollback(state, now)];
   }
   return rejected('RetryRollback', 'ROLLBACK_NOT_FAILED', `the rollback has not failed (task is ${positionOf(state)})`);
 }

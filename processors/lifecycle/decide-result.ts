@@ -2,7 +2,9 @@ import type { TaskResultMessage } from '../../schemas/index.js';
 import { assertNever } from './never.js';
 import { dispatchRollback, failAttempt, failRollback } from './outcomes.js';
 import { attemptOutstanding, type LiveState, type TaskState } from './state.js';
-import type { LifecycleEvent } from './types.js';
+import { checkJsonText } from './json-text.js';
+import { bounded, TEXT_LIMITS } from './limits.js';
+import type { DecideContext, LifecycleEvent } from './types.js';
 
 /**
  * Results from workers. The attempt (or rollback attempt) number is the fencing token: a
@@ -14,25 +16,31 @@ import type { LifecycleEvent } from './types.js';
  * the new heartbeat deadline (evolve treats a second start as exactly that). AttemptProgressed
  * is emitted for progress reports only, and also extends the heartbeat deadline.
  */
-export function decideResult(message: TaskResultMessage, state: TaskState, now: number): LifecycleEvent[] {
+export function decideResult(message: TaskResultMessage, state: TaskState, ctx: Pick<DecideContext, 'now' | 'limits'>): LifecycleEvent[] {
+  const { now } = ctx;
   // Never submitted, rejected or expunged: nothing to fence against, nothing to change.
   if (state.phase !== 'Live') return [];
   switch (message.type) {
     case 'AttemptStarted': {
-      const { attempt, workerId } = message.body;
+      const { attempt } = message.body;
+      const workerId = bounded(message.body.workerId, TEXT_LIMITS.workerId);
       if (isCurrent(state, attempt)) return [started(state, attempt, workerId, now)];
       return lateStart(state, attempt) ? [dispatchRollback(state, now)] : [];
     }
     case 'AttemptHeartbeat': {
-      const { attempt, workerId } = message.body;
+      const { attempt } = message.body;
+      const workerId = bounded(message.body.workerId, TEXT_LIMITS.workerId);
       if (!isCurrent(state, attempt)) return [];
       // Without a heartbeat timeout there is no deadline to move; only an unseen start is news.
       if (state.status === 'InProgress' && state.task.heartbeatTimeoutMs === null) return [];
       return [started(state, attempt, workerId, now)];
     }
     case 'AttemptProgress': {
-      const { attempt, workerId, percent, message: text } = message.body;
+      const { attempt } = message.body;
       if (!isCurrent(state, attempt)) return [];
+      const workerId = bounded(message.body.workerId, TEXT_LIMITS.workerId);
+      const percent = Math.min(100, Math.max(0, message.body.percent));
+      const text = message.body.message === null ? null : bounded(message.body.message);
       const progressed: LifecycleEvent = { type: 'AttemptProgressed', body: { attempt, percent, message: text } };
       // Progress proves the attempt started even if its start report was lost or overtaken.
       return state.status === 'Available' ? [started(state, attempt, workerId, now), progressed] : [progressed];
@@ -40,6 +48,9 @@ export function decideResult(message: TaskResultMessage, state: TaskState, now: 
     case 'AttemptSucceeded': {
       const { attempt, output } = message.body;
       if (isCurrent(state, attempt)) {
+        // Workers check their output too; this is for producers that bypass them.
+        const checked = checkJsonText(output, ctx.limits.maxOutputBytes);
+        if (!checked.ok) return failAttempt(state, { reason: 'error', message: `the worker's output ${checked.problem.message}`, retriable: false }, now);
         return [{ type: 'AttemptSucceeded', body: { attempt, output } }, { type: 'TaskCompleted', body: { output } }];
       }
       // A late worker finished after the task failed: undo its changes too (rollback is idempotent).
@@ -48,7 +59,7 @@ export function decideResult(message: TaskResultMessage, state: TaskState, now: 
     }
     case 'AttemptFailed': {
       const { attempt, message: text, retriable } = message.body;
-      return isCurrent(state, attempt) ? failAttempt(state, { reason: 'error', message: text, retriable }, now) : [];
+      return isCurrent(state, attempt) ? failAttempt(state, { reason: 'error', message: bounded(text), retriable }, now) : [];
     }
     case 'RollbackSucceeded': {
       const { rollbackAttempt } = message.body;
@@ -56,7 +67,7 @@ export function decideResult(message: TaskResultMessage, state: TaskState, now: 
     }
     case 'RollbackFailed': {
       const { rollbackAttempt, message: text } = message.body;
-      return isCurrentRollback(state, rollbackAttempt) ? [failRollback(state, text, now)] : [];
+      return isCurrentRollback(state, rollbackAttempt) ? [failRollback(state, bounded(text), now)] : [];
     }
     default:
       return assertNever(message, 'result');

@@ -5,6 +5,8 @@ import { payloadSchemaFor } from './kinds.js';
 import { assertNever } from './never.js';
 import { dispatchAttempt } from './outcomes.js';
 import type { TaskState } from './state.js';
+import { checkJsonText } from './json-text.js';
+import { bounded, TEXT_LIMITS } from './limits.js';
 import { optionProblems, originProblem, resolveSpec } from './submit-options.js';
 import type { DecideContext, LifecycleEvent } from './types.js';
 
@@ -41,8 +43,16 @@ function submitNew(taskId: string, body: SubmitTask, ctx: DecideContext): Lifecy
   return [{ type: 'TaskSubmitted', body: { task, deadlineAt } }, dispatchAttempt(task, deadlineAt, 1, ctx.now)];
 }
 
-/** The first thing wrong with a submission, in the order a client would fix them. */
+/**
+ * The first thing wrong with a submission. The origin comes first: a rejection is replied to
+ * the origin, so it must be one we may write to. Then the names and the payload, in the
+ * order a client would fix them. Every message quoting the input is bounded.
+ */
 function refusalOf(body: SubmitTask, ctx: DecideContext): { code: RejectionCode; message: string } | null {
+  const origin = originProblem(body.origin, ctx.limits);
+  if (origin !== null) return { code: 'INVALID_ORIGIN', message: origin };
+  const names = nameProblems(body);
+  if (names.length > 0) return { code: 'INVALID_OPTIONS', message: names.join('; ') };
   const kind = ctx.kinds.get(body.kind);
   if (kind === undefined) {
     const known = [...ctx.kinds.keys()].join(', ') || '(none)';
@@ -52,25 +62,31 @@ function refusalOf(body: SubmitTask, ctx: DecideContext): { code: RejectionCode;
   if (schema === undefined) {
     return { code: 'UNKNOWN_ACTION', message: `kind "${body.kind}" has no action "${body.action}"; its actions: ${kind.actions.join(', ')}` };
   }
-  const payload = payloadProblem(schema, body.payload);
-  if (payload !== null) return { code: 'INVALID_PAYLOAD', message: `payload of ${body.kind}/${body.action} ${payload}` };
+  const payload = payloadProblem(schema, body.payload, ctx.limits.maxPayloadBytes);
+  if (payload !== null) return { code: payload.code, message: bounded(`payload of ${body.kind}/${body.action} ${payload.message}`) };
   const options = optionProblems(body);
-  if (options.length > 0) return { code: 'INVALID_OPTIONS', message: options.join('; ') };
-  const origin = originProblem(body.origin);
-  if (origin !== null) return { code: 'INVALID_ORIGIN', message: origin };
+  if (options.length > 0) return { code: 'INVALID_OPTIONS', message: bounded(options.join('; ')) };
   return null;
 }
 
-function payloadProblem(schema: ZodType, payload: string): string | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(payload);
-  } catch (error) {
-    return `is not JSON: ${(error as Error).message}`;
-  }
-  const parsed = schema.safeParse(value);
+/** Names producers choose, bounded as the API bounds them, so no state grows with them. */
+function nameProblems(body: SubmitTask): string[] {
+  const problems: string[] = [];
+  const check = (field: string, value: string | null, max: number): void => {
+    if (value !== null && (value.length === 0 || value.length > max)) problems.push(`${field} must be 1 to ${max} characters (got ${value.length})`);
+  };
+  check('kind', body.kind, TEXT_LIMITS.name);
+  check('action', body.action, TEXT_LIMITS.name);
+  check('idempotencyKey', body.idempotencyKey, TEXT_LIMITS.idempotencyKey);
+  return problems;
+}
+
+function payloadProblem(schema: ZodType, payload: string, maxBytes: number): { code: RejectionCode; message: string } | null {
+  const checked = checkJsonText(payload, maxBytes);
+  if (!checked.ok) return { code: checked.problem.code === 'TOO_LARGE' ? 'PAYLOAD_TOO_LARGE' : 'INVALID_PAYLOAD', message: checked.problem.message };
+  const parsed = schema.safeParse(checked.value);
   if (parsed.success) return null;
   // Name every offending path so the client can fix them all at once.
   const issues = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
-  return `does not fit its schema: ${issues.join('; ')}`;
+  return { code: 'INVALID_PAYLOAD', message: `does not fit its schema: ${issues.join('; ')}` };
 }

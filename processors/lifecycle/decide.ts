@@ -15,7 +15,7 @@ export function decide(input: LifecycleInput, state: TaskState, ctx: DecideConte
     case 'command':
       return decideCommand(input.message, state, ctx);
     case 'result':
-      return decideResult(input.message, state, ctx.now);
+      return decideResult(input.message, state, ctx);
     case 'tick':
       return decideTick(state, ctx.now);
     default:

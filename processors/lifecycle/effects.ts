@@ -2,7 +2,6 @@ import { StacklError } from '../../core/errors.js';
 import type { Origin } from '../../schemas/index.js';
 import { assertNever } from './never.js';
 import type { LiveState, TaskState } from './state.js';
-import { originProblem } from './submit-options.js';
 import type { Effect, LifecycleEvent, LifecycleInput } from './types.js';
 
 /**
@@ -11,8 +10,8 @@ import type { Effect, LifecycleEvent, LifecycleInput } from './types.js';
  * folded in.
  *
  * `input` is needed for one case only: TaskRejected records no origin (the task was never
- * accepted), so its reply goes to the origin of the SubmitTask being rejected. Without the
- * input, a rejection is not replied to.
+ * accepted), so its reply goes to the origin of the SubmitTask being rejected, unless the
+ * origin itself was the reason. Without the input, a rejection is not replied to.
  */
 export function effects(event: LifecycleEvent, after: TaskState, input?: LifecycleInput): Effect[] {
   switch (event.type) {
@@ -31,7 +30,8 @@ export function effects(event: LifecycleEvent, after: TaskState, input?: Lifecyc
       // Only giving up is an outcome; a failed rollback attempt that will be retried is not.
       return event.body.retryAt === null ? reply(live(after, event).task.origin) : [];
     case 'TaskRejected':
-      return input?.type === 'command' && input.message.type === 'SubmitTask' && originProblem(input.message.body.origin) === null
+      // The decider checks the origin first, so any other rejection names an origin we may answer.
+      return input?.type === 'command' && input.message.type === 'SubmitTask' && event.body.code !== 'INVALID_ORIGIN'
         ? reply(input.message.body.origin)
         : [];
     case 'TaskExpunged':
@@ -44,6 +44,7 @@ export function effects(event: LifecycleEvent, after: TaskState, input?: Lifecyc
     case 'TaskFailed':
     case 'RollbackRetryRequested':
     case 'CommandRejected':
+    case 'ReplyUndelivered':
       return [];
     default:
       return assertNever(event, 'event');

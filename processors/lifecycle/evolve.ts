@@ -38,6 +38,7 @@ function apply(state: TaskState, event: LifecycleEvent, now: number, grace: numb
     case 'TaskRejected':
       return { phase: 'Rejected', sequence: 1, ...event.body, rejectedAt: now, expungeAt: now + grace };
     case 'CommandRejected':
+    case 'ReplyUndelivered':
       // The task is unchanged; only the sequence moves (an Absent task has none to move).
       if (state.phase === 'Absent') return state;
       return state.phase === 'Live'

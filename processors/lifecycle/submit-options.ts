@@ -1,5 +1,6 @@
 import type { Backoff, Origin, SubmitTask, TaskSpec } from '../../schemas/index.js';
 import type { LifecycleDefaults } from './defaults.js';
+import { bounded, replyTopicProblem, TEXT_LIMITS, type LifecycleLimits } from './limits.js';
 
 /**
  * Longest duration a submission may ask for (one year). Far beyond any real task, yet it
@@ -37,11 +38,17 @@ export function optionProblems(body: SubmitTask): string[] {
   return problems;
 }
 
-/** Why the origin cannot receive a reply, or null. The adapter must be able to deliver what we promise. */
-export function originProblem(origin: Origin): string | null {
+/**
+ * Why the origin cannot receive a reply, or null. The adapter must be able to deliver what we
+ * promise, and a submitter may never make the broker write to a topic of its choosing: only
+ * under the deployment's reply prefix (never an internal or STACKL topic).
+ */
+export function originProblem(origin: Origin, limits: Pick<LifecycleLimits, 'replyTopicPrefix'>): string | null {
   if (origin.type === 'none') return null;
   if (origin.target === null || origin.target.trim() === '') return `origin type ${origin.type} needs a target`;
-  if (origin.type === 'webhook' && !isHttpUrl(origin.target)) return `origin target "${origin.target}" is not an http or https URL`;
+  if (origin.target.length > TEXT_LIMITS.originTarget) return `origin target must be at most ${TEXT_LIMITS.originTarget} characters (got ${origin.target.length})`;
+  if (origin.type === 'topic') return replyTopicProblem(origin.target, limits);
+  if (origin.type === 'webhook' && !isHttpUrl(origin.target)) return `origin target "${bounded(origin.target, 200)}" is not an http or https URL`;
   return null;
 }
 

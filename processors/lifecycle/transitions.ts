@@ -47,6 +47,8 @@ export const transitions: Readonly<Record<LifecycleEventType, readonly Move[]>> 
   RollbackRetryRequested: [['Failed/failed', 'Failed/pending']],
   CommandRejected: everywhereToItself,
   TaskExpunged: [['Completed', 'Absent'], ['Failed/done', 'Absent'], ['Rejected', 'Absent']],
+  // Written by the adapter after a reply was refused; a reply only follows an outcome.
+  ReplyUndelivered: everywhereToItself.filter(([from]) => from !== 'Absent'),
 };
 
 /** evolve was asked for a move the table does not allow. */
@@ -93,6 +95,7 @@ export function targetOf(from: Position, event: LifecycleEvent): Position {
       return 'InProgress';
     case 'AttemptSucceeded':
     case 'CommandRejected':
+    case 'ReplyUndelivered':
       return from;
     case 'AttemptFailed':
       return event.body.retryAt === null ? from : 'Available';

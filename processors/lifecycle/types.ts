@@ -8,6 +8,7 @@ import type {
 } from '../../schemas/index.js';
 import type { LifecycleDefaults } from './defaults.js';
 import type { KindRegistry } from './kinds.js';
+import type { LifecycleLimits } from './limits.js';
 
 /** One input of the decider: one Kafka record, or one timer firing. */
 export type LifecycleInput =
@@ -30,6 +31,8 @@ export interface DecideContext {
   now: number;
   kinds: KindRegistry;
   defaults: LifecycleDefaults;
+  /** Sizes and reply topics the deployment allows; applied to every input. */
+  limits: LifecycleLimits;
 }
 
 /** Something the adapter must write besides the event itself, in the same transaction. */

@@ -117,6 +117,7 @@ function changesOf(event: Exclude<TaskEventMessage, Creating>): Partial<TaskCurr
     case 'RollbackRetryRequested':
     case 'CommandRejected':
     case 'TaskExpunged':
+    case 'ReplyUndelivered':
       return null;
     default: {
       // A type outside the union: a record from a newer schema reached an older projector.

@@ -3,7 +3,7 @@ import { effects, initialState, type LifecycleEvent } from '../../../processors/
 import { accepted, cancel, event, result, rollingBack, running, spec, submit, T0, tick } from './fixtures.js';
 import { given } from './given.js';
 
-const topic = { type: 'topic' as const, target: 'replies' };
+const topic = { type: 'topic' as const, target: 'stackl.reply.replies' };
 const none = { type: 'none' as const, target: null };
 
 describe('effects of each event (rules 12 and 13)', () => {

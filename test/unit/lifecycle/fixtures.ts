@@ -2,6 +2,7 @@
 import {
   createKindRegistry,
   defaultLifecycleDefaults,
+  defaultLifecycleLimits,
   type DecideContext,
   type LifecycleDefaults,
   type LifecycleEvent,
@@ -20,9 +21,10 @@ import type {
 export const TASK_ID = '01970a3e-5c1b-7d2e-9f00-1234567890ab';
 export const T0 = 1_750_000_000_000;
 export const kinds = createKindRegistry();
+export const limits = defaultLifecycleLimits();
 
 export function context(now: number, defaults: Partial<LifecycleDefaults> = {}): DecideContext {
-  return { now, kinds, defaults: { ...defaultLifecycleDefaults, ...defaults } };
+  return { now, kinds, defaults: { ...defaultLifecycleDefaults, ...defaults }, limits };
 }
 
 function envelope(): Envelope {
@@ -33,7 +35,7 @@ export const submitBody: SubmitTask = {
   kind: 'probe',
   action: 'run',
   payload: '{"outcome":"succeed"}',
-  origin: { type: 'topic', target: 'replies' },
+  origin: { type: 'topic', target: 'stackl.reply.replies' },
   idempotencyKey: null,
   timeoutMs: null,
   attemptTimeoutMs: null,
@@ -72,7 +74,7 @@ export function spec(overrides: Partial<TaskSpec> = {}): TaskSpec {
     kind: 'probe',
     action: 'run',
     payload: '{"outcome":"succeed"}',
-    origin: { type: 'topic', target: 'replies' },
+    origin: { type: 'topic', target: 'stackl.reply.replies' },
     idempotencyKey: TASK_ID,
     timeoutMs: 300_000,
     attemptTimeoutMs: null,

@@ -12,7 +12,7 @@ import {
   type LifecycleInput,
   type TaskState,
 } from '../../../processors/lifecycle/index.js';
-import { kinds, T0 } from './fixtures.js';
+import { kinds, limits, T0 } from './fixtures.js';
 
 export interface Outcome {
   events: LifecycleEvent[];
@@ -39,7 +39,7 @@ function scenario(state: TaskState, defaults: LifecycleDefaults): Scenario {
     state,
     at: (now, ...events) => scenario(fold(state, events, now, defaults), defaults),
     when(input, now = T0) {
-      const events = decide(input, state, { now, kinds, defaults });
+      const events = decide(input, state, { now, kinds, defaults, limits });
       const after: TaskState[] = [];
       events.reduce((current, event) => {
         const next = evolve(current, event, now, defaults);

@@ -6,6 +6,7 @@ import {
   createKindRegistry,
   decide,
   defaultLifecycleDefaults,
+  defaultLifecycleLimits,
   defineKind,
   initialState,
   payloadSchemaFor,
@@ -55,7 +56,7 @@ describe('the kind registry', () => {
 
   it('adding a kind is one registration, and decide then accepts it with per-action payloads', () => {
     const kinds = createKindRegistry({ ...builtInKinds, document });
-    const ctx = { now: T0, kinds, defaults: defaultLifecycleDefaults };
+    const ctx = { now: T0, kinds, defaults: defaultLifecycleDefaults, limits: defaultLifecycleLimits() };
     const accepted = decide(submit({ kind: 'document', action: 'delete', payload: '{"id":"d1"}' }), initialState, ctx);
     expect(accepted.map((e) => e.type)).toEqual(['TaskSubmitted', 'AttemptDispatched']);
     const refused = decide(submit({ kind: 'document', action: 'delete', payload: '{"title":"t"}' }), initialState, ctx);

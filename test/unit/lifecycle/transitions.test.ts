@@ -49,6 +49,7 @@ const samples: LifecycleEvent[] = [
   event('RollbackRetryRequested', { requestedBy: null }),
   event('CommandRejected', { command: 'CancelTask', code: 'X', message: 'x' }),
   event('TaskExpunged', {}),
+  event('ReplyUndelivered', { target: 'stackl.reply.orders', code: 'MESSAGE_TOO_LARGE', message: 'x' }),
 ];
 
 const cases = Object.entries(states).flatMap(([from, state]) =>

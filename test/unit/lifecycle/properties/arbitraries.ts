@@ -29,7 +29,7 @@ export const backoffArb: fc.Arbitrary<Backoff> = fc
   .map(({ initialMs, multiplier, spread }) => ({ initialMs, multiplier, maxMs: initialMs + spread }));
 
 const originArb: fc.Arbitrary<Origin> = fc.constantFrom<Origin>(
-  { type: 'topic', target: 'replies' },
+  { type: 'topic', target: 'stackl.reply.replies' },
   { type: 'none', target: null },
   { type: 'webhook', target: 'https://example.test/hook' },
 );

@@ -47,6 +47,7 @@ function follow(fences: Fences, event: LifecycleEvent): Fences {
     case 'AttemptProgressed':
     case 'RollbackRetryRequested':
     case 'CommandRejected':
+    case 'ReplyUndelivered':
       return fences;
   }
 }

@@ -13,7 +13,7 @@ import {
   type LifecycleInput,
   type TaskState,
 } from '../../../../processors/lifecycle/index.js';
-import { kinds, T0 } from '../fixtures.js';
+import { kinds, limits, T0 } from '../fixtures.js';
 import { show, showDefaults, showEvent, showState } from './show.js';
 import { describeInput, describeStep, resolveStep, type Step } from './steps.js';
 
@@ -68,7 +68,7 @@ export class Run {
     const partial = { index, label, now, input, before };
     let stage = 'decide';
     try {
-      const events = freeze(decide(input, before, { now, kinds, defaults: this.defaults }));
+      const events = freeze(decide(input, before, { now, kinds, defaults: this.defaults, limits }));
       stage = 'foldEvents';
       const { state: after, sequences } = foldEvents(before, events, now, this.defaults);
       freeze(after);

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { decide, foldEvents, nextDeadline, type LifecycleEvent, type TaskState } from '../../../../processors/lifecycle/index.js';
-import { kinds, tick } from '../fixtures.js';
+import { kinds, limits, tick } from '../fixtures.js';
 import { scenarioArb } from './arbitraries.js';
 import { assertProperty } from './config.js';
 import { play, type Run, type StepRecord } from './harness.js';
@@ -16,7 +16,7 @@ const TEN_YEARS_MS = 10 * 365 * 24 * 3_600_000;
 type Check = (run: Run, record: StepRecord) => void;
 
 function tickAt(run: Run, state: TaskState, now: number): LifecycleEvent[] {
-  return decide(tick, state, { now, kinds, defaults: run.defaults });
+  return decide(tick, state, { now, kinds, defaults: run.defaults, limits });
 }
 
 function mustBeQuiet(run: Run, record: StepRecord, now: number, why: string): void {
