@@ -12,6 +12,10 @@ export const DLQ_HEADERS = {
   code: 'stackl.dlq.error.code',
   message: 'stackl.dlq.error.message',
   app: 'stackl.dlq.app',
+  /** Set when the record's own bytes were too large to keep: how many there were. */
+  valueBytes: 'stackl.dlq.value-bytes',
+  /** Set on an outcome that could not be delivered: where it was meant to go. */
+  replyTarget: 'stackl.dlq.reply-target',
 } as const;
 
 /** Where the failed record was read. */

@@ -37,26 +37,44 @@ export interface RestoreOptions<V> {
   requests: RestoreRequest[];
   /** Called while restoring, so the caller can keep its own consumer's session alive. */
   onProgress?: (partition: number, records: number) => Promise<void> | void;
-  timeoutMs?: number;
+  /** Give up when no record arrived for this long (a restore that makes progress never times out). */
+  stallMs?: number;
+}
+
+/** A changelog record the serde could not read: skipped, its key restored as absent. */
+export interface CorruptRecord {
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  error: unknown;
+}
+
+export interface Restored<V> {
+  tables: Map<number, Staged<V>>;
+  corrupt: CorruptRecord[];
 }
 
 /** Reads each requested partition up to its barrier; returns the surviving value of every key. */
-export async function restorePartitions<V>(options: RestoreOptions<V>): Promise<Map<number, Staged<V>>> {
+export async function restorePartitions<V>(options: RestoreOptions<V>): Promise<Restored<V>> {
   const pending = new Map(options.requests.map((r) => [r.partition, r.barrierId]));
   const restored = new Map<number, Staged<V>>(options.requests.map((r) => [r.partition, new Map()]));
-  if (pending.size === 0) return restored;
+  const corrupt: CorruptRecord[] = [];
+  if (pending.size === 0) return { tables: restored, corrupt };
 
+  const stallMs = options.stallMs ?? 60_000;
   const consumer = options.kafka.consumer({ groupId: options.groupId, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 100 });
   const paused = new Set<number>();
   let failure: unknown;
+  let stallTimer: NodeJS.Timeout | undefined;
   await consumer.connect();
   try {
     await consumer.subscribe({ topic: options.topic, fromBeginning: true });
     const done = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`restore of ${options.topic} partitions ${[...pending.keys()].join(',')} did not reach its barrier in ${options.timeoutMs ?? 600_000} ms`)),
-        options.timeoutMs ?? 600_000,
-      );
+      const stalled = () => reject(new Error(`restore of ${options.topic} partitions ${[...pending.keys()].join(',')} read nothing for ${stallMs} ms`));
+      stallTimer = setTimeout(stalled, stallMs);
+      // A consumer that crashed reads nothing more: fail now, so the caller retries at once.
+      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
       consumer
         .run({
           autoCommit: false,
@@ -70,21 +88,20 @@ export async function restorePartitions<V>(options: RestoreOptions<V>): Promise<
               }
               return;
             }
+            clearTimeout(stallTimer);
+            stallTimer = setTimeout(stalled, stallMs);
             for (const message of batch.messages) {
               if (isBarrierKey(message.key)) {
                 if (message.value?.toString() === pending.get(batch.partition)) pending.delete(batch.partition);
                 continue;
               }
               const key = message.key?.toString() ?? '';
-              target.set(key, message.value === null ? null : options.serde.decode(message.value));
+              target.set(key, message.value === null ? null : decodeOrNote(options.serde, batch.partition, message, corrupt));
             }
             await options.onProgress?.(batch.partition, target.size);
             await heartbeat();
             if (!pending.has(batch.partition)) consumer.pause([{ topic: options.topic, partitions: [batch.partition] }]);
-            if (pending.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
+            if (pending.size === 0) resolve();
           },
         })
         .catch(reject);
@@ -93,12 +110,23 @@ export async function restorePartitions<V>(options: RestoreOptions<V>): Promise<
   } catch (error) {
     failure = error;
   } finally {
-    await consumer.disconnect();
+    clearTimeout(stallTimer);
+    await consumer.disconnect().catch(() => {});
   }
   if (failure !== undefined) throw failure;
   // Tombstones matter only while reading; the restored table holds live keys.
   for (const staged of restored.values()) {
     for (const [key, value] of staged) if (value === null) staged.delete(key);
   }
-  return restored;
+  return { tables: restored, corrupt };
+}
+
+/** A value that does not decode must not stop the restore: its key restores as absent. */
+function decodeOrNote<V>(serde: TableSerde<V>, partition: number, message: { offset: string; key: Buffer | null; value: Buffer | null }, corrupt: CorruptRecord[]): V | null {
+  try {
+    return serde.decode(message.value as Buffer);
+  } catch (error) {
+    corrupt.push({ partition, offset: message.offset, key: message.key, value: message.value, error });
+    return null;
+  }
 }

@@ -46,28 +46,57 @@ function errorType(error: unknown): string | undefined {
  */
 const TRANSACTION_RETRY = { initialRetryTime: 10, retries: 12 };
 
+/**
+ * Why a fresh kafkajs producer follows every transaction that did not commit: kafkajs rolls
+ * a partition's sequence number back when a produce request fails, and does not bump the
+ * producer epoch when it aborts (the Java client does, KIP-360). A request that reached the
+ * broker although its answer was lost then shares sequence numbers with the next
+ * transaction's first batch, which the broker drops as a duplicate while the offsets
+ * commit: a record lost without an error. A new producer starts a new epoch with fresh
+ * sequences (initProducerId also aborts whatever the old one left open).
+ */
 export class PartitionProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  private connecting: Promise<void> | undefined;
+  private closed = false;
+  /** Producers made for this partition (1 + replacements); tests read it. */
+  generation = 1;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     readonly partition: number,
-    transactionalId: string,
+    private readonly transactionalId: string,
     private readonly groupId: string,
   ) {
-    this.producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000, retry: TRANSACTION_RETRY });
+    this.producer = this.create();
   }
 
   /** Initialises the transactional id: fences the previous owner and aborts its open transaction. */
   async connect(): Promise<void> {
-    await this.producer.connect();
+    if (this.closed) throw new StacklError('PARTITION_CLOSED', `partition ${this.partition} was closed`);
+    const producer = this.producer;
+    this.connecting ??= producer.connect();
+    await this.connecting;
+    // Closed while connecting: the disconnect that close() sent may have raced the connect.
+    if (this.closed) await producer.disconnect().catch(() => {});
   }
 
   async disconnect(): Promise<void> {
+    this.closed = true;
     await this.producer.disconnect().catch(() => {});
   }
 
   async commit(content: TransactionContent): Promise<void> {
+    await this.connect();
+    try {
+      await this.transact(content);
+    } catch (error) {
+      if (!(error instanceof FencedError)) this.replace();
+      throw error;
+    }
+  }
+
+  private async transact(content: TransactionContent): Promise<void> {
     const transaction = await this.producer.transaction();
     try {
       // One produce request per slice: a record batch over the broker's max.message.bytes
@@ -80,10 +109,11 @@ export class PartitionProducer {
         await withConcurrentTransactionRetry(() => transaction.sendOffsets({ consumerGroupId: this.groupId, topics }));
       }
     } catch (error) {
-      // Nothing was committed; abort so the next transaction starts clean.
       if (FENCED_TYPES.has(errorType(error) ?? '')) throw new FencedError(this.partition, error);
-      const aborted = !transaction.isActive() || (await transaction.abort().then(() => true, () => false));
-      throw aborted ? error : new CommitOutcomeUnknownError(this.partition, error);
+      // The commit was never sent, so nothing of it can commit: abort to free the
+      // transaction at once (if that fails too, the next producer's initialisation aborts it).
+      if (transaction.isActive()) await transaction.abort().catch(() => {});
+      throw error;
     }
     try {
       await transaction.commit();
@@ -91,6 +121,18 @@ export class PartitionProducer {
       if (FENCED_TYPES.has(errorType(error) ?? '')) throw new FencedError(this.partition, error);
       throw new CommitOutcomeUnknownError(this.partition, error);
     }
+  }
+
+  private create(): Producer {
+    return this.kafka.producer({ transactionalId: this.transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000, retry: TRANSACTION_RETRY });
+  }
+
+  private replace(): void {
+    const old = this.producer;
+    void old.disconnect().catch(() => {});
+    this.producer = this.create();
+    this.connecting = undefined;
+    this.generation += 1;
   }
 }
 

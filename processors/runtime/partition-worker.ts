@@ -12,6 +12,16 @@ export class PartitionWorker<V> {
   readonly table: PartitionTable<V>;
   /** Next offset to process per input topic, as committed by our own transactions. */
   readonly nextOffsets = new Map<string, bigint>();
+  /** Timer bookkeeping (timers.ts): how often each key's handler failed in a row. */
+  readonly timerFailures = new Map<string, number>();
+  /** Keys whose timer transaction Kafka refused, how often, and the last refusal. */
+  readonly timerRefusals = new Map<string, { count: number; error: unknown }>();
+  /** After a timer transaction failed: no timer transaction before this time. */
+  timersPausedUntil = 0;
+  /** Timer transactions that failed in a row (transient errors). */
+  timerStreak = 0;
+  /** Timer transactions run one key at a time until the due keys are through (a refusal isolates its key). */
+  timersIsolated = false;
   ready: Promise<void>;
   private markReady!: () => void;
   private markFailed!: (error: unknown) => void;

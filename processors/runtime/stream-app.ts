@@ -2,18 +2,26 @@
 // one table per partition backed by a compacted changelog, and wall-clock timers.
 // Guarantees (DESIGN.md §6): exactly once per input partition (changelog, outputs and
 // input offsets in one transaction per batch, one transactional id per partition),
-// restore before processing, timers inside the transaction, read committed only.
+// restore before processing, timers inside the transaction, read committed only, and
+// no record or transient fault stops a partition: transient failures are retried with
+// backoff, a record Kafka refuses is isolated and dead-lettered, and a partition left
+// without a worker is restarted by itself.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Logger } from '../../core/log.js';
-import { isStacklError, StacklError } from '../../core/errors.js';
-import { coPartitionedAssigner } from './co-partitioned-assigner.js';
-import { barrierKey, newBarrierId, restorePartitions } from './changelog-restore.js';
 import { deadLetter } from '../../topics/dead-letter.js';
-import { CommitOutcomeUnknownError, FencedError, PartitionProducer } from './partition-producer.js';
-import { PartitionWorker } from './partition-worker.js';
 import { partitionForKey } from '../../topics/partitioner.js';
-import { TransactionScope } from './transaction-scope.js';
-import type { InputRecord, OutputRecord, StreamProcessor, TableSerde } from './types.js';
+import { StacklError } from '../../core/errors.js';
+import { barrierKey, newBarrierId, restorePartitions, type CorruptRecord } from './changelog-restore.js';
+import { coPartitionedAssigner } from './co-partitioned-assigner.js';
+import { commitScope, type CommitResult, type CommitTarget } from './commit.js';
+import { PartitionProducer } from './partition-producer.js';
+import { PartitionRecovery } from './partition-recovery.js';
+import { PartitionWorker } from './partition-worker.js';
+import { inputRecord, processRecords, REFUSAL_STEPS, scopeAtStep, type ScopeSource } from './record-scopes.js';
+import { fireDeadlines, type TimerSource } from './timers.js';
+import type { TransactionScope } from './transaction-scope.js';
+import type { StreamProcessor, TableSerde } from './types.js';
 
 export interface StreamAppOptions<V> {
   kafka: Kafka;
@@ -26,7 +34,7 @@ export interface StreamAppOptions<V> {
   transactionalIdOf: (partition: number) => string;
   processor: StreamProcessor<V>;
   serde: TableSerde<V>;
-  /** How often owned partitions are checked for due deadlines. */
+  /** How often owned partitions are checked for due deadlines (and for a missing worker). */
   tickIntervalMs?: number;
   /** Most records (or due deadlines) per transaction. */
   maxRecordsPerTransaction?: number;
@@ -57,10 +65,19 @@ export interface StreamAppStats {
   transactions: number;
   deadlines: number;
   deadLettered: number;
+  /** Transactions that failed and were tried again (transient faults, refusals). */
+  retries: number;
   restoredKeys: number;
   ownedPartitions: number[];
   liveKeys: number;
+  /** Entries of the deadline indexes: never more than live keys. */
+  deadlineEntries: number;
 }
+
+type Ownership = () => boolean;
+
+/** Longest pause between two tries of a transaction that failed for a transient reason. */
+const MAX_RETRY_PAUSE_MS = 5_000;
 
 export class StreamApp<V> {
   private readonly consumer: Consumer;
@@ -70,21 +87,37 @@ export class StreamApp<V> {
   private readonly ticking = new Set<number>();
   private readonly log: Logger;
   private readonly clock: () => number;
+  private readonly recovery: PartitionRecovery;
   private joined: Promise<void>;
   private markJoined!: () => void;
-  private readonly counters = { records: 0, transactions: 0, deadlines: 0, deadLettered: 0, restoredKeys: 0 };
+  private readonly counters = { records: 0, transactions: 0, deadlines: 0, deadLettered: 0, retries: 0, restoredKeys: 0 };
+  private readonly scopes: ScopeSource<V>;
+  private readonly timers: TimerSource<V>;
+  private readonly target: CommitTarget<V>;
 
   constructor(private readonly options: StreamAppOptions<V>) {
     this.log = options.logger ?? createLogger({ component: 'stream-app', group: options.groupId });
     this.clock = options.clock ?? Date.now;
+    this.recovery = new PartitionRecovery(this.log, this.clock);
     this.joined = new Promise((resolve) => (this.markJoined = resolve));
+    this.target = { changelogTopic: options.changelogTopic, serde: options.serde, log: this.log };
+    this.scopes = {
+      processor: options.processor,
+      partitions: options.partitions,
+      dlqTopic: options.dlqTopic,
+      groupId: options.groupId,
+      log: this.log,
+      now: this.clock,
+      onDeadLetter: () => (this.counters.deadLettered += 1),
+    };
+    this.timers = { ...this.target, processor: options.processor, now: this.clock, maxPerTransaction: options.maxRecordsPerTransaction ?? 2000 };
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       partitionAssigners: [coPartitionedAssigner],
       readUncommitted: false,
       allowAutoTopicCreation: false,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
+      sessionTimeout: this.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(this.sessionTimeoutMs / 3)),
       maxWaitTimeInMs: 50,
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
@@ -96,6 +129,10 @@ export class StreamApp<V> {
       const numbers = new Set(Object.values(payload.memberAssignment).flat());
       this.onAssignment(numbers);
     });
+  }
+
+  private get sessionTimeoutMs(): number {
+    return this.options.sessionTimeoutMs ?? 30_000;
   }
 
   async start(): Promise<void> {
@@ -110,14 +147,24 @@ export class StreamApp<V> {
     this.ticker = setInterval(() => this.tick(), this.options.tickIntervalMs ?? 25);
   }
 
-  /** Resolves once the group assigned partitions to us and all of them are restored. */
+  /**
+   * Resolves once the group assigned partitions to us and every one of them serves. A
+   * partition whose restore fails is restarted with backoff (and logged), so this waits
+   * through that too.
+   */
   async ready(): Promise<void> {
     await this.joined;
-    await Promise.all([...this.workers.values()].map((w) => w.ready));
+    for (;;) {
+      const waiting = [...this.assigned].map((p) => this.workers.get(p)).filter((w) => w?.phase !== 'ready');
+      if (waiting.length === 0) return;
+      const settled = waiting.map((w) => (w === undefined ? sleep(50) : w.ready.catch(() => sleep(50))));
+      await Promise.race([Promise.all(settled), sleep(200)]);
+    }
   }
 
   async stop(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
+    this.assigned = new Set();
     await this.consumer.disconnect();
     await Promise.all([...this.workers.values()].map((w) => w.close()));
     this.workers.clear();
@@ -125,8 +172,12 @@ export class StreamApp<V> {
 
   stats(): StreamAppStats {
     let liveKeys = 0;
-    for (const w of this.workers.values()) liveKeys += w.table.size;
-    return { ...this.counters, ownedPartitions: [...this.assigned].sort((a, b) => a - b), liveKeys };
+    let deadlineEntries = 0;
+    for (const w of this.workers.values()) {
+      liveKeys += w.table.size;
+      deadlineEntries += w.table.deadlineEntries;
+    }
+    return { ...this.counters, ownedPartitions: [...this.assigned].sort((a, b) => a - b), liveKeys, deadlineEntries };
   }
 
   /** The committed value of `key`, when this instance owns its partition. */
@@ -135,61 +186,102 @@ export class StreamApp<V> {
   }
 
   private onAssignment(numbers: Set<number>): void {
-    this.assigned = numbers;
     for (const [partition, worker] of this.workers) {
       if (!numbers.has(partition)) {
         this.workers.delete(partition);
         void worker.close();
       }
     }
+    for (const partition of numbers) if (!this.assigned.has(partition)) this.recovery.forget(partition);
+    this.assigned = numbers;
     const fresh = [...numbers].filter((p) => !this.workers.get(p)?.isOpen);
     this.startWorkers(fresh);
     this.log.info('partitions assigned', { partitions: [...numbers].sort((a, b) => a - b), restoring: fresh });
     this.markJoined();
   }
 
+  /** Starts a worker for every assigned partition that has none and whose backoff has passed. */
+  private ensureWorkers(): void {
+    const missing = [...this.assigned].filter((p) => !this.workers.get(p)?.isOpen && this.recovery.mayStart(p));
+    this.startWorkers(missing);
+  }
+
+  private isCurrent(worker: PartitionWorker<V>): boolean {
+    return worker.isOpen && this.workers.get(worker.partition) === worker && this.assigned.has(worker.partition);
+  }
+
+  /** The worker can no longer be used; the tick restarts its partition after a backoff. */
+  private dropWorker(worker: PartitionWorker<V>, reason: string, error: unknown, minDelayMs = 0): void {
+    if (this.workers.get(worker.partition) === worker) this.workers.delete(worker.partition);
+    void worker.close();
+    if (this.assigned.has(worker.partition)) this.recovery.failed(worker.partition, reason, error, minDelayMs);
+  }
+
   /** Fence the previous owners, mark the changelog with barriers, restore, read committed offsets. */
   private startWorkers(partitions: number[]): void {
     if (partitions.length === 0) return;
-    const { kafka, groupId, transactionalIdOf, processor, changelogTopic } = this.options;
+    const { kafka, groupId, transactionalIdOf, processor } = this.options;
     const created = partitions.map((p) => {
       const worker = new PartitionWorker<V>(p, new PartitionProducer(kafka, p, transactionalIdOf(p), groupId), (v) => processor.deadlineOf(v));
       this.workers.set(p, worker);
       return worker;
     });
     const began = this.clock();
-    void (async () => {
-      const barriers = await Promise.all(
+    void this.restoreWorkers(created).then(
+      (keys) => this.log.info('partitions restored', { partitions, keys, ms: this.clock() - began }),
+      (error: unknown) => {
+        for (const worker of created) {
+          if (!worker.isOpen) continue;
+          worker.failed(error);
+          this.dropWorker(worker, 'restore failed', error);
+        }
+      },
+    );
+  }
+
+  /**
+   * Every step checks that the worker is still the partition's: a rebalance may close it
+   * meanwhile, and going on would fence the partition's new owner.
+   */
+  private async restoreWorkers(created: PartitionWorker<V>[]): Promise<number> {
+    const { kafka, groupId, changelogTopic, serde } = this.options;
+    const barriers = (
+      await Promise.all(
         created.map(async (worker) => {
           await worker.producer.connect();
+          if (!this.isCurrent(worker)) return undefined;
           const barrierId = newBarrierId();
           await worker.producer.commit({ records: [{ topic: changelogTopic, partition: worker.partition, key: barrierKey(worker.partition), value: Buffer.from(barrierId) }], offsets: [] });
           return { partition: worker.partition, barrierId };
         }),
-      );
-      const restored = await restorePartitions({
-        kafka,
-        topic: changelogTopic,
-        groupId: `${groupId}-restore-${newBarrierId()}`,
-        serde: this.options.serde,
-        requests: barriers,
-      });
-      const offsets = await this.committedOffsets();
-      for (const worker of created) {
-        const state = restored.get(worker.partition);
-        if (state) worker.table.apply(state);
-        this.counters.restoredKeys += state?.size ?? 0;
-        for (const topic of this.options.inputTopics) worker.nextOffsets.set(topic, offsets.get(`${topic}:${worker.partition}`) ?? 0n);
-        if (worker.isOpen) worker.started();
-      }
-      this.log.info('partitions restored', { partitions, keys: [...restored.values()].reduce((n, s) => n + s.size, 0), ms: this.clock() - began });
-    })().catch((error: unknown) => {
-      this.log.error('restoring partitions failed; they will be retried on the next batch', { partitions, error });
-      for (const worker of created) {
-        worker.failed(error);
-        void worker.producer.disconnect();
-      }
-    });
+      )
+    ).filter((b) => b !== undefined);
+    const { tables, corrupt } = await restorePartitions({ kafka, topic: changelogTopic, groupId: `${groupId}-restore-${newBarrierId()}`, serde, requests: barriers });
+    const offsets = await this.committedOffsets();
+    let keys = 0;
+    for (const worker of created) {
+      if (!this.isCurrent(worker)) continue;
+      await this.deadLetterCorrupt(worker, corrupt.filter((c) => c.partition === worker.partition));
+      const state = tables.get(worker.partition);
+      if (state) worker.table.apply(state);
+      keys += state?.size ?? 0;
+      for (const topic of this.options.inputTopics) worker.nextOffsets.set(topic, offsets.get(`${topic}:${worker.partition}`) ?? 0n);
+      if (!this.isCurrent(worker)) continue;
+      worker.started();
+      this.recovery.recovered(worker.partition);
+    }
+    this.counters.restoredKeys += keys;
+    return keys;
+  }
+
+  /** A changelog record that does not decode is kept in the dead-letter topic; its key restores as absent. */
+  private async deadLetterCorrupt(worker: PartitionWorker<V>, corrupt: CorruptRecord[]): Promise<void> {
+    if (corrupt.length === 0) return;
+    const reason = (c: CorruptRecord) => new StacklError('CHANGELOG_UNDECODABLE', `changelog record does not decode; its key was restored as absent: ${c.error instanceof Error ? c.error.message : String(c.error)}`);
+    const records = corrupt.map((c) => deadLetter(this.options.dlqTopic, this.options.groupId, { ...c, topic: this.options.changelogTopic }, reason(c)));
+    for (const c of corrupt) this.log.error('changelog record does not decode; restored its key as absent', { partition: c.partition, offset: c.offset, error: c.error });
+    await worker.producer.commit({ records, offsets: [] });
+    this.counters.deadLettered += corrupt.length;
   }
 
   /** Committed offsets read after fencing: the truth, even if the consumer fetched older ones. */
@@ -210,13 +302,9 @@ export class StreamApp<V> {
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const partition = batch.partition;
-    if (!this.assigned.has(partition)) return;
-    let worker = this.workers.get(partition);
-    if (worker === undefined || !worker.isOpen) {
-      this.startWorkers([partition]);
-      worker = this.workers.get(partition) as PartitionWorker<V>;
-    }
-    await waitWithHeartbeat(worker.ready, heartbeat);
+    const worker = await this.readyWorker(partition, heartbeat, () => isRunning() && !isStale() && this.assigned.has(partition));
+    if (worker === undefined) return;
+    const owns: Ownership = () => isRunning() && !isStale() && this.isCurrent(worker);
     const from = worker.nextOffsets.get(batch.topic) ?? 0n;
     const messages = batch.messages.filter((m) => BigInt(m.offset) >= from);
     const limit = this.options.maxRecordsPerTransaction ?? 2000;
@@ -229,132 +317,165 @@ export class StreamApp<V> {
         resolveOffset(batch.lastOffset());
         return;
       }
-      const committed = await worker.exclusive(async () => {
-        if (!isRunning() || isStale() || !worker.isOpen || !this.assigned.has(partition)) return false;
-        return this.commitRecords(worker, batch.topic, chunk, through);
-      });
-      if (!committed) return;
+      if (!(await this.commitChunk(worker, batch.topic, chunk, through, owns, heartbeat))) return;
       resolveOffset(through);
       await heartbeat();
     }
   }
 
-  private async commitRecords(worker: PartitionWorker<V>, topic: string, messages: KafkaMessage[], through: string): Promise<boolean> {
-    const scope = new TransactionScope<V>(worker.table, worker.partition, this.clock());
-    for (const message of messages) {
-      const record: InputRecord = { topic, partition: worker.partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {}, timestamp: message.timestamp };
-      const child = scope.child();
-      try {
-        this.checkKey(record);
-        await this.options.processor.onRecord(child, record);
-        child.merge();
-      } catch (error) {
-        if (isStacklError(error) && error.retriable) throw error;
-        this.counters.deadLettered += 1;
-        scope.outputs.push(deadLetter(this.options.dlqTopic, this.options.groupId, record, error));
-        this.log.warn('record dead-lettered', { topic, partition: worker.partition, offset: message.offset, error });
+  /** The partition's worker once it is ready, starting one when none is there; undefined once not ours. */
+  private async readyWorker(partition: number, heartbeat: () => Promise<void>, ours: () => boolean): Promise<PartitionWorker<V> | undefined> {
+    while (ours()) {
+      const worker = this.workers.get(partition);
+      if (worker?.isOpen) {
+        const ready = await waitWithHeartbeat(worker.ready.then(() => true, () => false), heartbeat);
+        if (ready && this.isCurrent(worker)) return worker;
+        continue;
       }
+      if (this.recovery.mayStart(partition)) this.startWorkers([partition]);
+      else await pause(100, heartbeat);
     }
-    const next = BigInt(through) + 1n;
-    const ok = await this.commitScope(worker, scope, [{ topic, partition: worker.partition, offset: next.toString() }]);
-    if (ok) {
-      worker.nextOffsets.set(topic, next);
-      this.counters.records += messages.length;
-    }
-    return ok;
+    return undefined;
   }
 
-  /** Commits staged writes, outputs and offsets; applies the writes to memory only after. */
-  private async commitScope(worker: PartitionWorker<V>, scope: TransactionScope<V>, offsets: { topic: string; partition: number; offset: string }[]): Promise<boolean> {
-    const changelog: OutputRecord[] = [...scope.staged].map(([key, value]) => ({
-      topic: this.options.changelogTopic,
-      partition: worker.partition,
-      key,
-      value: value === null ? null : this.options.serde.encode(value),
-    }));
-    try {
-      await worker.producer.commit({ records: [...changelog, ...scope.outputs], offsets });
-    } catch (error) {
-      if (error instanceof FencedError) {
-        this.log.warn('partition fenced by a newer owner; dropping it', { partition: worker.partition });
-        this.workers.delete(worker.partition);
-        void worker.close();
-        return false;
+  /** Commits one chunk, retrying transient failures with backoff and isolating a refused record. */
+  private async commitChunk(worker: PartitionWorker<V>, topic: string, messages: KafkaMessage[], through: string, owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
+    const records = messages.map((m) => inputRecord(topic, worker.partition, m));
+    const next = (BigInt(through) + 1n).toString();
+    for (let failures = 0; ; ) {
+      const result = await this.transact(worker, owns, () => processRecords(this.scopes, worker, records), [{ topic, partition: worker.partition, offset: next }]);
+      if (result === null || !this.survived(worker, result)) return false;
+      if (result.ok) {
+        worker.nextOffsets.set(topic, BigInt(next));
+        this.counters.records += messages.length;
+        return true;
       }
-      // The commit may have reached the broker before the connection broke (seen in the
-      // chaos suite during a Kafka restart). Memory can no longer be trusted, so the
-      // partition is rebuilt the way a new owner builds it: fence, restore the changelog,
-      // re-read committed offsets. Redoing the records from memory wrote events twice.
-      if (error instanceof CommitOutcomeUnknownError) {
-        this.log.warn('commit outcome unknown; rebuilding the partition from the log', { partition: worker.partition, error });
-        this.rebuild(worker);
+      if (result.kind === 'refused') {
+        this.log.warn('Kafka refused a record of this batch; committing its records one at a time to find it', { partition: worker.partition, topic, records: messages.length, error: result.error });
+        return this.isolate(worker, topic, messages, through, owns, heartbeat);
       }
-      throw error;
+      failures += 1;
+      await this.afterTransientFailure(worker, result.error, failures, heartbeat);
     }
-    worker.table.apply(scope.staged);
-    this.counters.transactions += 1;
+  }
+
+  /** One record per transaction; the one Kafka refuses goes down REFUSAL_STEPS until something fits. */
+  private async isolate(worker: PartitionWorker<V>, topic: string, messages: KafkaMessage[], through: string, owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
+    for (const [i, message] of messages.entries()) {
+      const record = inputRecord(topic, worker.partition, message);
+      const next = (BigInt(i === messages.length - 1 ? through : message.offset) + 1n).toString();
+      let step = 0;
+      let refusal: unknown;
+      for (let failures = 0; ; ) {
+        const stepName = REFUSAL_STEPS[step] ?? 'dead-letter-note';
+        const result = await this.transact(worker, owns, () => scopeAtStep(this.scopes, worker, record, stepName, refusal), [{ topic, partition: worker.partition, offset: next }]);
+        if (result === null || !this.survived(worker, result)) return false;
+        if (result.ok) {
+          worker.nextOffsets.set(topic, BigInt(next));
+          this.counters.records += 1;
+          break;
+        }
+        if (result.kind === 'refused') {
+          refusal = result.error;
+          step += 1;
+          if (step < REFUSAL_STEPS.length) continue;
+          // Not even a note without the record's bytes fits: the dead-letter topic itself is at fault.
+          this.log.error('Kafka refuses even the dead-letter note of this record; retrying', { partition: worker.partition, topic, offset: message.offset, error: result.error });
+          step = 0;
+        }
+        failures += 1;
+        await this.afterTransientFailure(worker, result.error, failures, heartbeat);
+      }
+    }
     return true;
   }
 
-  private rebuild(worker: PartitionWorker<V>): void {
-    if (this.workers.get(worker.partition) !== worker) return;
-    this.workers.delete(worker.partition);
-    void worker.close();
-    if (this.assigned.has(worker.partition)) this.startWorkers([worker.partition]);
+  /** Builds a scope and commits it under the partition's queue; null when the partition is no longer ours. */
+  private async transact(
+    worker: PartitionWorker<V>,
+    owns: Ownership,
+    build: () => Promise<TransactionScope<V>>,
+    offsets: { topic: string; partition: number; offset: string }[],
+  ): Promise<CommitResult | null> {
+    return worker.exclusive(async () => {
+      if (!owns()) return null;
+      let scope: TransactionScope<V>;
+      try {
+        scope = await build();
+      } catch (error) {
+        // processRecords throws only transient errors: nothing is staged, try again later.
+        return { ok: false, kind: 'transient', error };
+      }
+      const result = await commitScope(this.target, worker, scope, offsets);
+      if (result.ok) this.counters.transactions += 1;
+      else this.counters.retries += 1;
+      return result;
+    });
   }
 
-  private checkKey(record: InputRecord): void {
-    if (record.key === null) throw new StacklError('RECORD_WITHOUT_KEY', 'input records must be keyed by task id');
-    const expected = partitionForKey(record.key, this.options.partitions);
-    if (expected !== record.partition) {
-      throw new StacklError('WRONG_PARTITION', `key belongs to partition ${expected}, found on ${record.partition}: produce with Kafka's default (murmur2) partitioner`);
+  /** False when the worker is gone after this result (fenced, or rebuilt after an unknown outcome). */
+  private survived(worker: PartitionWorker<V>, result: CommitResult): boolean {
+    if (result.ok) return true;
+    if (result.kind === 'fenced') {
+      // Another instance holds the partition. Wait before taking it back: if we are the
+      // stale one, our consumer learns of the rebalance meanwhile and gives the partition up.
+      this.dropWorker(worker, 'fenced by another instance', result.error, Math.floor(this.sessionTimeoutMs / 3));
+      return false;
     }
+    if (result.kind === 'unknown') {
+      // Memory may hold less than the log: rebuild the way a new owner would.
+      this.dropWorker(worker, 'commit outcome unknown; rebuilding from the log', result.error);
+      return false;
+    }
+    return true;
+  }
+
+  private async afterTransientFailure(worker: PartitionWorker<V>, error: unknown, failures: number, heartbeat: () => Promise<void>): Promise<void> {
+    const delay = Math.min(50 * 2 ** failures, MAX_RETRY_PAUSE_MS);
+    if (failures === 1 || failures % 10 === 0) this.log.warn('transaction failed; retrying', { partition: worker.partition, failures, retryInMs: delay, error });
+    await pause(delay, heartbeat);
   }
 
   private tick(): void {
+    this.ensureWorkers();
     const now = this.clock();
     for (const worker of this.workers.values()) {
       if (worker.phase !== 'ready' || this.ticking.has(worker.partition)) continue;
       const next = worker.table.nextDeadline();
-      if (next === undefined || next > now) continue;
+      if (next === undefined || next > now || now < worker.timersPausedUntil) continue;
       this.ticking.add(worker.partition);
       worker
-        .exclusive(() => this.fireDeadlines(worker))
+        .exclusive(() => this.fireTimers(worker))
         .catch((error: unknown) => this.log.error('timer transaction failed; will retry', { partition: worker.partition, error }))
         .finally(() => this.ticking.delete(worker.partition));
     }
   }
 
-  private async fireDeadlines(worker: PartitionWorker<V>): Promise<void> {
-    if (!worker.isOpen || !this.assigned.has(worker.partition)) return;
-    const scope = new TransactionScope<V>(worker.table, worker.partition, this.clock());
-    const due = worker.table.takeDue(scope.now, this.options.maxRecordsPerTransaction ?? 2000);
-    for (const key of due) {
-      const child = scope.child();
-      try {
-        await this.options.processor.onDeadline(child, key);
-        child.merge();
-      } catch (error) {
-        this.log.error('deadline handler failed', { key, error });
-      }
+  private async fireTimers(worker: PartitionWorker<V>): Promise<void> {
+    if (!this.isCurrent(worker)) return;
+    const { fired, result } = await fireDeadlines(this.timers, worker);
+    this.counters.deadlines += fired;
+    if (result === null) return;
+    if (result.ok) this.counters.transactions += 1;
+    else {
+      this.counters.retries += 1;
+      this.survived(worker, result);
     }
-    let ok = false;
-    try {
-      ok = await this.commitScope(worker, scope, []);
-    } finally {
-      // Popped but not committed: put them back so they fire again.
-      if (!ok) worker.table.requeue(due);
-    }
-    if (ok) this.counters.deadlines += due.length;
   }
 }
 
-async function waitWithHeartbeat(ready: Promise<void>, heartbeat: () => Promise<void>): Promise<void> {
+/** Waits `ms`, keeping the group session alive meanwhile. */
+async function pause(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+  await waitWithHeartbeat(sleep(ms), heartbeat);
+}
+
+/** Waits for `work`, heartbeating every second; a rebalance surfaces as the heartbeat's error. */
+async function waitWithHeartbeat<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
   let settled = false;
-  const done = ready.finally(() => (settled = true));
+  const done = work.finally(() => (settled = true));
   while (!settled) {
     await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 1000))]);
     if (!settled) await heartbeat();
   }
-  await done;
+  return done;
 }

@@ -1,6 +1,7 @@
-// One partition's table: the live values, their deadlines, and the staging area of
-// the transaction in flight. Nothing reaches the live map before the transaction that
-// wrote it has committed, so an aborted transaction leaves no trace in memory.
+// One partition's table: the live values and when each is next due. Nothing reaches the
+// live map before the transaction that wrote it has committed, so an aborted transaction
+// leaves no trace in memory. A due key leaves the deadline index only while its timer
+// transaction runs: it comes back unless that transaction committed its effect.
 import { DeadlineHeap } from './deadline-heap.js';
 
 /** `null` in a staged map means "deleted" (a changelog tombstone). */
@@ -8,12 +9,17 @@ export type Staged<V> = Map<string, V | null>;
 
 export class PartitionTable<V> {
   private readonly values = new Map<string, V>();
-  readonly deadlines = new DeadlineHeap();
+  private readonly deadlines = new DeadlineHeap();
 
   constructor(private readonly deadlineOf: (value: V) => number | null) {}
 
   get size(): number {
     return this.values.size;
+  }
+
+  /** Entries in the deadline index: never more than live keys. */
+  get deadlineEntries(): number {
+    return this.deadlines.size;
   }
 
   get(key: string): V | undefined {
@@ -25,48 +31,50 @@ export class PartitionTable<V> {
     for (const [key, value] of changes) {
       if (value === null) {
         this.values.delete(key);
+        this.deadlines.delete(key);
         continue;
       }
       this.values.set(key, value);
-      const at = this.deadlineOf(value);
-      if (at !== null) this.deadlines.push({ at, key });
+      this.schedule(key, this.deadlineOf(value));
     }
   }
 
-  /** Keys whose current deadline is at or before `now`, oldest first, at most `limit`. */
+  /**
+   * Takes out of the index the keys due at `now`, earliest first, at most `limit`. The caller
+   * must hand each back: `apply` (its transaction changed it), `retryAt` (its handler failed),
+   * `putBack` (the transaction did not commit), or nothing when it committed no change.
+   */
   takeDue(now: number, limit: number): string[] {
     const due: string[] = [];
-    const seen = new Set<string>();
     while (due.length < limit) {
       const head = this.deadlines.peek();
       if (head === undefined || head.at > now) break;
       this.deadlines.pop();
-      const value = this.values.get(head.key);
-      // A stale entry: the key's deadline moved or the key is gone.
-      if (value === undefined || this.deadlineOf(value) !== head.at || seen.has(head.key)) continue;
-      seen.add(head.key);
       due.push(head.key);
     }
     return due;
   }
 
-  /** The earliest pending deadline, skipping stale heads. */
+  /** The earliest time a key is due. */
   nextDeadline(): number | undefined {
-    for (;;) {
-      const head = this.deadlines.peek();
-      if (head === undefined) return undefined;
-      const value = this.values.get(head.key);
-      if (value !== undefined && this.deadlineOf(value) === head.at) return head.at;
-      this.deadlines.pop();
+    return this.deadlines.peek()?.at;
+  }
+
+  /** Puts keys back at their own deadlines: their timer transaction did not commit. */
+  putBack(keys: Iterable<string>): void {
+    for (const key of keys) {
+      const value = this.values.get(key);
+      if (value !== undefined) this.schedule(key, this.deadlineOf(value));
     }
   }
 
-  /** Puts keys taken by `takeDue` back when their transaction did not commit. */
-  requeue(keys: string[]): void {
-    for (const key of keys) {
-      const value = this.values.get(key);
-      const at = value === undefined ? null : this.deadlineOf(value);
-      if (at !== null) this.deadlines.push({ at, key });
-    }
+  /** Looks at `key` again at `at`, whatever its deadline: its handler failed and will be retried. */
+  retryAt(key: string, at: number): void {
+    if (this.values.has(key)) this.deadlines.set(key, at);
+  }
+
+  private schedule(key: string, at: number | null): void {
+    if (at === null) this.deadlines.delete(key);
+    else this.deadlines.set(key, at);
   }
 }

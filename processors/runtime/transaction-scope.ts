@@ -19,8 +19,8 @@ export class TransactionScope<V> {
     return this.table.get(key);
   }
 
-  child(): RecordScope<V> {
-    return new RecordScope(this);
+  child(refusal?: unknown): RecordScope<V> {
+    return new RecordScope(this, refusal);
   }
 }
 
@@ -28,7 +28,10 @@ export class RecordScope<V> implements ProcessContext<V> {
   private readonly staged: Staged<V> = new Map();
   private readonly outputs: OutputRecord[] = [];
 
-  constructor(private readonly parent: TransactionScope<V>) {}
+  constructor(
+    private readonly parent: TransactionScope<V>,
+    readonly refusal: unknown,
+  ) {}
 
   get partition(): number {
     return this.parent.partition;

@@ -27,6 +27,13 @@ export interface ProcessContext<V> {
   readonly partition: number;
   /** Wall-clock time of this transaction, read once, so every decision in it agrees. */
   readonly now: number;
+  /**
+   * Set when Kafka refused, for good, a record this input wrote on an earlier try (a reply
+   * too large for its topic, a topic nobody may write). The processor should then write only
+   * what cannot be refused and record what it dropped; if Kafka refuses again, the runtime
+   * dead-letters the input record itself.
+   */
+  readonly refusal: unknown;
   get(key: string): V | undefined;
   put(key: string, value: V): void;
   delete(key: string): void;
@@ -34,7 +41,10 @@ export interface ProcessContext<V> {
 }
 
 export interface StreamProcessor<V> {
-  /** Handles one input record. Throwing dead-letters the record (its writes are discarded). */
+  /**
+   * Handles one input record. Throwing discards its writes; a transient error (see
+   * failures.ts) retries the batch later, any other dead-letters the record.
+   */
   onRecord(ctx: ProcessContext<V>, record: InputRecord): Promise<void> | void;
   /** Called when `deadlineOf(value)` of `key` has passed. */
   onDeadline(ctx: ProcessContext<V>, key: string): Promise<void> | void;
