@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import { createLogger, type Logger } from '../core/log.js';
 import type { TaskCommands } from '../processors/broker/task-broker.js';
-import type { KindRegistry } from '../processors/lifecycle/index.js';
+import type { KindRegistry, LifecycleLimits } from '../processors/lifecycle/index.js';
 import type { ApiScope } from './api-keys.js';
 import { HttpMetrics } from './metrics.js';
 import { defaultApiOptions, type ApiOptions } from './options.js';
@@ -21,6 +21,8 @@ export interface ApiDeps {
   progress: ProjectionProgress;
   readiness: ReadinessProbe;
   kinds: KindRegistry;
+  /** Payload size and reply topics the deployment allows (the decider applies the same). */
+  limits: LifecycleLimits;
   /** Partitions of the co-partitioned topics, to check a position belongs to its task. */
   partitions: number;
   options?: Partial<ApiOptions>;
@@ -33,6 +35,7 @@ export interface ApiContext {
   progress: ProjectionProgress;
   readiness: ReadinessProbe;
   kinds: KindRegistry;
+  limits: LifecycleLimits;
   partitions: number;
   options: ApiOptions;
   metrics: HttpMetrics;
@@ -46,6 +49,7 @@ export function createContext(deps: ApiDeps): ApiContext {
     progress: deps.progress,
     readiness: deps.readiness,
     kinds: deps.kinds,
+    limits: deps.limits,
     partitions: deps.partitions,
     options: { ...defaultApiOptions, ...deps.options },
     metrics: new HttpMetrics(),

@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { StacklConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { KafkaBrokerClient } from '../processors/broker/kafka-broker-client.js';
-import { createKindRegistry, type KindRegistry } from '../processors/lifecycle/index.js';
+import { createKindRegistry, lifecycleLimitsOf, type KindRegistry } from '../processors/lifecycle/index.js';
 import { createKafka } from '../topics/kafka.js';
 import { topicNames } from '../topics/names.js';
 import type { ApiDeps } from './context.js';
@@ -56,6 +56,7 @@ export async function createApiDeps(config: StacklConfig, overrides: ApiDepsOver
     progress,
     readiness: createReadinessProbe(admin, pool, progress),
     kinds: overrides.kinds ?? createKindRegistry(),
+    limits: lifecycleLimitsOf(config),
     partitions: config.partitions,
     ...(overrides.options === undefined ? {} : { options: overrides.options }),
     logger: log,

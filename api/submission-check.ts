@@ -1,12 +1,26 @@
-// Checks kind, action and payload against the kind registry before anything is
-// produced, so a request the broker would reject never reaches Kafka and the client
-// learns why at once (422). The decider checks again: producers may bypass the API.
+// Checks origin, kind, action and payload against the deployment's limits and the kind
+// registry before anything is produced, so a request the broker would reject never
+// reaches Kafka and the client learns why at once (422, or 413 for a payload too large).
+// The decider checks again: producers may bypass the API.
 import { StacklError } from '../core/errors.js';
 import type { SubmitRequest } from '../processors/broker/task-broker.js';
-import { payloadSchemaFor, type KindRegistry } from '../processors/lifecycle/index.js';
+import { checkJsonValue, payloadSchemaFor, replyTopicProblem, type KindRegistry, type LifecycleLimits } from '../processors/lifecycle/index.js';
 import type { SubmitBody } from './schemas.js';
 
-export function checkSubmission(kinds: KindRegistry, kind: string, action: string, payload: unknown): void {
+export interface SubmissionRules {
+  kinds: KindRegistry;
+  limits: LifecycleLimits;
+}
+
+export function checkSubmission(rules: SubmissionRules, body: Pick<SubmitBody, 'kind' | 'action' | 'payload' | 'origin'>): void {
+  const { kinds, limits } = rules;
+  const { kind, action, payload, origin } = body;
+  if (origin?.type === 'topic') {
+    const problem = replyTopicProblem(origin.target, limits);
+    if (problem !== null) {
+      throw new StacklError('INVALID_ORIGIN', problem, { httpStatus: 422, details: { issues: [{ path: 'body.origin.target', message: problem }], replyTopicPrefix: limits.replyTopicPrefix } });
+    }
+  }
   const definition = kinds.get(kind);
   const knownKinds = [...kinds.keys()];
   if (definition === undefined) {
@@ -20,6 +34,14 @@ export function checkSubmission(kinds: KindRegistry, kind: string, action: strin
     throw new StacklError('UNKNOWN_ACTION', `kind "${kind}" has no action "${action}"; its actions: ${definition.actions.join(', ')}`, {
       httpStatus: 422,
       details: { knownActions: [...definition.actions] },
+    });
+  }
+  const checked = checkJsonValue(payload, limits.maxPayloadBytes);
+  if (!checked.ok) {
+    const tooLarge = checked.problem.code === 'TOO_LARGE';
+    throw new StacklError(tooLarge ? 'PAYLOAD_TOO_LARGE' : 'INVALID_PAYLOAD', `payload of ${kind}/${action} ${checked.problem.message}`, {
+      httpStatus: tooLarge ? 413 : 422,
+      details: tooLarge ? { maxPayloadBytes: limits.maxPayloadBytes } : { issues: [{ path: 'payload', message: checked.problem.message }] },
     });
   }
   const result = schema.safeParse(payload);

@@ -6,7 +6,7 @@
 import { loadConfig } from '../core/config.js';
 import { startApi } from '../api/server.js';
 import { ensureTopics } from '../topics/admin.js';
-import { catalogue } from '../topics/catalogue.js';
+import { catalogueFor } from '../topics/catalogue.js';
 import { createKafka } from '../topics/kafka.js';
 import { repeatRuns, runsFromEnv } from './repeat.js';
 import { envInt, summarize } from './stats.js';
@@ -18,7 +18,7 @@ async function oneRun(clients: number, durationMs: number) {
   const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: `bench.submit.${stamp}.`, STACKL_DB_SCHEMA: `bench_submit_${stamp}` });
   const admin = createKafka({ brokers: config.kafkaBrokers, clientId: 'bench-submit-admin' }).admin();
   await admin.connect();
-  await ensureTopics(admin, catalogue({ prefix: config.topicPrefix, partitions: config.partitions }));
+  await ensureTopics(admin, catalogueFor(config));
   await admin.disconnect();
   const api = await startApi(config, { env: { STACKL_API_PORT: '0' } });
   const latencies: number[] = [];

@@ -9,7 +9,7 @@ import { uuidV7 } from '../processors/broker/ids.js';
 import { compareProjections, replayProjection, startProjector, type ReplayProgress } from '../processors/projection/index.js';
 import { encode, taskEventSchema, type TaskEventMessage } from '../schemas/index.js';
 import { ensureTopics } from '../topics/admin.js';
-import { catalogue } from '../topics/catalogue.js';
+import { catalogueFor } from '../topics/catalogue.js';
 import { createKafka } from '../topics/kafka.js';
 import { topicNames } from '../topics/names.js';
 import { partitionForKey } from '../topics/partitioner.js';
@@ -84,7 +84,7 @@ async function throughput(): Promise<Record<string, unknown>> {
   await admin.connect();
   const replaySchema = `${config.databaseSchema}_replay`;
   try {
-    await ensureTopics(admin, catalogue({ prefix: config.topicPrefix, partitions: config.partitions }));
+    await ensureTopics(admin, catalogueFor(config));
     const writeBegan = Date.now();
     const events = await writeLog(config, target);
     const writeMs = Date.now() - writeBegan;
@@ -118,7 +118,7 @@ async function throughput(): Promise<Record<string, unknown>> {
     };
   } finally {
     await dropSchemas(config.databaseUrl, [config.databaseSchema, replaySchema]);
-    await admin.deleteTopics({ topics: catalogue({ prefix: config.topicPrefix, partitions: config.partitions }).map((t) => t.name) }).catch(() => {});
+    await admin.deleteTopics({ topics: catalogueFor(config).map((t) => t.name) }).catch(() => {});
     await admin.disconnect();
   }
 }

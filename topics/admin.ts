@@ -20,6 +20,8 @@ export class TopicMismatchError extends StacklError {
 export interface EnsureTopicsReport {
   created: string[];
   verified: string[];
+  /** Existing topics whose max.message.bytes was below what STACKL needs, raised to it. */
+  raised: string[];
 }
 
 export async function ensureTopics(admin: Admin, specs: TopicSpec[], replicationFactor?: number): Promise<EnsureTopicsReport> {
@@ -27,6 +29,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], replication
   const missing = specs.filter((s) => !existing.has(s.name));
   const present = specs.filter((s) => existing.has(s.name));
 
+  const raised = await raiseMessageLimits(admin, present);
   const problems = await verify(admin, present);
   if (problems.length > 0) throw new TopicMismatchError(problems);
 
@@ -49,10 +52,38 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], replication
     const after = await verify(admin, missing);
     if (after.length > 0) throw new TopicMismatchError(after);
   }
-  return { created: missing.map((s) => s.name), verified: present.map((s) => s.name) };
+  return { created: missing.map((s) => s.name), verified: present.map((s) => s.name), raised };
 }
 
-/** Partition counts (declared, and equal across the co-partitioned set) and cleanup policies. */
+/** Kafka's code for a config set on the topic itself (as opposed to a broker or default value). */
+const DYNAMIC_TOPIC_CONFIG = 1;
+
+/**
+ * Topics made before STACKL sized its records (or by hand) may refuse a record STACKL can
+ * produce. Raise their limit, never lower it. AlterConfigs replaces a topic's whole set of
+ * overrides, so the others are sent along unchanged.
+ */
+async function raiseMessageLimits(admin: Admin, specs: TopicSpec[]): Promise<string[]> {
+  const wanted = specs.filter((s) => s.configs['max.message.bytes'] !== undefined);
+  if (wanted.length === 0) return [];
+  const described = await admin.describeConfigs({ includeSynonyms: false, resources: wanted.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name })) });
+  const raised: string[] = [];
+  for (const resource of described.resources) {
+    const spec = wanted.find((s) => s.name === resource.resourceName);
+    const needed = Number(spec?.configs['max.message.bytes']);
+    const actual = Number(resource.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue);
+    if (spec === undefined || !(actual < needed)) continue;
+    const kept = resource.configEntries.filter((e) => e.configSource === DYNAMIC_TOPIC_CONFIG && e.configName !== 'max.message.bytes' && e.configValue !== null);
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: spec.name, configEntries: [...kept.map((e) => ({ name: e.configName, value: e.configValue })), { name: 'max.message.bytes', value: String(needed) }] }],
+    });
+    raised.push(spec.name);
+  }
+  return raised;
+}
+
+/** Partition counts (declared, and equal across the co-partitioned set), cleanup policies and record size limits. */
 async function verify(admin: Admin, specs: TopicSpec[]): Promise<string[]> {
   if (specs.length === 0) return [];
   const problems: string[] = [];
@@ -69,13 +100,17 @@ async function verify(admin: Admin, specs: TopicSpec[]): Promise<string[]> {
   }
   const described = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: specs.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name, configNames: ['cleanup.policy'] })),
+    resources: specs.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name, configNames: ['cleanup.policy', 'max.message.bytes'] })),
   });
   for (const resource of described.resources) {
-    const policy = resource.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue;
+    const value = (name: string) => resource.configEntries.find((e) => e.configName === name)?.configValue;
     const spec = specs.find((s) => s.name === resource.resourceName);
-    if (spec && policy !== spec.cleanupPolicy) {
-      problems.push(`${spec.name} has cleanup.policy=${policy}, the catalogue says ${spec.cleanupPolicy}`);
+    if (spec === undefined) continue;
+    const policy = value('cleanup.policy');
+    if (policy !== spec.cleanupPolicy) problems.push(`${spec.name} has cleanup.policy=${policy}, the catalogue says ${spec.cleanupPolicy}`);
+    const needed = spec.configs['max.message.bytes'];
+    if (needed !== undefined && !(Number(value('max.message.bytes')) >= Number(needed))) {
+      problems.push(`${spec.name} has max.message.bytes=${value('max.message.bytes')}, STACKL needs at least ${needed} (STACKL_MAX_MESSAGE_BYTES)`);
     }
   }
   return problems;

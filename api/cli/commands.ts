@@ -7,7 +7,7 @@ import { stackDown, stackUp } from '../../deploy/local/stack.js';
 import { lifecycleDefaultsFromEnv, startLifecycleApp } from '../../processors/broker/kafka/lifecycle-app.js';
 import { replayCommand, startProjector } from '../../processors/projection/index.js';
 import { ensureTopics } from '../../topics/admin.js';
-import { catalogue } from '../../topics/catalogue.js';
+import { catalogueFor } from '../../topics/catalogue.js';
 import { createKafka } from '../../topics/kafka.js';
 import { startRelay } from '../../topics/channel/start-relay.js';
 import { startWorker } from '../../workers/start-worker.js';
@@ -37,7 +37,7 @@ async function createTopics(config: StacklConfig) {
   const admin = createKafka({ brokers: config.kafkaBrokers, clientId: 'stackl-admin' }).admin();
   await admin.connect();
   try {
-    return await ensureTopics(admin, catalogue({ prefix: config.topicPrefix, partitions: config.partitions }));
+    return await ensureTopics(admin, catalogueFor(config));
   } finally {
     await admin.disconnect();
   }

@@ -1,7 +1,7 @@
 // `stackl submit`: one task onto task.requests, checked exactly as POST /tasks checks it.
 import { z } from 'zod';
 import { KafkaBrokerClient } from '../../processors/broker/kafka-broker-client.js';
-import { createKindRegistry } from '../../processors/lifecycle/index.js';
+import { createKindRegistry, lifecycleLimitsOf } from '../../processors/lifecycle/index.js';
 import { createKafka } from '../../topics/kafka.js';
 import { topicNames } from '../../topics/names.js';
 import { formatPosition } from '../position.js';
@@ -55,9 +55,9 @@ export function submitCommand(io: CliIo = processIo): Command {
         };
         const parsed = submitBodySchema.safeParse(Object.fromEntries(Object.entries(candidate).filter(([, v]) => v !== undefined)));
         if (!parsed.success) throw new UsageError(z.prettifyError(parsed.error).replace(/\n/g, ' '));
-        checkSubmission(createKindRegistry(), parsed.data.kind, parsed.data.action, parsed.data.payload);
-
         const config = configOf(io);
+        checkSubmission({ kinds: createKindRegistry(), limits: lifecycleLimitsOf(config) }, parsed.data);
+
         const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'stackl-cli' });
         const client = new KafkaBrokerClient(kafka, topicNames(config.topicPrefix).requests, config.partitions);
         try {

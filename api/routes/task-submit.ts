@@ -20,7 +20,7 @@ export function registerTaskSubmit(app: ZodApp, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const body = request.body;
-      checkSubmission(ctx.kinds, body.kind, body.action, body.payload);
+      checkSubmission(ctx, body);
       const receipt = await ctx.commands.submit(toSubmitRequest(body));
       return reply.status(202).header('location', `/tasks/${receipt.taskId}`).send({ id: receipt.taskId, position: formatPosition(receipt.position) });
     },

@@ -4,10 +4,10 @@
 import { positiveIntFromEnv, type StacklConfig } from '../../../core/config.js';
 import { createLogger } from '../../../core/log.js';
 import { ensureTopics } from '../../../topics/admin.js';
-import { catalogue } from '../../../topics/catalogue.js';
+import { catalogueFor } from '../../../topics/catalogue.js';
 import { createKafka } from '../../../topics/kafka.js';
 import { changelogTopic, consumerGroup, LIFECYCLE_APP, LIFECYCLE_TABLE, topicNames, transactionalId } from '../../../topics/names.js';
-import { createKindRegistry, defaultLifecycleDefaults, type KindRegistry, type LifecycleDefaults, type TaskState } from '../../lifecycle/index.js';
+import { createKindRegistry, defaultLifecycleDefaults, lifecycleLimitsOf, type KindRegistry, type LifecycleDefaults, type TaskState } from '../../lifecycle/index.js';
 import { StreamApp } from '../../runtime/stream-app.js';
 import { lifecycleProcessor } from './lifecycle-processor.js';
 import { originTopicsFrom } from './origin-topics.js';
@@ -34,7 +34,7 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: options.clientId ?? 'stackl-broker' });
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, catalogue({ prefix: config.topicPrefix, partitions: config.partitions }));
+  await ensureTopics(admin, catalogueFor(config));
   const topics = topicNames(config.topicPrefix);
   const app = new StreamApp<TaskState>({
     kafka,
@@ -47,7 +47,7 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
     processor: lifecycleProcessor({
       topics,
       originTopics: originTopicsFrom(admin),
-      decider: { kinds: options.kinds ?? createKindRegistry(), defaults: { ...defaultLifecycleDefaults, ...options.defaults } },
+      decider: { kinds: options.kinds ?? createKindRegistry(), defaults: { ...defaultLifecycleDefaults, ...options.defaults }, limits: lifecycleLimitsOf(config) },
     }),
     serde: { encode: (state) => Buffer.from(JSON.stringify(state)), decode: (bytes) => JSON.parse(bytes.toString('utf8')) as TaskState },
     logger: createLogger({ component: 'lifecycle' }),

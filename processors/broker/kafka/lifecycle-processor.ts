@@ -11,19 +11,23 @@ import {
   taskRequestSchema,
   taskResultSchema,
   type Envelope,
+  type Origin,
 } from '../../../schemas/index.js';
-import { failureHeaders } from '../../../topics/dead-letter.js';
+import { DLQ_HEADERS, failureHeaders } from '../../../topics/dead-letter.js';
 import type { TopicNames } from '../../../topics/names.js';
 import {
+  bounded,
   decide,
   effects,
   evolve,
   initialState,
   nextDeadline,
   type DecideContext,
+  type LifecycleEvent,
   type LifecycleInput,
   type TaskState,
 } from '../../lifecycle/index.js';
+import { describeFailure } from '../../runtime/failures.js';
 import type { ProcessContext, StreamProcessor } from '../../runtime/types.js';
 import { eventId } from '../ids.js';
 import type { OriginTopics } from './origin-topics.js';
@@ -39,19 +43,22 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
 
   async function apply(ctx: ProcessContext<TaskState>, taskId: string, input: LifecycleInput, cause: Envelope | null): Promise<void> {
     let state = ctx.get(taskId) ?? initialState;
-    const events = decide(input, state, { ...options.decider, now: ctx.now });
+    const decided = decide(input, state, { ...options.decider, now: ctx.now });
+    const envelopeFor = (current: TaskState): Envelope => ({
+      eventId: eventId(),
+      taskId,
+      sequence: current.phase === 'Absent' ? 0 : current.sequence,
+      time: ctx.now,
+      causationId: cause?.eventId ?? null,
+      correlationId: cause?.correlationId ?? cause?.eventId ?? null,
+    });
     let expunge = false;
-    for (const event of events) {
+    // Replies that could not go out become events of their own, after the ones decided.
+    const undelivered: LifecycleEvent[] = [];
+    for (const event of decided) {
       // The same defaults as decide: evolve stamps the expunge time with their grace period.
       state = evolve(state, event, ctx.now, options.decider.defaults);
-      const envelope: Envelope = {
-        eventId: eventId(),
-        taskId,
-        sequence: state.phase === 'Absent' ? 0 : state.sequence,
-        time: ctx.now,
-        causationId: cause?.eventId ?? null,
-        correlationId: cause?.correlationId ?? cause?.eventId ?? null,
-      };
+      const envelope = envelopeFor(state);
       const value = encode(taskEventSchema, { ...envelope, ...event });
       ctx.send({ topic: topics.events, key: taskId, value, partition: ctx.partition });
       // The input lets a rejection reply to the origin named in the refused submission.
@@ -65,9 +72,11 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
               value: encode(taskDispatchSchema, { ...envelope, eventId: eventId(), causationId: envelope.eventId, ...effect.body }),
             });
             break;
-          case 'reply':
-            await replyToOrigin(ctx, effect.origin, taskId, value);
+          case 'reply': {
+            const failure = await replyToOrigin(ctx, effect.origin, taskId, value);
+            if (failure !== null) undelivered.push({ type: 'ReplyUndelivered', body: { target: effect.origin.target ?? '', ...failure } });
             break;
+          }
           case 'expunge':
             expunge = true;
             break;
@@ -76,23 +85,37 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
         }
       }
     }
+    for (const event of undelivered) {
+      state = evolve(state, event, ctx.now, options.decider.defaults);
+      ctx.send({ topic: topics.events, key: taskId, value: encode(taskEventSchema, { ...envelopeFor(state), ...event }), partition: ctx.partition });
+    }
     if (expunge || state.phase === 'Absent') {
       if (ctx.get(taskId) !== undefined) ctx.delete(taskId);
-    } else if (events.length > 0) {
+    } else if (decided.length > 0) {
       ctx.put(taskId, state);
     }
   }
 
-  /** The event that ended the task goes to the reply topic; webhooks are delivered by a relay (not yet built). */
-  async function replyToOrigin(ctx: ProcessContext<TaskState>, origin: { type: string; target: string | null }, taskId: string, value: Buffer): Promise<void> {
-    if (origin.type !== 'topic' || origin.target === null) return;
-    if (await options.originTopics.exists(origin.target)) {
-      ctx.send({ topic: origin.target, key: taskId, value });
-    } else {
-      // A missing reply topic must not block the partition: keep the outcome in the DLQ.
-      const missing = new StacklError('ORIGIN_TOPIC_MISSING', `reply topic ${origin.target} does not exist`);
-      ctx.send({ topic: topics.dlq, key: taskId, value, headers: failureHeaders(missing) });
+  /**
+   * The event that ended the task goes to the reply topic (webhooks are delivered by a
+   * notifier, not yet built). A reply that cannot go out never blocks the partition: it goes
+   * to the dead-letter topic with the reason, and the caller records the failure as an event.
+   */
+  async function replyToOrigin(ctx: ProcessContext<TaskState>, origin: Origin, taskId: string, value: Buffer): Promise<{ code: string; message: string } | null> {
+    if (origin.type !== 'topic' || origin.target === null) return null;
+    let failure: StacklError | null = null;
+    if (ctx.refusal !== undefined) {
+      const refused = describeFailure(ctx.refusal);
+      failure = new StacklError(refused.code, `Kafka refused the reply to ${origin.target}: ${refused.message}`);
+    } else if (!(await options.originTopics.exists(origin.target))) {
+      failure = new StacklError('ORIGIN_TOPIC_MISSING', `reply topic ${origin.target} does not exist`);
     }
+    if (failure === null) {
+      ctx.send({ topic: origin.target, key: taskId, value });
+      return null;
+    }
+    ctx.send({ topic: topics.dlq, key: taskId, value, headers: { ...failureHeaders(failure), [DLQ_HEADERS.replyTarget]: origin.target } });
+    return { code: failure.code, message: bounded(failure.message) };
   }
 
   return {
@@ -118,5 +141,5 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
 }
 
 function checkKey(key: string, taskId: string): void {
-  if (key !== taskId) throw new StacklError('KEY_MISMATCH', `record key "${key}" is not the envelope's task id "${taskId}"`);
+  if (key !== taskId) throw new StacklError('KEY_MISMATCH', `record key "${bounded(key, 100)}" is not the envelope's task id "${taskId}"`);
 }

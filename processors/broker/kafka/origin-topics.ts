@@ -1,10 +1,12 @@
 // Which reply topics exist. Writing to a topic that does not exist would fail the
-// whole transaction again and again (auto-creation is off), blocking the partition;
-// the processor asks here first. Answers are cached; a miss is re-checked at most
-// once per `refreshMs`.
+// whole transaction again and again (auto-creation is off, and Kafka answers "unknown
+// topic" as if it were a transient fault), blocking the partition; the processor asks
+// here first. Answers are cached; a miss is re-checked at most once per `refreshMs`.
 import type { Admin } from 'kafkajs';
+import { ServiceUnavailableError } from '../../../core/errors.js';
 
 export interface OriginTopics {
+  /** Rejects with a retriable error when the cluster cannot say: the record is retried, never dead-lettered for it. */
   exists(topic: string): Promise<boolean>;
 }
 
@@ -13,8 +15,12 @@ export function originTopicsFrom(admin: Admin, refreshMs = 10_000): OriginTopics
   let fetchedAt = 0;
   let pending: Promise<void> | undefined;
   const refresh = async (): Promise<void> => {
-    known = new Set(await admin.listTopics());
-    fetchedAt = Date.now();
+    try {
+      known = new Set(await admin.listTopics());
+      fetchedAt = Date.now();
+    } catch (error) {
+      throw new ServiceUnavailableError('kafka', `cannot list topics to check a reply topic: ${error instanceof Error ? error.message : String(error)}`, error);
+    }
   };
   return {
     async exists(topic) {

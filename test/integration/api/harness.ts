@@ -7,7 +7,7 @@ import type { ApiOptions } from '../../../api/options.js';
 import { loadConfig, type StacklConfig } from '../../../core/config.js';
 import { migrate } from '../../../deploy/migrations/runner.js';
 import { ensureTopics } from '../../../topics/admin.js';
-import { catalogue } from '../../../topics/catalogue.js';
+import { catalogueFor } from '../../../topics/catalogue.js';
 import { testKafka } from '../../support/kafka.js';
 import { uniquePrefix } from '../../support/names.js';
 import { dropSchema, uniqueSchema } from '../../support/postgres.js';
@@ -26,7 +26,7 @@ export async function startHarness(label: string, options: Partial<ApiOptions> =
   await migrate(config.databaseUrl, schema);
   const admin = testKafka().admin();
   await admin.connect();
-  await ensureTopics(admin, catalogue({ prefix: config.topicPrefix, partitions: config.partitions }));
+  await ensureTopics(admin, catalogueFor(config));
   const owned = await createApiDeps(config, { options });
   const app = build(owned.deps);
   await app.ready();

@@ -45,7 +45,7 @@ const ends = (last: string) => (types: string[]) => types[types.length - 1] === 
 
 describe('kafka broker lifecycle', () => {
   it('completes a task and reports the outcome to its reply topic', async () => {
-    const replies = `${config.topicPrefix}replies`;
+    const replies = `${config.replyTopicPrefix}orders`;
     await createTopic(kafka, replies, 1);
     const { taskId, position } = await client.submit({ ...probe('succeed'), origin: { type: 'topic', target: replies } });
     expect(position.topic).toBe(topics.requests);
