@@ -24,7 +24,7 @@ export interface StartApiOptions {
 }
 
 export async function startApi(config: StacklConfig, start: StartApiOptions = {}): Promise<RunningApi> {
-  const options: ApiOptions = { ...apiOptionsFromEnv(start.env ?? process.env), ...start.options };
+  const options: ApiOptions = { ...apiOptionsFromEnv(start.env ?? process.env, config.maxPayloadBytes), ...start.options };
   const log = createLogger({ component: 'api' });
   const source = start.deps ?? ((c: StacklConfig, o: ApiOptions) => createApiDeps(c, { options: o }));
   const owned: OwnedApiDeps = typeof source === 'function' ? await source(config, options) : { deps: source, close: async () => {} };

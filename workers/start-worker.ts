@@ -38,6 +38,7 @@ export async function startWorker(config: StacklConfig, env: Env = process.env):
     concurrency,
     onStop: closePool,
     workerId,
+    maxOutputBytes: config.maxOutputBytes,
   });
   try {
     await worker.start();

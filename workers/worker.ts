@@ -1,7 +1,9 @@
 // The worker: takes work orders from the channel, picks the manager of the task's
 // kind, reports AttemptStarted, heartbeats while the manager runs, and reports the
 // outcome. Stateless: any number run in parallel; the broker fences stale attempts.
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../core/config.js';
 import { createLogger } from '../core/log.js';
+import { checkJsonValue } from '../processors/lifecycle/index.js';
 import { randomUUID } from 'node:crypto';
 import type { RunAttempt, RunRollback, TaskResultMessage } from '../schemas/index.js';
 import type { WorkChannel, WorkDelivery } from '../topics/channel/work-channel.js';
@@ -15,6 +17,8 @@ export interface WorkerOptions {
   clock?: () => number;
   /** Runs once the channel has closed: releases what the managers hold (e.g. a database pool). */
   onStop?: () => Promise<void>;
+  /** Largest output reported as a success (STACKL_MAX_OUTPUT_BYTES); a larger one fails the attempt. */
+  maxOutputBytes?: number;
 }
 
 export interface WorkerStats {
@@ -100,8 +104,17 @@ export class Worker {
       clearInterval(heartbeat);
     }
     if (outcome.type === 'succeeded') {
-      this.counters.succeeded += 1;
-      await this.report(task.id, { type: 'AttemptSucceeded', body: { attempt, workerId: this.workerId, output: JSON.stringify(outcome.output ?? null) } });
+      // An output the broker could not keep (too large, too deep, not storable) fails the
+      // attempt here, saying why, rather than as a record too large for task.results.
+      const output = checkJsonValue(outcome.output ?? null, this.options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
+      if (output.ok) {
+        this.counters.succeeded += 1;
+        await this.report(task.id, { type: 'AttemptSucceeded', body: { attempt, workerId: this.workerId, output: output.text ?? 'null' } });
+        return;
+      }
+      this.counters.failed += 1;
+      this.log.warn('the manager returned an output the broker cannot keep; failing the attempt', { taskId: task.id, kind: task.kind, problem: output.problem.message });
+      await this.report(task.id, { type: 'AttemptFailed', body: { attempt, workerId: this.workerId, message: `the output of ${task.kind}/${task.action} ${output.problem.message} (STACKL_MAX_OUTPUT_BYTES)`, retriable: false } });
     } else if (outcome.type === 'failed') {
       this.counters.failed += 1;
       await this.report(task.id, { type: 'AttemptFailed', body: { attempt, workerId: this.workerId, message: outcome.message, retriable: outcome.retriable } });

@@ -28,29 +28,33 @@ export function checkJsonText(text: string, maxBytes: number): JsonTextCheck {
 
 /** Same checks for a value a client handed over already parsed (the REST API). */
 export function checkJsonValue(value: unknown, maxBytes: number): JsonTextCheck & { text?: string } {
-  const depth = depthOf(value);
-  if (depth > MAX_JSON_DEPTH) return { ok: false, problem: { code: 'INVALID', message: `is nested ${depth > 10_000 ? 'more than 10000' : depth} levels deep, more than the ${MAX_JSON_DEPTH} allowed` } };
+  const shape = shapeOf(value);
+  if (shape.depth > MAX_JSON_DEPTH) {
+    return { ok: false, problem: { code: 'INVALID', message: `is nested ${shape.depth > 10_000 ? 'more than 10000' : shape.depth} levels deep, more than the ${MAX_JSON_DEPTH} allowed` } };
+  }
+  // JSON.stringify would write such a number as null: refuse it rather than change it.
+  if (shape.nonFinite) return { ok: false, problem: { code: 'INVALID', message: 'holds a number beyond the range of a double' } };
   // Depth is bounded now, so stringify cannot exhaust the stack.
   const text = JSON.stringify(value ?? null);
   const checked = checkJsonText(text, maxBytes);
   return checked.ok ? { ...checked, text } : checked;
 }
 
-/** Nesting depth of a parsed value, walked without recursion; stops counting past 10,001. */
-function depthOf(root: unknown): number {
+/** Nesting depth of a parsed value (counting stops past 10,000) and whether it holds ±Infinity, walked without recursion. */
+function shapeOf(root: unknown): { depth: number; nonFinite: boolean } {
   let deepest = 0;
+  let nonFinite = false;
   const stack: { value: unknown; depth: number }[] = [{ value: root, depth: 0 }];
   while (stack.length > 0) {
     const { value, depth } = stack.pop() as { value: unknown; depth: number };
+    if (typeof value === 'number' && !Number.isFinite(value)) nonFinite = true;
     if (value === null || typeof value !== 'object') continue;
     const here = depth + 1;
     if (here > deepest) deepest = here;
-    if (deepest > 10_000) return deepest;
-    for (const child of Array.isArray(value) ? value : Object.values(value)) {
-      if (child !== null && typeof child === 'object') stack.push({ value: child, depth: here });
-    }
+    if (deepest > 10_000) break;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push({ value: child, depth: here });
   }
-  return deepest;
+  return { depth: deepest, nonFinite };
 }
 
 /**

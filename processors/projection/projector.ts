@@ -5,7 +5,7 @@ import type { StacklConfig } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
 import { migrate } from '../../deploy/migrations/runner.js';
 import { ensureTopics } from '../../topics/admin.js';
-import { catalogue } from '../../topics/catalogue.js';
+import { catalogueFor } from '../../topics/catalogue.js';
 import { createKafka } from '../../topics/kafka.js';
 import { consumerGroup, topicNames } from '../../topics/names.js';
 import { projectionLag, type ProjectionLag } from './lag.js';
@@ -53,7 +53,7 @@ export async function startProjector(config: StacklConfig, options: ProjectorOpt
   let consumer: ProjectionConsumer | undefined;
   try {
     await admin.connect();
-    await ensureTopics(admin, catalogue({ prefix: config.topicPrefix, partitions: config.partitions }));
+    await ensureTopics(admin, catalogueFor(config));
     await ensureOffsetRows(pool, key, config.partitions);
     consumer = new ProjectionConsumer({
       kafka,

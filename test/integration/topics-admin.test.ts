@@ -2,11 +2,15 @@
 // again, and refuses to start when what exists contradicts the catalogue.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTopics, TopicMismatchError } from '../../topics/admin.js';
-import { catalogue } from '../../topics/catalogue.js';
+import kafkajs from 'kafkajs';
+import { loadConfig } from '../../core/config.js';
+import { catalogue, catalogueFor } from '../../topics/catalogue.js';
 import { topicNames } from '../../topics/names.js';
 import { createTopic, testKafka } from '../support/kafka.js';
 import { uniquePrefix } from '../support/names.js';
 
+// kafkajs is CommonJS and Node cannot see this export by name.
+const { ConfigResourceTypes } = kafkajs;
 const kafka = testKafka();
 const admin = kafka.admin();
 
@@ -57,5 +61,26 @@ describe('ensureTopics', () => {
     const error = await ensureTopics(admin, catalogue({ prefix, partitions: 3 })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TopicMismatchError);
     expect((error as Error).message).toContain(`${topicNames(prefix).events} has cleanup.policy=compact, the catalogue says delete`);
+  });
+
+  it('sizes every topic to hold any record of a task, and raises an existing smaller limit, keeping the other overrides', async () => {
+    const prefix = uniquePrefix('admin-size');
+    const names = topicNames(prefix);
+    await createTopic(kafka, names.events, 3, { 'retention.ms': '-1', 'max.message.bytes': '1000000' });
+    const specs = catalogue({ prefix, partitions: 3, maxMessageBytes: 3_000_000 });
+    const report = await ensureTopics(admin, specs);
+    expect(report.raised).toEqual([names.events]);
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [names.events, names.requests, names.dlq].map((name) => ({ type: ConfigResourceTypes.TOPIC, name })) });
+    const config = (topic: string, key: string) => described.resources.find((r) => r.resourceName === topic)?.configEntries.find((e) => e.configName === key)?.configValue;
+    expect([config(names.events, 'max.message.bytes'), config(names.events, 'retention.ms')]).toEqual(['3000000', '-1']);
+    expect(config(names.requests, 'max.message.bytes')).toBe('3000000');
+    expect(config(names.dlq, 'max.message.bytes')).toBe(String(3_000_000 + 64 * 1024));
+    expect((await ensureTopics(admin, specs)).raised).toEqual([]);
+  });
+
+  it('refuses a reply prefix that covers STACKL topics', () => {
+    const config = loadConfig({ STACKL_TOPIC_PREFIX: 'app.', STACKL_REPLY_TOPIC_PREFIX: 'app.task.' });
+    expect(() => catalogueFor(config)).toThrow(/STACKL_REPLY_TOPIC_PREFIX "app.task." covers STACKL's own topics/);
+    expect(() => catalogueFor(loadConfig({ STACKL_TOPIC_PREFIX: 'app.' }))).not.toThrow();
   });
 });

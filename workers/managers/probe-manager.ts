@@ -10,7 +10,7 @@ export const probeManager: Manager = {
     if (payload.outcome === 'hang') return { type: 'silent' };
     await work(payload.durationMs ?? 0, signal);
     if (payload.outcome === 'fail') return { type: 'failed', message: `probe failed as asked (attempt ${attempt})`, retriable: true };
-    return { type: 'succeeded', output: { probe: 'ok', attempt } };
+    return { type: 'succeeded', output: payload.outputBytes === undefined ? { probe: 'ok', attempt } : { probe: 'ok', attempt, pad: 'x'.repeat(payload.outputBytes) } };
   },
   async rollback({ task }): Promise<RollbackOutcome> {
     const payload = parseProbePayload(task.payload);

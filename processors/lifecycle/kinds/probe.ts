@@ -12,6 +12,8 @@ export const probePayloadSchema = z.strictObject({
   durationMs: z.number().int().min(0).max(3_600_000).optional(),
   /** How the rollback of a failed probe ends. */
   rollback: z.enum(['succeed', 'fail']).optional(),
+  /** Pads a successful output with this many characters: to try output limits and record sizes. */
+  outputBytes: z.number().int().min(0).max(64 * 1024 * 1024).optional(),
 });
 
 export type ProbePayload = z.infer<typeof probePayloadSchema>;

@@ -7,6 +7,7 @@ import { decode, taskRequestSchema } from '../../../schemas/index.js';
 import { topicNames } from '../../../topics/names.js';
 import { consumeCount, testKafka } from '../../support/kafka.js';
 import { parseApiKeys } from '../../../api/api-keys.js';
+import { build } from '../../../api/app.js';
 import { buildWith, startHarness, type ApiHarness } from './harness.js';
 
 let h: ApiHarness;
@@ -75,6 +76,36 @@ describe('POST /tasks', () => {
     const offsets = await h.admin.fetchTopicOffsets(topicNames(h.config.topicPrefix).requests);
     // Only the one accepted submit of the first test reached the topic.
     expect(offsets.reduce((n, o) => n + Number(o.offset), 0)).toBe(1);
+  });
+
+  it('refuses what an attacker with a submit key would try, before Kafka sees it, and keeps serving', async () => {
+    const limits = { ...h.owned.deps.limits, maxPayloadBytes: 2048 };
+    const app = build({ ...h.owned.deps, limits, options: { bodyLimit: 64 * 1024 } });
+    await app.ready();
+    const send = (body: unknown) => app.inject({ method: 'POST', url: '/tasks', headers: { 'content-type': 'application/json' }, payload: typeof body === 'string' ? body : JSON.stringify(body) });
+    try {
+      for (const target of ['__consumer_offsets', '__transaction_state', topicNames(h.config.topicPrefix).requests, topicNames(h.config.topicPrefix).events, `${h.config.topicPrefix}lifecycle-tasks-changelog`]) {
+        const res = await send({ ...probe, origin: { type: 'topic', target } });
+        expect([target, res.statusCode, res.json().code, res.json().replyTopicPrefix]).toEqual([target, 422, 'INVALID_ORIGIN', h.config.replyTopicPrefix]);
+      }
+      const document = (body: string) => `{"kind":"document","action":"create","payload":{"documents":[{"key":"a/b/c","body":${body}}]}}`;
+      const atLimit = await send(document(JSON.stringify({ pad: 'x'.repeat(1900) })));
+      expect(atLimit.statusCode).toBe(202);
+      const over = await send(document(JSON.stringify({ pad: 'x'.repeat(2100) })));
+      expect([over.statusCode, over.json().code, over.json().maxPayloadBytes]).toEqual([413, 'PAYLOAD_TOO_LARGE', 2048]);
+      const deep = await send(document(`{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}`));
+      expect([deep.statusCode, deep.json().code]).toEqual([422, 'INVALID_PAYLOAD']);
+      const nul = await send(document('{"a":"\\u0000"}'));
+      expect([nul.statusCode, nul.json().code]).toEqual([422, 'INVALID_PAYLOAD']);
+      const huge = await send(document('{"a":1e400}'));
+      expect([huge.statusCode, huge.json().code]).toEqual([422, 'INVALID_PAYLOAD']);
+      const offsets = await h.admin.fetchTopicOffsets(topicNames(h.config.topicPrefix).requests);
+      // The one of the first test and the one at the limit: nothing else reached Kafka.
+      expect(offsets.reduce((n, o) => n + Number(o.offset), 0)).toBe(2);
+      expect((await send(probe)).statusCode).toBe(202);
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -53,6 +53,15 @@ describe('probe worker on the kafka channel', () => {
     expect(history.filter((e) => e.type === 'AttemptStarted').length).toBeGreaterThan(2);
   });
 
+  it('fails an attempt whose output is over STACKL_MAX_OUTPUT_BYTES, saying why, and completes one just under it', async () => {
+    const over = await client.submit({ kind: 'probe', action: 'run', payload: { outcome: 'succeed', outputBytes: config.maxOutputBytes } });
+    const under = await client.submit({ kind: 'probe', action: 'run', payload: { outcome: 'succeed', outputBytes: config.maxOutputBytes - 100 } });
+    const failed = await log.waitFor(over.taskId, ends('RollbackSucceeded'));
+    expect(failed.find((e) => e.type === 'AttemptFailed')?.body).toMatchObject({ message: expect.stringMatching(/^the output of probe\/run is \d+ bytes of JSON, more than the 262144 allowed/), retryAt: null });
+    const completed = await log.waitFor(under.taskId, ends('TaskCompleted'));
+    expect((completed[completed.length - 1]?.body as { output: string }).output.length).toBeLessThanOrEqual(config.maxOutputBytes);
+  });
+
   it('fails a rollback that fails as asked and leaves it to an operator', async () => {
     const { taskId } = await client.submit({ kind: 'probe', action: 'run', payload: { outcome: 'fail', rollback: 'fail' }, rollbackMaxAttempts: 1 });
     const history = await log.waitFor(taskId, ends('RollbackFailed'));

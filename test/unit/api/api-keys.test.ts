@@ -41,7 +41,7 @@ describe('STACKL_API_KEYS', () => {
 
 describe('API options from the environment', () => {
   it('defaults to 127.0.0.1:8080, 256 KiB bodies, keys off', () => {
-    expect(apiOptionsFromEnv({})).toMatchObject({ host: '127.0.0.1', port: 8080, bodyLimit: 262_144, apiKeys: null, maxWaitMs: 10_000 });
+    expect(apiOptionsFromEnv({})).toMatchObject({ host: '127.0.0.1', port: 8080, bodyLimit: 327_680, apiKeys: null, maxWaitMs: 10_000 });
   });
 
   it('reads every knob and refuses nonsense with the variable named', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, PINNED_KAFKA_VERSION } from '../../../core/config.js';
+import { loadConfig, PINNED_KAFKA_VERSION, recordBytesNeeded } from '../../../core/config.js';
 import { ConfigError } from '../../../core/errors.js';
 
 describe('loadConfig', () => {
@@ -47,8 +47,19 @@ describe('loadConfig', () => {
     [{ STACKL_ENV_SCHEMA: 'stackl' }, /STACKL_ENV_SCHEMA must be a lower-case SQL identifier other than the datastore's schema/],
     [{ STACKL_KAFKA_HEAP: 'lots' }, /STACKL_KAFKA_HEAP/],
     [{ STACKL_KAFKA_CONTROLLER_PORT: '70000' }, /STACKL_KAFKA_CONTROLLER_PORT/],
+    [{ STACKL_REPLY_TOPIC_PREFIX: '__consumer_' }, /STACKL_REPLY_TOPIC_PREFIX must be 1 to 200 letters/],
+    [{ STACKL_REPLY_TOPIC_PREFIX: '' }, /STACKL_REPLY_TOPIC_PREFIX/],
+    [{ STACKL_MAX_PAYLOAD_BYTES: 'much' }, /STACKL_MAX_PAYLOAD_BYTES must be a number of bytes/],
+    [{ STACKL_MAX_PAYLOAD_BYTES: '1048576' }, /STACKL_MAX_MESSAGE_BYTES \(2097152\) must be at least 2 × \(STACKL_MAX_PAYLOAD_BYTES \+ STACKL_MAX_OUTPUT_BYTES\) \+ 65536 = 2686976/],
   ])('refuses %o with a message naming the setting', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('sizes records from the payload and output limits, with replies under a prefix of their own', () => {
+    const config = loadConfig({ STACKL_TOPIC_PREFIX: 'app.' });
+    expect(config).toMatchObject({ replyTopicPrefix: 'app.reply.', maxPayloadBytes: 262_144, maxOutputBytes: 262_144, maxMessageBytes: 2_097_152 });
+    expect(recordBytesNeeded(config)).toBeLessThanOrEqual(config.maxMessageBytes);
+    expect(loadConfig({ STACKL_MAX_PAYLOAD_BYTES: '1048576', STACKL_MAX_MESSAGE_BYTES: '4000000' }).maxPayloadBytes).toBe(1_048_576);
   });
 });
