@@ -15,6 +15,8 @@ export interface ChaosOptions {
   drainMs: number;
   /** Fault kinds left out of the schedule (CHAOS_SKIP_FAULTS). */
   skipFaults: string[];
+  /** Keep every role's log even when the run passes (CHAOS_KEEP_LOGS=1), to study a slow one. */
+  keepLogs: boolean;
 }
 
 /** Faults start this long after the load, and the last one is due this long before it ends. */
@@ -39,7 +41,7 @@ export function optionsFromEnv(seed: number, env: Record<string, string | undefi
   const span = durationMs - FAULTS_FROM_MS - FAULTS_UNTIL_BEFORE_END_MS;
   const fitting = kinds > 1 ? Math.floor(span / (kinds - 1)) : DEFAULT_FAULT_EVERY_MS;
   const faultEveryMs = number('CHAOS_FAULT_EVERY_S', Math.max(1, Math.min(DEFAULT_FAULT_EVERY_MS, fitting)) / 1000) * 1000;
-  return { seed, channel, durationMs, tasksPerSecond: number('CHAOS_RATE', 8), faultEveryMs, drainMs: number('CHAOS_DRAIN_S', 240) * 1000, skipFaults };
+  return { seed, channel, durationMs, tasksPerSecond: number('CHAOS_RATE', 8), faultEveryMs, drainMs: number('CHAOS_DRAIN_S', 240) * 1000, skipFaults, keepLogs: env.CHAOS_KEEP_LOGS === '1' };
 }
 
 /** The command that runs the same chaos again. */

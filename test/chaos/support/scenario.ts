@@ -117,11 +117,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     report.tasks = { submitted: load.tasks.length, byScenario: byScenario(load.tasks, log.byTask) };
     report.poison = { kafka: poison, deadLettered: checked.deadLettered, api: apiPoison };
     report.invariants = checked.invariants;
-    keepLogs = checked.invariants.some((i) => !i.ok) || injected.some((f) => !f.injected || f.recoveryError !== undefined);
+    keepLogs = options.keepLogs || checked.invariants.some((i) => !i.ok) || injected.some((f) => !f.injected || f.recoveryError !== undefined);
   } finally {
     report.roleRestarts = Object.fromEntries(world.roles.map((r) => [r.name, { starts: r.starts, unexpectedExits: r.unexpectedExits }]));
     report.proxies = { kafka: world.kafkaProxy?.stats(), postgres: world.postgresProxy?.stats() };
-    report.logs = keepLogs ? world.logDir : '(removed: the run passed)';
+    report.logs = keepLogs ? world.logDir : '(removed: the run passed; CHAOS_KEEP_LOGS=1 keeps them)';
     await world.stop();
     if (!keepLogs) world.discard();
   }
