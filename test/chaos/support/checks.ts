@@ -11,7 +11,7 @@ import { leftovers } from './leftovers.js';
 import type { SubmittedTask } from './load.js';
 import type { ChaosOptions } from './options.js';
 import { deadLettered, type PoisonRecord, type PoisonRequest } from './poison.js';
-import { projectedRows, projectionMatchesLog } from './projection-check.js';
+import { historyMatchesLog, projectedEvents, projectedRows, projectionMatchesLog } from './projection-check.js';
 import type { World } from './world.js';
 
 export interface InvariantResult {
@@ -102,8 +102,17 @@ async function projectionInvariant(g: Gathered, pool: pg.Pool): Promise<Invarian
   }
   const rows = await projectedRows(pool, g.world.config.databaseSchema);
   const againstLog = projectionMatchesLog(g.histories, rows);
-  violations.push(...againstLog);
-  return invariant('2. the projection equals a replay of the log, is not behind it, and says what the log says', violations, { events: report?.events, liveBehind: report?.liveBehind, rows: rows.length, rowsDifferingFromLog: againstLog.length });
+  const events = await projectedEvents(pool, g.world.config.databaseSchema);
+  const historyAgainstLog = historyMatchesLog(g.histories, events);
+  violations.push(...againstLog, ...historyAgainstLog);
+  return invariant('2. the projection equals a replay of the log, is not behind it, and says what the log says', violations, {
+    events: report?.events,
+    liveBehind: report?.liveBehind,
+    rows: rows.length,
+    rowsDifferingFromLog: againstLog.length,
+    projectedEvents: events.length,
+    eventsDifferingFromLog: historyAgainstLog.length,
+  });
 }
 
 /** 5. Environment leftovers attributed to their task; late results left nothing. */

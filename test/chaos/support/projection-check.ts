@@ -2,7 +2,8 @@
 // against a replay through the same writer (which would share that writer's bugs). The
 // test reads task.events straight from Kafka and folds each history here, with rules of
 // its own taken from the lifecycle's documented meaning (status, rollback, failure
-// reason, last sequence); every task in the log must have its row, every row its task.
+// reason, last sequence); every task in the log must have its row, every row its task;
+// and every event of the log must be in the projected history (task_events), once.
 import pg from 'pg';
 import type { TaskEventMessage } from '../../../schemas/index.js';
 import type { Histories } from './invariants.js';
@@ -86,6 +87,39 @@ export function projectionMatchesLog(histories: Histories, rows: readonly Projec
     if (!histories.has(row.id)) violations.push(`projection has task ${row.id}, which is not in task.events`);
   }
   return violations;
+}
+
+export interface ProjectedEvent {
+  taskId: string;
+  sequence: number;
+  type: string;
+}
+
+/** Every numbered event of the log is in task_events with its type, and task_events holds nothing else. */
+export function historyMatchesLog(histories: Histories, rows: readonly ProjectedEvent[]): string[] {
+  const violations: string[] = [];
+  const projected = new Map(rows.filter((r) => r.sequence > 0).map((r) => [`${r.taskId}#${r.sequence}`, r.type]));
+  const logged = new Set<string>();
+  for (const [taskId, events] of histories) {
+    for (const event of events) {
+      // A rejected command about a task that does not exist carries sequence 0: no place in a history.
+      if (event.sequence === 0) continue;
+      const key = `${taskId}#${event.sequence}`;
+      logged.add(key);
+      const type = projected.get(key);
+      if (type === undefined) violations.push(`task_events lacks event ${event.sequence} (${event.type}) of task ${taskId}`);
+      else if (type !== event.type) violations.push(`task_events has event ${event.sequence} of task ${taskId} as ${type}; the log says ${event.type}`);
+    }
+  }
+  for (const key of projected.keys()) {
+    if (!logged.has(key)) violations.push(`task_events has event ${key.replace('#', ' #')}, which is not in task.events`);
+  }
+  return violations;
+}
+
+export async function projectedEvents(pool: pg.Pool, schema: string): Promise<ProjectedEvent[]> {
+  const { rows } = await pool.query<{ task_id: string; sequence: string; type: string }>(`select task_id, sequence, type from ${pg.escapeIdentifier(schema)}.task_events`);
+  return rows.map((r) => ({ taskId: r.task_id, sequence: Number(r.sequence), type: r.type }));
 }
 
 function describe(row: Expected): string {
