@@ -4,7 +4,7 @@
 import { loadConfig, positiveIntFromEnv, type StacklConfig } from '../../core/config.js';
 import { migrate } from '../../deploy/migrations/runner.js';
 import { stackDown, stackUp } from '../../deploy/local/stack.js';
-import { lifecycleDefaultsFromEnv, startLifecycleApp } from '../../processors/broker/kafka/lifecycle-app.js';
+import { idempotencyWindowFromEnv, lifecycleDefaultsFromEnv, startLifecycleApp } from '../../processors/broker/kafka/lifecycle-app.js';
 import { replayCommand, startProjector } from '../../processors/projection/index.js';
 import { ensureTopics } from '../../topics/admin.js';
 import { catalogueFor } from '../../topics/catalogue.js';
@@ -45,7 +45,13 @@ async function createTopics(config: StacklConfig) {
 
 const broker = (config: StacklConfig) => {
   const sessionTimeoutMs = positiveIntFromEnv(process.env, 'STACKL_BROKER_SESSION_TIMEOUT_MS');
-  return startLifecycleApp(config, { defaults: lifecycleDefaultsFromEnv(), onFatal: exitOnFatal, ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }) });
+  const idempotencyWindowMs = idempotencyWindowFromEnv();
+  return startLifecycleApp(config, {
+    defaults: lifecycleDefaultsFromEnv(),
+    onFatal: exitOnFatal,
+    ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }),
+    ...(idempotencyWindowMs === undefined ? {} : { idempotencyWindowMs }),
+  });
 };
 
 const stackCommands: Record<string, Command> = {

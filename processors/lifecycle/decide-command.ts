@@ -33,6 +33,7 @@ function rejected(command: string, code: CommandRejectionCode, message: string):
 function decideCancel(body: CancelTask, state: TaskState, now: number): LifecycleEvent[] {
   if (state.phase === 'Absent') return rejected('CancelTask', 'TASK_NOT_FOUND', 'no such task');
   if (state.phase === 'Rejected') return rejected('CancelTask', 'TASK_NOT_CANCELLABLE', 'the task was rejected');
+  if (state.phase === 'Retired') return rejected('CancelTask', 'TASK_NOT_CANCELLABLE', 'the task has ended and left the broker');
   const message = bounded(`cancelled${body.requestedBy === null ? '' : ` by ${body.requestedBy}`}${body.reason === null ? '' : `: ${body.reason}`}`);
   switch (state.status) {
     case 'Available':

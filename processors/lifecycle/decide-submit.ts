@@ -20,6 +20,9 @@ export function decideSubmit(taskId: string, body: SubmitTask, state: TaskState,
   switch (state.phase) {
     case 'Absent':
       return submitNew(taskId, body, ctx);
+    case 'Retired':
+      // Expunged within the idempotency window: a retry of a submission already answered.
+      return [];
     case 'Rejected':
       // TaskRejected does not record the key, so a rejected id cannot tell a retry from a
       // clash; as ids come from keys, treat it as the same submission: its answer stands.

@@ -11,6 +11,7 @@ import type { LifecycleEvent } from './types.js';
 export function decideTick(state: TaskState, now: number): LifecycleEvent[] {
   switch (state.phase) {
     case 'Absent':
+    case 'Retired':
       return [];
     case 'Rejected':
       return now >= state.expungeAt ? [{ type: 'TaskExpunged', body: {} }] : [];

@@ -39,8 +39,8 @@ function apply(state: TaskState, event: LifecycleEvent, now: number, grace: numb
       return { phase: 'Rejected', sequence: 1, ...event.body, rejectedAt: now, expungeAt: now + grace };
     case 'CommandRejected':
     case 'ReplyUndelivered':
-      // The task is unchanged; only the sequence moves (an Absent task has none to move).
-      if (state.phase === 'Absent') return state;
+      // The task is unchanged; only the sequence moves (an Absent or Retired task has none to move).
+      if (state.phase === 'Absent' || state.phase === 'Retired') return state;
       return state.phase === 'Live'
         ? { ...state, sequence: state.sequence + 1, updatedAt: now }
         : { ...state, sequence: state.sequence + 1 };

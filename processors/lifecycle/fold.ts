@@ -26,7 +26,7 @@ export function foldEvents(
   let current = state;
   for (const event of events) {
     const next = evolve(current, event, now, defaults);
-    sequences.push(next.phase !== 'Absent' ? next.sequence : event.type === 'TaskExpunged' ? sequenceOf(current) + 1 : 0);
+    sequences.push(event.type === 'TaskExpunged' ? sequenceOf(current) + 1 : sequenceOf(next));
     current = next;
   }
   return { state: current, sequences };

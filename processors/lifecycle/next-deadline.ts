@@ -9,6 +9,7 @@ import type { LiveState, TaskState } from './state.js';
 export function nextDeadline(state: TaskState): number | null {
   switch (state.phase) {
     case 'Absent':
+    case 'Retired':
       return null;
     case 'Rejected':
       return state.expungeAt;

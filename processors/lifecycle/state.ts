@@ -70,13 +70,24 @@ export interface LiveState {
   expungeAt: number | null;
 }
 
-export type TaskState = AbsentState | RejectedState | LiveState;
+/**
+ * A task expunged less than the idempotency window ago: its id, hence its idempotency key,
+ * is spent, so a producer's retry of the submission changes nothing. No event leads here:
+ * the adapter remembers expunged ids (compactly) and hands this state in for them.
+ */
+export interface RetiredState {
+  phase: 'Retired';
+}
+
+export type TaskState = AbsentState | RejectedState | LiveState | RetiredState;
 
 export const initialState: TaskState = Object.freeze({ phase: 'Absent' });
 
-/** Sequence number of the last event applied to this task; 0 for a task that does not exist. */
+export const retiredState: TaskState = Object.freeze({ phase: 'Retired' });
+
+/** Sequence number of the last event applied to this task; 0 for a task that does not exist (or no longer does). */
 export function sequenceOf(state: TaskState): number {
-  return state.phase === 'Absent' ? 0 : state.sequence;
+  return state.phase === 'Absent' || state.phase === 'Retired' ? 0 : state.sequence;
 }
 
 /** True while an attempt has been dispatched and has neither finished nor failed. */

@@ -50,6 +50,7 @@ const unaccepted = {
 export function taskView(state: TaskState): TaskView | null {
   switch (state.phase) {
     case 'Absent':
+    case 'Retired':
       return null;
     case 'Rejected': {
       const { code, message, expungeAt, sequence } = state;

@@ -6,6 +6,7 @@ import type { LifecycleEvent, LifecycleEventType } from './types.js';
 /** Where a task stands, as one word: the phase, or the status (and, once Failed, the rollback). */
 export type Position =
   | 'Absent'
+  | 'Retired'
   | 'Rejected'
   | 'Available'
   | 'InProgress'
@@ -15,7 +16,7 @@ export type Position =
 type Move = readonly [from: Position, to: Position];
 
 const everywhereToItself: readonly Move[] = (
-  ['Absent', 'Rejected', 'Available', 'InProgress', 'Completed', 'Failed/pending', 'Failed/running', 'Failed/done', 'Failed/failed'] as const
+  ['Absent', 'Retired', 'Rejected', 'Available', 'InProgress', 'Completed', 'Failed/pending', 'Failed/running', 'Failed/done', 'Failed/failed'] as const
 ).map((position) => [position, position] as const);
 
 /**
@@ -48,7 +49,7 @@ export const transitions: Readonly<Record<LifecycleEventType, readonly Move[]>> 
   CommandRejected: everywhereToItself,
   TaskExpunged: [['Completed', 'Absent'], ['Failed/done', 'Absent'], ['Rejected', 'Absent']],
   // Written by the adapter after a reply was refused; a reply only follows an outcome.
-  ReplyUndelivered: everywhereToItself.filter(([from]) => from !== 'Absent'),
+  ReplyUndelivered: everywhereToItself.filter(([from]) => from !== 'Absent' && from !== 'Retired'),
 };
 
 /** evolve was asked for a move the table does not allow. */
@@ -72,6 +73,7 @@ export class InvalidTransitionError extends StacklError {
 export function positionOf(state: TaskState): Position {
   switch (state.phase) {
     case 'Absent':
+    case 'Retired':
     case 'Rejected':
       return state.phase;
     case 'Live':

@@ -6,6 +6,7 @@
 // is settled, and reading up to the barrier reads exactly the committed state.
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { retiredAtOf } from './retired-keys.js';
 import type { Staged } from './table.js';
 import type { TableSerde } from './types.js';
 
@@ -52,6 +53,8 @@ export interface CorruptRecord {
 
 export interface Restored<V> {
   tables: Map<number, Staged<V>>;
+  /** Per partition, the keys whose last record is a retire marker, and when they were retired. */
+  retired: Map<number, Map<string, number>>;
   corrupt: CorruptRecord[];
 }
 
@@ -59,8 +62,9 @@ export interface Restored<V> {
 export async function restorePartitions<V>(options: RestoreOptions<V>): Promise<Restored<V>> {
   const pending = new Map(options.requests.map((r) => [r.partition, r.barrierId]));
   const restored = new Map<number, Staged<V>>(options.requests.map((r) => [r.partition, new Map()]));
+  const retired = new Map<number, Map<string, number>>(options.requests.map((r) => [r.partition, new Map()]));
   const corrupt: CorruptRecord[] = [];
-  if (pending.size === 0) return { tables: restored, corrupt };
+  if (pending.size === 0) return { tables: restored, retired, corrupt };
 
   const stallMs = options.stallMs ?? 60_000;
   const consumer = options.kafka.consumer({ groupId: options.groupId, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 100 });
@@ -96,7 +100,11 @@ export async function restorePartitions<V>(options: RestoreOptions<V>): Promise<
                 continue;
               }
               const key = message.key?.toString() ?? '';
-              target.set(key, message.value === null ? null : decodeOrNote(options.serde, batch.partition, message, corrupt));
+              const retiredAt = message.value === null ? undefined : retiredAtOf(message.value);
+              // The last record of a key wins: a value, a tombstone, or a retire marker.
+              if (retiredAt === undefined) retired.get(batch.partition)?.delete(key);
+              else retired.get(batch.partition)?.set(key, retiredAt);
+              target.set(key, message.value === null || retiredAt !== undefined ? null : decodeOrNote(options.serde, batch.partition, message, corrupt));
             }
             await options.onProgress?.(batch.partition, target.size);
             await heartbeat();
@@ -118,7 +126,7 @@ export async function restorePartitions<V>(options: RestoreOptions<V>): Promise<
   for (const staged of restored.values()) {
     for (const [key, value] of staged) if (value === null) staged.delete(key);
   }
-  return { tables: restored, corrupt };
+  return { tables: restored, retired, corrupt };
 }
 
 /** A value that does not decode must not stop the restore: its key restores as absent. */

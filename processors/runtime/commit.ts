@@ -5,6 +5,7 @@ import type { Logger } from '../../core/log.js';
 import { isRefusal, isTransient } from './failures.js';
 import { CommitOutcomeUnknownError, FencedError } from './partition-producer.js';
 import type { PartitionWorker } from './partition-worker.js';
+import { retiredMarker } from './retired-keys.js';
 import type { TransactionScope } from './transaction-scope.js';
 import type { OutputRecord, TableSerde } from './types.js';
 
@@ -30,13 +31,19 @@ export interface CommitTarget<V> {
   changelogTopic: string;
   serde: TableSerde<V>;
   log: Logger;
+  /** Keep retired keys (the app has a retention window); otherwise a retire is a plain delete. */
+  keepRetired: boolean;
 }
 
 export async function commitScope<V>(target: CommitTarget<V>, worker: PartitionWorker<V>, scope: TransactionScope<V>, offsets: InputOffset[]): Promise<CommitResult> {
   const records: OutputRecord[] = [];
+  const retiring = new Map<string, number>();
   try {
     for (const [key, value] of scope.staged) {
-      records.push({ topic: target.changelogTopic, partition: worker.partition, key, value: value === null ? null : target.serde.encode(value) });
+      const retire = value === null && target.keepRetired && scope.retiring.has(key);
+      if (retire) retiring.set(key, scope.now);
+      const bytes = value === null ? (retire ? retiredMarker(scope.now) : null) : target.serde.encode(value);
+      records.push({ topic: target.changelogTopic, partition: worker.partition, key, value: bytes });
     }
   } catch (error) {
     // A value the serde cannot encode is as final as one Kafka refuses.
@@ -53,6 +60,6 @@ export async function commitScope<V>(target: CommitTarget<V>, worker: PartitionW
     if (!isTransient(error)) target.log.warn('transaction failed with an unclassified error; retrying it as transient', { partition: worker.partition, error });
     return { ok: false, kind: 'transient', error };
   }
-  worker.table.apply(scope.staged);
+  worker.table.apply(scope.staged, retiring);
   return { ok: true };
 }

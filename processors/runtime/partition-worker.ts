@@ -20,6 +20,8 @@ export class PartitionWorker<V> {
   timersPausedUntil = 0;
   /** Timer transactions that failed in a row (transient errors). */
   timerStreak = 0;
+  /** When retired keys are next checked for the end of their window. */
+  nextSweepAt = 0;
   /** Timer transactions run one key at a time until the due keys are through (a refusal isolates its key). */
   timersIsolated = false;
   ready: Promise<void>;

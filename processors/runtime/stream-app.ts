@@ -20,7 +20,7 @@ import { PartitionRecovery } from './partition-recovery.js';
 import { PartitionWorker } from './partition-worker.js';
 import { inputRecord, processRecords, REFUSAL_STEPS, scopeAtStep, type ScopeSource } from './record-scopes.js';
 import { fireDeadlines, type TimerSource } from './timers.js';
-import type { TransactionScope } from './transaction-scope.js';
+import { TransactionScope } from './transaction-scope.js';
 import type { StreamProcessor, TableSerde } from './types.js';
 
 export interface StreamAppOptions<V> {
@@ -50,6 +50,11 @@ export interface StreamAppOptions<V> {
    * risks needless rebalances on a busy machine (Kafka's floor is 6 s).
    */
   sessionTimeoutMs?: number;
+  /**
+   * How long a retired key (ProcessContext.retire) is remembered before its tombstone is
+   * written. 0 (the default): retire is a plain delete.
+   */
+  retiredWindowMs?: number;
   clock?: () => number;
   logger?: Logger;
   /**
@@ -72,6 +77,8 @@ export interface StreamAppStats {
   liveKeys: number;
   /** Entries of the deadline indexes: never more than live keys. */
   deadlineEntries: number;
+  /** Keys remembered after their retire, until their window is over. */
+  retiredKeys: number;
 }
 
 type Ownership = () => boolean;
@@ -100,7 +107,7 @@ export class StreamApp<V> {
     this.clock = options.clock ?? Date.now;
     this.recovery = new PartitionRecovery(this.log, this.clock);
     this.joined = new Promise((resolve) => (this.markJoined = resolve));
-    this.target = { changelogTopic: options.changelogTopic, serde: options.serde, log: this.log };
+    this.target = { changelogTopic: options.changelogTopic, serde: options.serde, log: this.log, keepRetired: (options.retiredWindowMs ?? 0) > 0 };
     this.scopes = {
       processor: options.processor,
       partitions: options.partitions,
@@ -173,11 +180,13 @@ export class StreamApp<V> {
   stats(): StreamAppStats {
     let liveKeys = 0;
     let deadlineEntries = 0;
+    let retiredKeys = 0;
     for (const w of this.workers.values()) {
       liveKeys += w.table.size;
       deadlineEntries += w.table.deadlineEntries;
+      retiredKeys += w.table.retired.size;
     }
-    return { ...this.counters, ownedPartitions: [...this.assigned].sort((a, b) => a - b), liveKeys, deadlineEntries };
+    return { ...this.counters, ownedPartitions: [...this.assigned].sort((a, b) => a - b), liveKeys, deadlineEntries, retiredKeys };
   }
 
   /** The committed value of `key`, when this instance owns its partition. */
@@ -256,7 +265,7 @@ export class StreamApp<V> {
         }),
       )
     ).filter((b) => b !== undefined);
-    const { tables, corrupt } = await restorePartitions({ kafka, topic: changelogTopic, groupId: `${groupId}-restore-${newBarrierId()}`, serde, requests: barriers });
+    const { tables, retired, corrupt } = await restorePartitions({ kafka, topic: changelogTopic, groupId: `${groupId}-restore-${newBarrierId()}`, serde, requests: barriers });
     const offsets = await this.committedOffsets();
     let keys = 0;
     for (const worker of created) {
@@ -264,6 +273,7 @@ export class StreamApp<V> {
       await this.deadLetterCorrupt(worker, corrupt.filter((c) => c.partition === worker.partition));
       const state = tables.get(worker.partition);
       if (state) worker.table.apply(state);
+      for (const [key, at] of retired.get(worker.partition) ?? []) worker.table.retired.add(key, at);
       keys += state?.size ?? 0;
       for (const topic of this.options.inputTopics) worker.nextOffsets.set(topic, offsets.get(`${topic}:${worker.partition}`) ?? 0n);
       if (!this.isCurrent(worker)) continue;
@@ -442,12 +452,38 @@ export class StreamApp<V> {
     for (const worker of this.workers.values()) {
       if (worker.phase !== 'ready' || this.ticking.has(worker.partition)) continue;
       const next = worker.table.nextDeadline();
-      if (next === undefined || next > now || now < worker.timersPausedUntil) continue;
+      const timersDue = next !== undefined && next <= now && now >= worker.timersPausedUntil;
+      const sweepDue = worker.table.retired.size > 0 && now >= worker.nextSweepAt;
+      if (!timersDue && !sweepDue) continue;
       this.ticking.add(worker.partition);
       worker
-        .exclusive(() => this.fireTimers(worker))
+        .exclusive(async () => {
+          if (timersDue) await this.fireTimers(worker);
+          if (sweepDue) await this.sweepRetired(worker);
+        })
         .catch((error: unknown) => this.log.error('timer transaction failed; will retry', { partition: worker.partition, error }))
         .finally(() => this.ticking.delete(worker.partition));
+    }
+  }
+
+  /** Writes the tombstones of retired keys whose window is over, so compaction forgets them. */
+  private async sweepRetired(worker: PartitionWorker<V>): Promise<void> {
+    if (!this.isCurrent(worker)) return;
+    const now = this.clock();
+    const window = this.options.retiredWindowMs ?? 0;
+    const limit = this.options.maxRecordsPerTransaction ?? 2000;
+    const expired = worker.table.retired.expired(now - window, limit);
+    // A full sweep scans the whole index: once a minute (or a hundredth of the window) is plenty.
+    worker.nextSweepAt = now + (expired.length === limit ? 0 : Math.min(60_000, Math.max(1_000, Math.floor(window / 100))));
+    if (expired.length === 0) return;
+    const scope = new TransactionScope<V>(worker.table, worker.partition, now);
+    for (const key of expired) scope.staged.set(key, null);
+    const result = await commitScope(this.target, worker, scope, []);
+    if (result.ok) this.counters.transactions += 1;
+    else {
+      this.counters.retries += 1;
+      worker.nextSweepAt = now + 1_000;
+      this.survived(worker, result);
     }
   }
 

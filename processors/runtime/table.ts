@@ -3,6 +3,7 @@
 // leaves no trace in memory. A due key leaves the deadline index only while its timer
 // transaction runs: it comes back unless that transaction committed its effect.
 import { DeadlineHeap } from './deadline-heap.js';
+import { RetiredKeys } from './retired-keys.js';
 
 /** `null` in a staged map means "deleted" (a changelog tombstone). */
 export type Staged<V> = Map<string, V | null>;
@@ -10,6 +11,8 @@ export type Staged<V> = Map<string, V | null>;
 export class PartitionTable<V> {
   private readonly values = new Map<string, V>();
   private readonly deadlines = new DeadlineHeap();
+  /** Keys deleted with retire(), remembered until their retention window is over. */
+  readonly retired = new RetiredKeys();
 
   constructor(private readonly deadlineOf: (value: V) => number | null) {}
 
@@ -26,12 +29,22 @@ export class PartitionTable<V> {
     return this.values.get(key);
   }
 
-  /** Restore and commit both land here; both keep the deadline index in step. */
-  apply(changes: Staged<V>): void {
+  isRetired(key: string): boolean {
+    return this.retired.size > 0 && this.retired.has(key);
+  }
+
+  /**
+   * Restore and commit both land here; both keep the deadline index in step. `retiring`
+   * (keys whose delete is a retire, and when) moves those keys to the retired index.
+   */
+  apply(changes: Staged<V>, retiring?: ReadonlyMap<string, number>): void {
     for (const [key, value] of changes) {
+      if (this.retired.size > 0) this.retired.delete(key);
       if (value === null) {
         this.values.delete(key);
         this.deadlines.delete(key);
+        const at = retiring?.get(key);
+        if (at !== undefined) this.retired.add(key, at);
         continue;
       }
       this.values.set(key, value);

@@ -6,6 +6,8 @@ import type { OutputRecord, ProcessContext } from './types.js';
 
 export class TransactionScope<V> {
   readonly staged: Staged<V> = new Map();
+  /** Keys retired by this transaction (their staged value is a delete). */
+  readonly retiring = new Set<string>();
   readonly outputs: OutputRecord[] = [];
 
   constructor(
@@ -19,6 +21,11 @@ export class TransactionScope<V> {
     return this.table.get(key);
   }
 
+  isRetired(key: string): boolean {
+    if (this.retiring.has(key)) return true;
+    return !this.staged.has(key) && this.table.isRetired(key);
+  }
+
   child(refusal?: unknown): RecordScope<V> {
     return new RecordScope(this, refusal);
   }
@@ -26,6 +33,7 @@ export class TransactionScope<V> {
 
 export class RecordScope<V> implements ProcessContext<V> {
   private readonly staged: Staged<V> = new Map();
+  private readonly retiring = new Set<string>();
   private readonly outputs: OutputRecord[] = [];
 
   constructor(
@@ -48,10 +56,22 @@ export class RecordScope<V> implements ProcessContext<V> {
 
   put(key: string, value: V): void {
     this.staged.set(key, value);
+    this.retiring.delete(key);
   }
 
   delete(key: string): void {
     this.staged.set(key, null);
+    this.retiring.delete(key);
+  }
+
+  retire(key: string): void {
+    this.staged.set(key, null);
+    this.retiring.add(key);
+  }
+
+  isRetired(key: string): boolean {
+    if (this.retiring.has(key)) return true;
+    return !this.staged.has(key) && this.parent.isRetired(key);
   }
 
   send(record: OutputRecord): void {
@@ -59,7 +79,11 @@ export class RecordScope<V> implements ProcessContext<V> {
   }
 
   merge(): void {
-    for (const [key, value] of this.staged) this.parent.staged.set(key, value);
+    for (const [key, value] of this.staged) {
+      this.parent.staged.set(key, value);
+      if (this.retiring.has(key)) this.parent.retiring.add(key);
+      else this.parent.retiring.delete(key);
+    }
     this.parent.outputs.push(...this.outputs);
   }
 }

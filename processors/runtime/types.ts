@@ -37,6 +37,12 @@ export interface ProcessContext<V> {
   get(key: string): V | undefined;
   put(key: string, value: V): void;
   delete(key: string): void;
+  /**
+   * Deletes `key` but remembers, for the app's retention window, that it existed: a later
+   * `isRetired(key)` says so. Without a window it is a plain delete.
+   */
+  retire(key: string): void;
+  isRetired(key: string): boolean;
   send(record: OutputRecord): void;
 }
 

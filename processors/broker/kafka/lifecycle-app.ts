@@ -2,6 +2,7 @@
 // Inputs: task.requests and task.results; table: the tasks' state (changelog
 // `<prefix>lifecycle-tasks-changelog`); outputs: task.events, task.dispatch, origins, DLQ.
 import { positiveIntFromEnv, type StacklConfig } from '../../../core/config.js';
+import { ConfigError } from '../../../core/errors.js';
 import { createLogger } from '../../../core/log.js';
 import { ensureTopics } from '../../../topics/admin.js';
 import { catalogueFor } from '../../../topics/catalogue.js';
@@ -22,7 +23,15 @@ export interface LifecycleAppOptions {
   sessionTimeoutMs?: number;
   /** What to do when the processor stops for good; roles exit so a supervisor restarts them. */
   onFatal?: (error: unknown) => void;
+  /**
+   * How long an expunged task's id stays spent, so a retried submission is still recognised
+   * (STACKL_IDEMPOTENCY_WINDOW_MS; default 7 days; 0 forgets at expunge). Each id costs about
+   * 40 bytes of memory and one small changelog record for the window.
+   */
+  idempotencyWindowMs?: number;
 }
+
+export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 7 * 24 * 3_600_000;
 
 export interface RunningLifecycleApp {
   app: StreamApp<TaskState>;
@@ -51,6 +60,7 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
     }),
     serde: { encode: (state) => Buffer.from(JSON.stringify(state)), decode: (bytes) => JSON.parse(bytes.toString('utf8')) as TaskState },
     logger: createLogger({ component: 'lifecycle' }),
+    retiredWindowMs: options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS,
     ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }),
     ...(options.tickIntervalMs === undefined ? {} : { tickIntervalMs: options.tickIntervalMs }),
     ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: options.sessionTimeoutMs }),
@@ -65,6 +75,15 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
       await admin.disconnect();
     },
   };
+}
+
+/** STACKL_IDEMPOTENCY_WINDOW_MS, when set (0 allowed: no window). */
+export function idempotencyWindowFromEnv(env: Record<string, string | undefined> = process.env): number | undefined {
+  const raw = env.STACKL_IDEMPOTENCY_WINDOW_MS;
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) throw new ConfigError(`STACKL_IDEMPOTENCY_WINDOW_MS must be a whole number of milliseconds (0 turns the window off), got "${raw}"`);
+  return value;
 }
 
 /** Lifecycle defaults a deployment may override through the environment. */

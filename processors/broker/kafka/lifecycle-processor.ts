@@ -22,6 +22,8 @@ import {
   evolve,
   initialState,
   nextDeadline,
+  retiredState,
+  sequenceOf,
   type DecideContext,
   type LifecycleEvent,
   type LifecycleInput,
@@ -42,12 +44,13 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
   const { topics } = options;
 
   async function apply(ctx: ProcessContext<TaskState>, taskId: string, input: LifecycleInput, cause: Envelope | null): Promise<void> {
-    let state = ctx.get(taskId) ?? initialState;
+    // An id expunged within the idempotency window is spent: the runtime remembers it.
+    let state = ctx.get(taskId) ?? (ctx.isRetired(taskId) ? retiredState : initialState);
     const decided = decide(input, state, { ...options.decider, now: ctx.now });
     const envelopeFor = (current: TaskState): Envelope => ({
       eventId: eventId(),
       taskId,
-      sequence: current.phase === 'Absent' ? 0 : current.sequence,
+      sequence: sequenceOf(current),
       time: ctx.now,
       causationId: cause?.eventId ?? null,
       correlationId: cause?.correlationId ?? cause?.eventId ?? null,
@@ -89,7 +92,9 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
       state = evolve(state, event, ctx.now, options.decider.defaults);
       ctx.send({ topic: topics.events, key: taskId, value: encode(taskEventSchema, { ...envelopeFor(state), ...event }), partition: ctx.partition });
     }
-    if (expunge || state.phase === 'Absent') {
+    if (expunge) {
+      ctx.retire(taskId);
+    } else if (state.phase === 'Absent' || state.phase === 'Retired') {
       if (ctx.get(taskId) !== undefined) ctx.delete(taskId);
     } else if (decided.length > 0) {
       ctx.put(taskId, state);

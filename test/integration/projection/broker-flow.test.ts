@@ -32,7 +32,9 @@ let projector: RunningProjector;
 
 beforeAll(async () => {
   // A short grace: finished tasks leave the broker's state (TaskExpunged) within the test.
-  broker = await startLifecycleApp(config, { tickIntervalMs: 20, defaults: { expungeGraceMs: 300, rollbackBackoff: { initialMs: 50, multiplier: 1, maxMs: 50 } } });
+  // No idempotency window: a key submitted again after expunge starts a second life of its
+  // task, which the projection must show as such.
+  broker = await startLifecycleApp(config, { tickIntervalMs: 20, idempotencyWindowMs: 0, defaults: { expungeGraceMs: 300, rollbackBackoff: { initialMs: 50, multiplier: 1, maxMs: 50 } } });
   projector = await startProjector(config, { clientId: 'projflow-test' });
   await Promise.all([worker.start(), log.start()]);
 });

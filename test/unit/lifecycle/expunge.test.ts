@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { initialState, nextDeadline } from '../../../processors/lifecycle/index.js';
-import { event, result, rollingBack, running, submit, T0, tick } from './fixtures.js';
-import { given, givenWith } from './given.js';
+import { initialState, nextDeadline, retiredState } from '../../../processors/lifecycle/index.js';
+import { cancel, event, result, retryRollback, rollingBack, running, submit, T0, tick } from './fixtures.js';
+import { given, givenState, givenWith } from './given.js';
 
 const HOUR = 3_600_000;
 const completed = [...running(), event('AttemptSucceeded', { attempt: 1, output: '1' }), event('TaskCompleted', { output: '1' })];
@@ -52,4 +52,22 @@ describe('deletion after a grace period (rule 11)', () => {
     given(...gone).when(result('AttemptSucceeded', { attempt: 1, workerId: 'w1', output: '1' })).then([]);
     expect(given(...gone).when(submit(), T0 + 2 * HOUR).events.map((e) => e.type)).toEqual(['TaskSubmitted', 'AttemptDispatched']);
   });
+
+  it('within the idempotency window the id stays spent: a retried submission, results and ticks change nothing', () => {
+    const retired = givenState(retiredState);
+    retired.when(submit(), T0 + 24 * HOUR).then([]);
+    retired.when(submit({ idempotencyKey: 'the-same-key' }), T0 + 24 * HOUR).then([]);
+    retired.when(result('AttemptSucceeded', { attempt: 1, workerId: 'late', output: '1' })).then([]);
+    retired.when(tick, T0 + 1_000 * HOUR).then([]);
+    expect(nextDeadline(retiredState)).toBeNull();
+  });
+
+  it('within the idempotency window a command is answered, and the answer leaves the id spent', () => {
+    const cancelled = givenState(retiredState).when(cancel('too late'));
+    cancelled.then([event('CommandRejected', { command: 'CancelTask', code: 'TASK_NOT_CANCELLABLE', message: 'the task has ended and left the broker' })]);
+    expect(cancelled.state).toEqual(retiredState);
+    const retried = givenState(retiredState).when(retryRollback());
+    expect(retried.events).toMatchObject([{ type: 'CommandRejected', body: { code: 'ROLLBACK_NOT_FAILED' } }]);
+  });
 });
+

@@ -65,6 +65,11 @@ export function given(...events: LifecycleEvent[]): Scenario {
   return scenario(fold(initialState, events, T0, defaultLifecycleDefaults), defaultLifecycleDefaults);
 }
 
+/** A state the adapter hands in rather than one folded from events (Retired). */
+export function givenState(state: TaskState): Scenario {
+  return scenario(state, defaultLifecycleDefaults);
+}
+
 /** The same, with other defaults for decide and evolve (an expunge grace, say). */
 export function givenWith(defaults: Partial<LifecycleDefaults>, ...events: LifecycleEvent[]): Scenario {
   const all = { ...defaultLifecycleDefaults, ...defaults };

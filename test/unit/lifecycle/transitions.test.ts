@@ -5,6 +5,7 @@ import {
   initialState,
   InvalidTransitionError,
   positionOf,
+  retiredState,
   transitions,
   type LifecycleEvent,
   type LifecycleEventType,
@@ -20,6 +21,7 @@ const at = (...events: LifecycleEvent[]): TaskState => fold(initialState, events
 /** One state for every position a task can stand at. */
 const states: Record<Position, TaskState> = {
   Absent: initialState,
+  Retired: retiredState,
   Rejected: at(event('TaskRejected', { code: 'UNKNOWN_KIND', message: 'x' })),
   Available: at(...accepted()),
   InProgress: at(...running()),

@@ -52,7 +52,8 @@ export function showState(state: TaskState): string {
   const next = due === null ? 'none' : showTime(due);
   switch (state.phase) {
     case 'Absent':
-      return 'Absent';
+    case 'Retired':
+      return state.phase;
     case 'Rejected':
       return `Rejected seq=${state.sequence} next=${next}`;
     case 'Live':
