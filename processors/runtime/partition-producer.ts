@@ -71,7 +71,11 @@ export class PartitionProducer {
     this.producer = this.create();
   }
 
-  /** Initialises the transactional id: fences the previous owner and aborts its open transaction. */
+  /**
+   * Connects. kafkajs registers the transactional id (fencing the previous owner and
+   * aborting its open transaction) only with the first transaction, so a new owner's
+   * first commit, its barrier, is what fences.
+   */
   async connect(): Promise<void> {
     if (this.closed) throw new StacklError('PARTITION_CLOSED', `partition ${this.partition} was closed`);
     const producer = this.producer;
