@@ -92,12 +92,19 @@ export interface Timeliness {
  * broker rolls back again. That second rollback is bounded too: it must end within
  * LATENESS_BOUND_MS of starting.
  */
-export function endedInTime(tasks: readonly SubmittedTask[], histories: Histories): Timeliness {
+export function endedInTime(tasks: readonly SubmittedTask[], histories: Histories, now = Date.now()): Timeliness {
   const result: Timeliness = { violations: [], worstOverMs: Number.NEGATIVE_INFINITY, reopened: 0, worstReopenedMs: 0 };
   for (const task of tasks) {
     const events = histories.get(task.taskId) ?? [];
     const firstEnd = events.find(isTerminal);
-    if (!task.accepted || task.submittedAt === 0 || firstEnd === undefined) continue; // reported by invariant 1
+    if (!task.accepted || task.submittedAt === 0) continue; // reported by invariant 1
+    if (firstEnd === undefined) {
+      // Not ended at all (invariant 1 says so too): late by now, if the bound has passed.
+      const overNow = now - task.submittedAt - task.request.timeoutMs;
+      result.worstOverMs = Math.max(result.worstOverMs, overNow);
+      if (overNow > LATENESS_BOUND_MS) result.violations.push(`task ${task.taskId} (${task.scenario}) has not ended ${overNow} ms after its ${task.request.timeoutMs} ms timeout, counted from its request`);
+      continue;
+    }
     const over = firstEnd.time - task.submittedAt - task.request.timeoutMs;
     result.worstOverMs = Math.max(result.worstOverMs, over);
     if (over > LATENESS_BOUND_MS) result.violations.push(`task ${task.taskId} (${task.scenario}) ended ${over} ms after its ${task.request.timeoutMs} ms timeout, counted from its request`);

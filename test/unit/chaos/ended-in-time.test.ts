@@ -42,4 +42,11 @@ describe('chaos invariant 4: ended in time', () => {
     const open = endedInTime([task], history(['TaskSubmitted', 0], ['RollbackSucceeded', 7_000], ['RollbackDispatched', 20_000]));
     expect(open.violations).toEqual(['task t1 (probe-timeout) reopened by a late result never ended again']);
   });
+
+  it('reports a task that never ended once the bound has passed, and not before', () => {
+    const open = history(['TaskSubmitted', 0], ['AttemptDispatched', 1]);
+    const late = endedInTime([task], open, T0 + TIMEOUT + LATENESS_BOUND_MS + 5);
+    expect(late.violations).toEqual([`task t1 (probe-timeout) has not ended ${LATENESS_BOUND_MS + 5} ms after its ${TIMEOUT} ms timeout, counted from its request`]);
+    expect(endedInTime([task], open, T0 + TIMEOUT + 1_000).violations).toEqual([]);
+  });
 });
