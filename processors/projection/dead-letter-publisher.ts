@@ -11,6 +11,7 @@ import type { Logger } from '../../core/log.js';
 import { headersFromJson } from './dead-letter-rows.js';
 import type { OffsetKey } from './offsets.js';
 import { numberFromDb } from './sql-values.js';
+import { inTransaction } from '../../core/pg-transaction.js';
 
 /** Rows sent per send (and per transaction); a sweep goes on until fewer are waiting. */
 const SEND_LIMIT = 500;
@@ -103,10 +104,7 @@ export class DeadLetterPublisher {
   /** Locks waiting rows (those of `only`, or any), sends them, marks them published; returns how many. */
   private async sendWaiting(only?: { partition: number; offsets: readonly number[] }): Promise<number> {
     const { pool, key } = this.options;
-    const client = await pool.connect();
-    let failure: Error | undefined;
-    try {
-      await client.query('begin');
+    const sent = await inTransaction(pool, async (client) => {
       const filter = only === undefined ? '' : 'and partition = $3 and "offset" = any($4::int8[])';
       const { rows } = await client.query<WaitingRow>(
         `select partition, "offset"::float8 as "offset", dlq_topic, key, value, headers from ${this.table}
@@ -124,17 +122,10 @@ export class DeadLetterPublisher {
           [key.projector, key.topic, positions.map((p) => p.partition), positions.map((p) => p.offset)],
         );
       }
-      await client.query('commit');
-      this.published += rows.length;
       return rows.length;
-    } catch (error) {
-      failure = error as Error;
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      // A connection that failed mid-transaction is discarded rather than reused.
-      client.release(failure);
-    }
+    });
+    this.published += sent;
+    return sent;
   }
 
   private async send(rows: readonly WaitingRow[]): Promise<void> {

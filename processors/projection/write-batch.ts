@@ -4,6 +4,7 @@
 // projectors that briefly own the same partition (a rebalance) take turns, and the
 // second skips what the first wrote.
 import type pg from 'pg';
+import { inTransaction } from '../../core/pg-transaction.js';
 import { headersToJson, type DeadLetterRow } from './dead-letter-rows.js';
 import { foldBatch, type PositionedEvent } from './fold-batch.js';
 import type { TaskCurrent } from './rows.js';
@@ -40,19 +41,13 @@ export interface BatchOutcome {
 }
 
 export async function writeBatch(pool: pg.Pool, sql: ProjectionSql, batch: BatchToWrite): Promise<BatchOutcome> {
-  const client = await pool.connect();
-  let failure: Error | undefined;
-  try {
-    await client.query('begin');
+  return inTransaction(pool, async (client) => {
     const key = [batch.projector, batch.topic, batch.partition];
     const locked = await client.query<{ next_offset: number }>(sql.lockOffset, key);
     const stored = locked.rows[0] === undefined ? 0 : numberFromDb(locked.rows[0].next_offset);
     const fresh = batch.events.filter((e) => e.at.offset >= stored);
     const outcome: BatchOutcome = { applied: 0, belowStoredOffset: batch.events.length - fresh.length, duplicates: 0, staleForRow: 0, nextOffset: Math.max(stored, batch.nextOffset), deadLetters: [] };
-    if (batch.nextOffset <= stored) {
-      await client.query('commit');
-      return outcome;
-    }
+    if (batch.nextOffset <= stored) return outcome;
     outcome.deadLetters = await recordDeadLetters(client, sql, batch, stored);
     const folded = foldBatch(fresh, await currentRows(client, sql, fresh));
     if (folded.events.length > 0) {
@@ -67,17 +62,9 @@ export async function writeBatch(pool: pg.Pool, sql: ProjectionSql, batch: Batch
       await client.query(sql.updateCurrent, columnArrays(movedColumns, folded.updated));
     }
     await client.query(sql.saveOffset, [...key, batch.nextOffset]);
-    await client.query('commit');
     outcome.staleForRow = folded.alreadyApplied;
     return outcome;
-  } catch (error) {
-    failure = error as Error;
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    // A connection that failed mid-transaction is discarded rather than reused.
-    client.release(failure);
-  }
+  });
 }
 
 async function recordDeadLetters(client: pg.PoolClient, sql: ProjectionSql, batch: BatchToWrite, stored: number): Promise<number[]> {

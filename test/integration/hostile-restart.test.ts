@@ -1,16 +1,17 @@
 // Issue 12's "done when": after every hostile submission an attacker with a submit key (or
 // write access to task.requests) can make, each role killed with kill -9 starts again and
 // serves, and an ordinary task completes. The roles run as the real CLI, each a process.
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import { eventId, uuidV7 } from '../../processors/broker/ids.js';
-import { encode, taskRequestSchema, taskResultSchema, type SubmitTask } from '../../schemas/index.js';
+import { encode, taskResultSchema, type SubmitTask } from '../../schemas/index.js';
 import { changelogTopic, LIFECYCLE_APP, LIFECYCLE_TABLE, topicNames } from '../../topics/names.js';
 import { partitionForKey } from '../../topics/partitioner.js';
 import { testKafka } from '../support/kafka.js';
 import { uniquePrefix } from '../support/names.js';
 import { dropSchema, uniqueSchema } from '../support/postgres.js';
+import { freePort } from '../support/ports.js';
+import { rawSubmit } from '../support/raw-requests.js';
 import { RoleProcess } from '../support/role-process.js';
 
 const schema = uniqueSchema('hostile_restart');
@@ -18,17 +19,6 @@ let env: Record<string, string>;
 let api: string;
 const roles = new Map<string, RoleProcess>();
 const config = () => loadConfig({ ...process.env, ...env });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 async function startRoles(): Promise<void> {
   const ready: Record<string, RegExp> = { broker: /broker ready/, projector: /projector ready/, worker: /worker ready/, api: /api listening/ };
@@ -75,14 +65,6 @@ async function produceRaw(topic: 'requests' | 'results', taskId: string, value: 
   }
 }
 
-function submitTask(taskId: string, body: Partial<SubmitTask>): Buffer {
-  const submit: SubmitTask = {
-    kind: 'probe', action: 'run', payload: '{"outcome":"succeed"}', origin: { type: 'none', target: null }, idempotencyKey: null, timeoutMs: null,
-    attemptTimeoutMs: null, heartbeatTimeoutMs: null, maxAttempts: null, retryBackoff: null, rollbackMaxAttempts: null, rollbackBackoff: null, ...body,
-  };
-  return encode(taskRequestSchema, { eventId: eventId(), taskId, sequence: 0, time: Date.now(), causationId: null, correlationId: null, type: 'SubmitTask', body: submit });
-}
-
 describe('after hostile submissions', () => {
   it('every role restarts after kill -9, serves, and an ordinary task completes', { timeout: 300_000 }, async () => {
     const c = config();
@@ -105,7 +87,7 @@ describe('after hostile submissions', () => {
     const sent = await Promise.all(
       hostile.map(async (body) => {
         const id = uuidV7();
-        return { id, position: await produceRaw('requests', id, submitTask(id, body)) };
+        return { id, position: await produceRaw('requests', id, rawSubmit(id, body)) };
       }),
     );
     const stranger = uuidV7();

@@ -5,10 +5,10 @@
 // an event, and the broker keeps serving, also after a restart.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../core/config.js';
-import { eventId, uuidV7 } from '../../../processors/broker/ids.js';
+import { uuidV7 } from '../../../processors/broker/ids.js';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
 import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
-import { encode, taskRequestSchema, type SubmitTask, type TaskEventMessage } from '../../../schemas/index.js';
+import type { SubmitTask, TaskEventMessage } from '../../../schemas/index.js';
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { changelogTopic, LIFECYCLE_APP, LIFECYCLE_TABLE, topicNames } from '../../../topics/names.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
@@ -16,6 +16,7 @@ import { EventLog } from '../../support/event-log.js';
 import { consumeCount, createTopic, testKafka } from '../../support/kafka.js';
 import { token, uniquePrefix } from '../../support/names.js';
 import { probeScript, ScriptedWorker } from '../../support/probe-worker.js';
+import { rawSubmit } from '../../support/raw-requests.js';
 
 const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: uniquePrefix('hostile'), STACKL_PARTITIONS: '3' });
 const topics = topicNames(config.topicPrefix);
@@ -47,25 +48,9 @@ const bodyOf = <T>(events: TaskEventMessage[], type: string) => events.find((e) 
 /** A SubmitTask written straight to task.requests, as a producer bypassing the API would. */
 async function submitRaw(body: Partial<SubmitTask>): Promise<string> {
   const taskId = uuidV7();
-  const submit: SubmitTask = {
-    kind: 'probe',
-    action: 'run',
-    payload: '{"outcome":"succeed"}',
-    origin: { type: 'none', target: null },
-    idempotencyKey: null,
-    timeoutMs: null,
-    attemptTimeoutMs: null,
-    heartbeatTimeoutMs: null,
-    maxAttempts: null,
-    retryBackoff: null,
-    rollbackMaxAttempts: null,
-    rollbackBackoff: null,
-    ...body,
-  };
-  const value = encode(taskRequestSchema, { eventId: eventId(), taskId, sequence: 0, time: Date.now(), causationId: null, correlationId: null, type: 'SubmitTask', body: submit });
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
-  await producer.send({ topic: topics.requests, acks: -1, messages: [{ key: taskId, value, partition: partitionForKey(taskId, config.partitions) }] });
+  await producer.send({ topic: topics.requests, acks: -1, messages: [{ key: taskId, value: rawSubmit(taskId, body), partition: partitionForKey(taskId, config.partitions) }] });
   await producer.disconnect();
   return taskId;
 }

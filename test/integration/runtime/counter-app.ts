@@ -3,7 +3,7 @@
 // `ttlMs` after its last record (a timer inside the transaction, with an output).
 import type { Kafka } from 'kafkajs';
 import { StacklError } from '../../../core/errors.js';
-import { StreamApp } from '../../../processors/runtime/stream-app.js';
+import { StreamApp, type StreamAppOptions } from '../../../processors/runtime/stream-app.js';
 import type { StreamProcessor } from '../../../processors/runtime/types.js';
 
 export interface Count {
@@ -38,6 +38,11 @@ export function counterProcessor(topics: CounterTopics, ttlMs: number): StreamPr
 }
 
 export function counterApp(kafka: Kafka, topics: CounterTopics, partitions: number, groupId: string, ttlMs = 3_600_000): StreamApp<Count> {
+  return countingApp(kafka, topics, partitions, groupId, counterProcessor(topics, ttlMs));
+}
+
+/** A stream app of counts (JSON in the changelog) over the test's topics, running `processor`. */
+export function countingApp(kafka: Kafka, topics: CounterTopics, partitions: number, groupId: string, processor: StreamProcessor<Count>, options: Partial<StreamAppOptions<Count>> = {}): StreamApp<Count> {
   return new StreamApp<Count>({
     kafka,
     groupId,
@@ -46,7 +51,8 @@ export function counterApp(kafka: Kafka, topics: CounterTopics, partitions: numb
     dlqTopic: topics.dlq,
     partitions,
     transactionalIdOf: (p) => `${groupId}-${p}`,
-    processor: counterProcessor(topics, ttlMs),
+    processor,
     serde: { encode: (v) => Buffer.from(JSON.stringify(v)), decode: (b) => JSON.parse(b.toString()) as Count },
+    ...options,
   });
 }

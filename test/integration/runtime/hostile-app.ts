@@ -3,10 +3,10 @@
 // errors from a dependency, and timer handlers that fail. Faults are counted here so a
 // test can tell that they really happened.
 import kafkajs, { type Kafka } from 'kafkajs';
-import { StreamApp, type StreamAppOptions } from '../../../processors/runtime/stream-app.js';
+import type { StreamApp, StreamAppOptions } from '../../../processors/runtime/stream-app.js';
 import type { StreamProcessor } from '../../../processors/runtime/types.js';
 import { describeFailure } from '../../../processors/runtime/failures.js';
-import { counterProcessor, type Count, type CounterTopics } from './counter-app.js';
+import { counterProcessor, countingApp, type Count, type CounterTopics } from './counter-app.js';
 
 export interface HostileTopics extends CounterTopics {
   /** A topic with a small max.message.bytes, standing for a user's reply topic. */
@@ -64,17 +64,5 @@ export function hostileProcessor(topics: HostileTopics, faults: Faults, ttlMs: n
 
 export function hostileApp(kafka: Kafka, topics: HostileTopics, partitions: number, groupId: string, faults: Faults, options: Partial<StreamAppOptions<Count>> & { ttlMs?: number } = {}): StreamApp<Count> {
   const { ttlMs = 3_600_000, ...rest } = options;
-  return new StreamApp<Count>({
-    kafka,
-    groupId,
-    inputTopics: [topics.input],
-    changelogTopic: topics.changelog,
-    dlqTopic: topics.dlq,
-    partitions,
-    transactionalIdOf: (p) => `${groupId}-${p}`,
-    processor: hostileProcessor(topics, faults, ttlMs),
-    serde: { encode: (v) => Buffer.from(JSON.stringify(v)), decode: (b) => JSON.parse(b.toString()) as Count },
-    tickIntervalMs: 20,
-    ...rest,
-  });
+  return countingApp(kafka, topics, partitions, groupId, hostileProcessor(topics, faults, ttlMs), { tickIntervalMs: 20, ...rest });
 }
