@@ -69,8 +69,12 @@ export class KafkaBrokerClient implements TaskCommands {
     return { eventId: eventId(), taskId, sequence: 0, time: Date.now(), causationId: null, correlationId: correlationId ?? null };
   }
 
+  /** A connect that failed (Kafka away) is forgotten, so the next request tries again. */
   private connect(): Promise<void> {
-    this.connected ??= this.producer.connect();
+    this.connected ??= this.producer.connect().catch((error: unknown) => {
+      this.connected = undefined;
+      throw error;
+    });
     return this.connected;
   }
 

@@ -79,7 +79,12 @@ export class PartitionProducer {
   async connect(): Promise<void> {
     if (this.closed) throw new StacklError('PARTITION_CLOSED', `partition ${this.partition} was closed`);
     const producer = this.producer;
-    this.connecting ??= producer.connect();
+    // A connect that failed (Kafka away) is forgotten, so the next call tries again
+    // instead of failing with the old error forever.
+    this.connecting ??= producer.connect().catch((error: unknown) => {
+      if (this.producer === producer) this.connecting = undefined;
+      throw error;
+    });
     await this.connecting;
     // Closed while connecting: the disconnect that close() sent may have raced the connect.
     if (this.closed) await producer.disconnect().catch(() => {});
@@ -91,8 +96,8 @@ export class PartitionProducer {
   }
 
   async commit(content: TransactionContent): Promise<void> {
-    await this.connect();
     try {
+      await this.connect();
       await this.transact(content);
     } catch (error) {
       if (!(error instanceof FencedError)) this.replace();

@@ -9,6 +9,13 @@ import { deadLetter } from '../dead-letter.js';
 import { abortable, RESEND_AFTER_MS, sendUntilAnswered, type AgentJobClient, type AgentJobServer } from './agent-channel.js';
 import { agentJobSchema, agentReplySchema, type AgentJob, type AgentJobRequest, type AgentReply } from './agent-messages.js';
 
+/**
+ * A restarted agent rejoins its group as a new member, and the group waits for the old one
+ * as long as the session timeout: with kafkajs' 30 s every stack task stalled that long
+ * after an agent restart (found by the chaos suite). 10 s, as for the relay and projector.
+ */
+const AGENT_SESSION = { sessionTimeout: 10_000, heartbeatInterval: 3_000 };
+
 const MARKER_HEADER = 'stackl.agent.marker';
 
 export interface KafkaAgentClientOptions {
@@ -32,11 +39,15 @@ export class KafkaAgentJobClient implements AgentJobClient {
   constructor(private readonly options: KafkaAgentClientOptions) {
     this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     // Nothing committed: the group exists only while this worker does.
-    this.consumer = options.kafka.consumer({ groupId: `${options.groupPrefix}agent-replies-${options.replyTo}`, maxWaitTimeInMs: 50 });
+    this.consumer = options.kafka.consumer({ groupId: `${options.groupPrefix}agent-replies-${options.replyTo}`, maxWaitTimeInMs: 50, ...AGENT_SESSION });
   }
 
   async request(job: AgentJobRequest, signal: AbortSignal): Promise<AgentReply> {
-    await (this.ready ??= this.start());
+    // A start that failed (Kafka away) is forgotten, so the next request tries again.
+    await (this.ready ??= this.start().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    }));
     const full: AgentJob = { ...job, jobId: randomUUID(), replyTo: this.options.replyTo };
     let abandon = (): void => {};
     const reply = new Promise<AgentReply>((resolve, reject) => {
@@ -115,7 +126,7 @@ export class KafkaAgentJobServer implements AgentJobServer {
 
   constructor(private readonly options: KafkaAgentServerOptions) {
     this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50 });
+    this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50, ...AGENT_SESSION });
   }
 
   async serve(accepts: (target: string) => boolean, handle: (job: AgentJob) => Promise<AgentReply>, concurrency: number): Promise<void> {

@@ -88,8 +88,12 @@ export class KafkaWorkChannel implements WorkChannel {
     if (this.connected) await this.producer.disconnect();
   }
 
+  /** A connect that failed (Kafka away) is forgotten, so the next report tries again. */
   private connect(): Promise<void> {
-    this.connected ??= this.producer.connect();
+    this.connected ??= this.producer.connect().catch((error: unknown) => {
+      this.connected = undefined;
+      throw error;
+    });
     return this.connected;
   }
 }

@@ -9,7 +9,9 @@ import { PartitionProducer } from '../../../processors/runtime/partition-produce
 import type { StreamApp } from '../../../processors/runtime/stream-app.js';
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
+import { loadConfig } from '../../../core/config.js';
 import { consumeCount, createTopic, testKafka, type Consumed } from '../../support/kafka.js';
+import { TcpProxy } from '../../support/tcp-proxy.js';
 import { token } from '../../support/names.js';
 import type { Count } from './counter-app.js';
 import { Faults, hostileApp, type HostileTopics } from './hostile-app.js';
@@ -270,4 +272,25 @@ describe('the partition producer', () => {
       await producer.disconnect();
     }
   });
+
+  it('connects again after a connect that failed while Kafka was away, instead of failing with the old error forever', async () => {
+    const topic = `rh.pp.${token()}`;
+    await createTopic(kafka, topic, 1);
+    const proxy = new TcpProxy({ host: '127.0.0.1', port: Number(loadConfig().kafkaBrokers[0]?.split(':')[1]) });
+    await proxy.start();
+    // Bootstrapping through the proxy: while it refuses, the producer cannot connect at all.
+    const impatient = new kafkajs.Kafka({ brokers: [proxy.address], clientId: `rh-${token()}`, retry: { retries: 1, initialRetryTime: 100 }, connectionTimeout: 1_000, logLevel: kafkajs.logLevel.NOTHING });
+    const producer = new PartitionProducer(impatient, 0, `rh-pp-${token()}`, `rh-pp-group-${token()}`);
+    try {
+      proxy.refuse(3_000);
+      await expect(producer.commit({ records: [{ topic, partition: 0, key: 'k', value: Buffer.from('while away') }], offsets: [] })).rejects.toThrow();
+      while (proxy.refusing) await new Promise((resolve) => setTimeout(resolve, 100));
+      await producer.commit({ records: [{ topic, partition: 0, key: 'k', value: Buffer.from('back') }], offsets: [] });
+      expect(values(await consumeCount(kafka, topic, 1))).toEqual(['back']);
+    } finally {
+      await producer.disconnect();
+      await proxy.close();
+    }
+  });
 });
+
