@@ -4,12 +4,17 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
+import { kafkaBrokersFrom, kafkaSecurityFrom, type KafkaSecurity } from './kafka-settings.js';
+import { maskUrl } from './secret.js';
 
 /** The Kafka release the local stack runs unless STACKL_KAFKA_VERSION says otherwise (see README's table). */
 export const PINNED_KAFKA_VERSION = '4.1.2';
 
 export interface StacklConfig {
+  /** Bootstrap brokers as written in KAFKA_BROKERS: host:port, or [ipv6]:port. */
   kafkaBrokers: string[];
+  /** TLS and SASL of every Kafka connection (empty: plaintext); secrets print as a mask. */
+  kafkaSecurity: KafkaSecurity;
   databaseUrl: string;
   /** The PostgreSQL schema that holds STACKL's tables (tests give each file its own). */
   databaseSchema: string;
@@ -42,16 +47,8 @@ export interface StacklConfig {
 type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env = process.env): StacklConfig {
-  const kafkaBrokers = (env.KAFKA_BROKERS ?? '127.0.0.1:9092')
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b.length > 0);
-  if (kafkaBrokers.length === 0) throw new ConfigError('KAFKA_BROKERS is set but names no broker (expected host:port[,host:port])');
-  for (const broker of kafkaBrokers) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) {
-      throw new ConfigError(`KAFKA_BROKERS entry "${broker}" is not host:port`, { broker });
-    }
-  }
+  const kafkaBrokers = kafkaBrokersFrom(env);
+  const kafkaSecurity = kafkaSecurityFrom(env);
   const databaseUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/stackl';
   assertUrl('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:']);
   const databaseSchema = env.STACKL_DB_SCHEMA ?? 'stackl';
@@ -91,6 +88,7 @@ export function loadConfig(env: Env = process.env): StacklConfig {
   const cacheRoot = env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
   return {
     kafkaBrokers,
+    kafkaSecurity,
     databaseUrl,
     databaseSchema,
     environmentSchema,
@@ -155,7 +153,8 @@ function assertUrl(name: string, value: string, protocols: string[]): void {
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(`${name} is not a URL: "${value}"`);
+    // The text may hold a password, and this message reaches logs and terminals.
+    throw new ConfigError(`${name} is not a URL: "${maskUrl(value)}"`);
   }
   if (!protocols.includes(url.protocol)) {
     throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got "${url.protocol}"`);

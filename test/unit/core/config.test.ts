@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, PINNED_KAFKA_VERSION, recordBytesNeeded } from '../../../core/config.js';
 import { ConfigError } from '../../../core/errors.js';
+import { maskUrl } from '../../../core/secret.js';
 
 describe('loadConfig', () => {
   it('defaults to the whole stack on this machine', () => {
@@ -61,5 +62,23 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ replyTopicPrefix: 'app.reply.', maxPayloadBytes: 262_144, maxOutputBytes: 262_144, maxMessageBytes: 2_097_152 });
     expect(recordBytesNeeded(config)).toBeLessThanOrEqual(config.maxMessageBytes);
     expect(loadConfig({ STACKL_MAX_PAYLOAD_BYTES: '1048576', STACKL_MAX_MESSAGE_BYTES: '4000000' }).maxPayloadBytes).toBe(1_048_576);
+  });
+
+  it.each([
+    ['DATABASE_URL', 'postgres://stackl:hunter2@db host:5432/stackl', 'postgres://stackl:***@db host:5432/stackl'],
+    ['DATABASE_URL', 'postgres://stackl:hun@ter2@[db:5432/stackl', 'postgres://stackl:***@[db:5432/stackl'],
+    ['REDIS_URL', 'redis://:hunter2@cache host:6379', 'redis://:***@cache host:6379'],
+    ['REDIS_URL', 'redis://hunter2@[cache', 'redis://***@[cache'],
+  ])('masks the password of a %s that does not parse', (name, url, shown) => {
+    expect(() => loadConfig({ [name]: url })).toThrow(`${name} is not a URL: "${shown}"`);
+    expect(() => loadConfig({ [name]: url })).not.toThrow(/hunter2|ter2/);
+  });
+});
+
+describe('maskUrl', () => {
+  it('leaves a URL without a user part alone and masks through the last @', () => {
+    expect(maskUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+    expect(maskUrl('postgres://u:p@h/db')).toBe('postgres://u:***@h/db');
+    expect(maskUrl('u:p@h')).toBe('u:***@h');
   });
 });
