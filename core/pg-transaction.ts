@@ -5,6 +5,13 @@ import type pg from 'pg';
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let failure: Error | undefined;
+  // The pool stops listening to a client it lends out, and a connection that dies then
+  // emits 'error' on it: unheard, that ends the process. The query in flight (or the next
+  // one) fails with the same error, so noting it here is enough.
+  const onError = (error: Error): void => {
+    failure ??= error;
+  };
+  client.on('error', onError);
   try {
     await client.query('begin');
     const result = await work(client);
@@ -15,6 +22,7 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     await client.query('rollback').catch(() => {});
     throw error;
   } finally {
+    client.removeListener('error', onError);
     // A connection that failed mid-transaction is discarded rather than reused.
     client.release(failure);
   }

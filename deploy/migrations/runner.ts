@@ -50,6 +50,9 @@ export interface MigrateReport {
 
 export async function migrate(databaseUrl: string, schema: string, migrations = loadMigrations()): Promise<MigrateReport> {
   const client = new pg.Client({ connectionString: databaseUrl });
+  // A connection that dies between two queries emits 'error'; unheard, it would end the
+  // process. The next query fails with it, which is what the caller hears.
+  client.on('error', () => {});
   await client.connect();
   try {
     await client.query('begin');

@@ -39,6 +39,8 @@ export async function compareProjections(databaseUrl: string, schemaA: string, s
   const params = [through.map(([p]) => p), through.map(([, o]) => o), options.limit ?? null];
   const beyond = (partition: string, offset: string) => `exists (select 1 from unnest($1::int4[], $2::int8[]) as t(p, o) where ${partition} = t.p and ${offset} >= t.o)`;
   const client = new pg.Client({ connectionString: databaseUrl });
+  // A dropped connection fails the query in flight; its 'error' event, unheard, would end the process.
+  client.on('error', () => {});
   await client.connect();
   try {
     const tasks = await client.query<DiffRow>(
