@@ -24,7 +24,7 @@ afterAll(() => {
   const failing = report.invariants.filter((i) => !i.ok);
   const faults = report.injected.map((f) => `${f.kind}${f.injected ? '' : ` (NOT injected: ${f.what})`}${f.recoveryError === undefined ? '' : ' (never whole again)'}`);
   process.stderr.write(
-    `${JSON.stringify({ seed: report.seed, channel: report.options.channel, replay: report.replay, tasks: report.tasks, faults, roleRestarts: report.roleRestarts, proxies: report.proxies, invariants: report.invariants.map((i) => ({ name: i.name, ok: i.ok, violations: i.violations.length, ...i.detail })), logs: report.logs }, null, 2)}\n`,
+    `${JSON.stringify({ seed: report.seed, channel: report.options.channel, replay: report.replay, tasks: report.tasks, hostile: report.hostile, faults, roleRestarts: report.roleRestarts, proxies: report.proxies, invariants: report.invariants.map((i) => ({ name: i.name, ok: i.ok, violations: i.violations.length, ...i.detail })), logs: report.logs }, null, 2)}\n`,
   );
   if (failing.length > 0) process.stderr.write(`chaos: FAILED; replay with: ${report.replay}\n`);
 });
@@ -93,6 +93,11 @@ describe(`chaos run (seed ${options.seed}, ${options.channel} channel, ${options
 
   it('no submission was refused with anything but "try again later"', () => {
     expect(invariant('requests').violations.slice(0, 20)).toEqual([]);
+  });
+
+  it('hostile input was answered as it must, through the API and straight to Kafka, and the system kept going', () => {
+    expect(invariant('hostile').violations.slice(0, 20)).toEqual([]);
+    expect(invariant('hostile').ok).toBe(true);
   });
 
   it('poison input went to the dead-letter topic or got a 4xx, and the system kept going', () => {

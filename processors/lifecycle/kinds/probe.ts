@@ -14,6 +14,8 @@ export const probePayloadSchema = z.strictObject({
   rollback: z.enum(['succeed', 'fail']).optional(),
   /** Pads a successful output with this many characters: to try output limits and record sizes. */
   outputBytes: z.number().int().min(0).max(64 * 1024 * 1024).optional(),
+  /** Carried and ignored: to try payload limits and record sizes. */
+  ballast: z.string().optional(),
 });
 
 export type ProbePayload = z.infer<typeof probePayloadSchema>;

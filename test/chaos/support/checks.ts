@@ -10,6 +10,7 @@ import { endedInTime, endedTasks, exactlyOneOutcome, lateResultTasks, LATENESS_B
 import { leftovers } from './leftovers.js';
 import type { SubmittedTask } from './load.js';
 import type { ChaosOptions } from './options.js';
+import { hostileSummary, hostileViolations, type HostileSubmission } from './hostile.js';
 import { deadLettered, type PoisonRecord, type PoisonRequest } from './poison.js';
 import { historyMatchesLog, projectedEvents, projectedRows, projectionMatchesLog } from './projection-check.js';
 import type { World } from './world.js';
@@ -30,6 +31,7 @@ export interface Gathered {
   poison: PoisonRecord[];
   apiPoison: PoisonRequest[];
   poisonError: string | undefined;
+  hostile: readonly HostileSubmission[];
   options: ChaosOptions;
 }
 
@@ -84,6 +86,10 @@ export async function checkInvariants(g: Gathered): Promise<{ invariants: Invari
   const not4xx = g.apiPoison.filter((r) => r.status < 400 || r.status > 499).map((r) => `${r.what} got ${r.status}, not a 4xx`);
   const poisonViolations = [...missing, ...not4xx, ...(g.poisonError === undefined ? [] : [g.poisonError]), ...(g.poison.length === 0 ? ['no poison record was sent'] : [])];
   invariants.push(invariant('poison input: every bad record dead-lettered with its origin, every bad request a 4xx', poisonViolations));
+
+  const hostile = hostileSummary(g.hostile, histories);
+  const hostileFound = [...hostileViolations(g.hostile, histories), ...hostile.violations, ...(g.hostile.length === 0 ? ['no hostile input was sent'] : [])];
+  invariants.push(invariant('hostile input: every forbidden origin, oversized or over-nested payload answered as it must, and what was accepted ended', hostileFound, { sent: g.hostile.length }));
   return { invariants, deadLettered: dead.size };
 }
 

@@ -13,7 +13,7 @@ import { BROKER_MARKER, waitForBroker } from '../../../deploy/local/kafka-broker
 import { loggingConfig, serverProperties } from '../../../deploy/local/kafka-config.js';
 import { ensureKafkaInstalled, type KafkaInstall } from '../../../deploy/local/kafka-install.js';
 import { isAlive, stopProcess } from '../../../deploy/local/processes.js';
-import { freePort } from './ports.js';
+import { freePort } from '../../support/ports.js';
 
 export interface KafkaPorts {
   /** INTERNAL: advertised as itself. */

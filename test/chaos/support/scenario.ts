@@ -5,7 +5,10 @@
 // (CHAOS_SEED=<seed>).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
+import pg from 'pg';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
+import { storedOffsets } from '../../../processors/projection/offsets.js';
 import { createKafka } from '../../../topics/kafka.js';
 import { topicNames } from '../../../topics/names.js';
 import { outcomeOf } from '../../support/consistency.js';
@@ -14,6 +17,7 @@ import { byScenario, checkInvariants, countEnded, type InvariantResult } from '.
 import { describeFault, faultKindsFor, faultSchedule, inject, type Fault, type FaultKind, type InjectedFault } from './faults.js';
 import { Load } from './load.js';
 import { FAULTS_FROM_MS, FAULTS_UNTIL_BEFORE_END_MS, replayCommand, type ChaosOptions } from './options.js';
+import { hostileRound, hostileSummary, prepareHostile, type HostileSubmission } from './hostile.js';
 import { poisonApi, poisonKafka, type PoisonRecord, type PoisonRequest } from './poison.js';
 import { Random } from './random.js';
 import { World } from './world.js';
@@ -30,6 +34,8 @@ export interface ChaosReport {
   roleRestarts: Record<string, { starts: number; unexpectedExits: number }>;
   proxies: Record<string, unknown>;
   poison: { kafka: PoisonRecord[]; deadLettered: number; api: PoisonRequest[] };
+  /** Hostile submissions sent, by kind (route and shape), and how those meant to complete ended. */
+  hostile: { sent: number; rounds: number; byKind: Record<string, { sent: number; completed: number; timedOut: number }> };
   invariants: InvariantResult[];
   logs: string;
   elapsedMs: number;
@@ -39,6 +45,8 @@ const progress = (message: string): void => {
   process.stderr.write(`chaos: ${message}\n`);
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A round of hostile input this often, the first soon after the load starts. */
+const HOSTILE_EVERY_MS = 30_000;
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const began = Date.now();
@@ -63,6 +71,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await log.start();
     const load = new Load(random, client, world.apiAddress);
     await load.seed((taskId) => outcomeOf(log.byTask.get(taskId) ?? []));
+    const hostileTargets = await prepareHostile(kafka, world.config);
 
     // Load and faults side by side for the run's duration.
     const loadStart = Date.now();
@@ -88,6 +97,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         poisonError = `sending poison failed: ${(error as Error).message}`;
       }
     })();
+    const hostile: HostileSubmission[] = [];
+    let rounds = 0;
+    const hostility = (async () => {
+      for (let at = 5_000; at < options.durationMs; at += HOSTILE_EVERY_MS) {
+        const wait = loadStart + at - Date.now();
+        if (wait > 0) await sleep(wait);
+        hostile.push(...(await hostileRound(loadKafka, world.apiAddress, world.config, topics, hostileTargets)));
+        rounds += 1;
+      }
+    })();
     const interval = 100;
     let due = 0;
     while (Date.now() - loadStart < options.durationMs) {
@@ -98,24 +117,32 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (elapsed % 15_000 < interval) progress(`${(elapsed / 1000).toFixed(0)}s: ${load.tasks.length} tasks submitted, ${countEnded(load.tasks, log.byTask)} ended`);
     }
     progress(`load done: ${load.tasks.length} tasks; waiting for the rest of the fault schedule`);
-    await Promise.all([faults, poisoning]);
+    await Promise.all([faults, poisoning, hostility]);
     await load.settled();
     progress(`faults done (${injected.length}); draining`);
 
     // Every role back (the supervisor restarts crashed ones), then let every task end.
     const drainUntil = Date.now() + options.drainMs;
-    while (countEnded(load.tasks, log.byTask) < load.tasks.filter((t) => t.accepted).length && Date.now() < drainUntil) {
+    const hostileToEnd = hostile.filter((h) => h.expected.answer !== 'refused' && h.taskId !== undefined && h.error === undefined).map((h) => h.taskId as string);
+    const hostileEnded = () => hostileToEnd.every((id) => outcomeOf(log.byTask.get(id) ?? []) !== undefined || (log.byTask.get(id) ?? []).some((e) => e.type === 'TaskRejected'));
+    while ((countEnded(load.tasks, log.byTask) < load.tasks.filter((t) => t.accepted).length || !hostileEnded()) && Date.now() < drainUntil) {
       await sleep(1_000);
       if ((drainUntil - Date.now()) % 15_000 < 1_000) progress(`draining: ${countEnded(load.tasks, log.byTask)}/${load.tasks.length} ended`);
     }
     // Late work (paused workers, requeued orders) gets a moment to arrive before the state is judged.
     await sleep(15_000);
+    // A projector that was restarted late may still be catching up (its group waits for a
+    // dead member's session to expire): give it a bounded time, so invariant 2 reports a
+    // projection that is stuck, not one that is merely behind for a moment.
+    const caughtUp = await projectionCaughtUp(kafka, world, topics.events, PROJECTION_CATCH_UP_MS);
+    progress(caughtUp ? 'the projection has caught up with the log' : `the projection did not catch up within ${PROJECTION_CATCH_UP_MS / 1000} s`);
     progress(`drained: ${countEnded(load.tasks, log.byTask)}/${load.tasks.length} ended; checking invariants`);
 
-    const checked = await checkInvariants({ world, kafka, topics, tasks: load.tasks, histories: log.byTask, poison, apiPoison, poisonError, options });
+    const checked = await checkInvariants({ world, kafka, topics, tasks: load.tasks, histories: log.byTask, poison, apiPoison, poisonError, hostile, options });
     await Promise.all([log.stop(), client.close()]);
     report.tasks = { submitted: load.tasks.length, byScenario: byScenario(load.tasks, log.byTask) };
     report.poison = { kafka: poison, deadLettered: checked.deadLettered, api: apiPoison };
+    report.hostile = { sent: hostile.length, rounds, byKind: hostileSummary(hostile, log.byTask).byKind };
     report.invariants = checked.invariants;
     keepLogs = options.keepLogs || checked.invariants.some((i) => !i.ok) || injected.some((f) => !f.injected || f.recoveryError !== undefined);
   } finally {
@@ -130,6 +157,29 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   mkdirSync('.stackl/chaos', { recursive: true });
   writeFileSync(join('.stackl/chaos', `run-${options.seed}-${began}.json`), `${JSON.stringify(full, null, 2)}\n`);
   return full;
+}
+
+const PROJECTION_CATCH_UP_MS = 120_000;
+
+/** True once the projection's stored offsets reach the end of every partition of `topic`. */
+async function projectionCaughtUp(kafka: Kafka, world: World, topic: string, timeoutMs: number): Promise<boolean> {
+  const admin = kafka.admin();
+  const pool = new pg.Pool({ connectionString: world.config.databaseUrl, max: 1 });
+  pool.on('error', () => {});
+  await admin.connect();
+  try {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const stored = await storedOffsets(pool, { schema: world.config.databaseSchema, topic });
+      if (ends.every((e) => (stored.get(e.partition) ?? 0) >= Number(e.high))) return true;
+      await sleep(1_000);
+    }
+    return false;
+  } finally {
+    await admin.disconnect();
+    await pool.end();
+  }
 }
 
 /** Injects one fault, then waits until the world is whole again; records both. */

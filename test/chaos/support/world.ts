@@ -15,7 +15,7 @@ import { brokerAnswers } from '../../../deploy/local/kafka-broker.js';
 import { PrivateRedis } from '../../support/redis-server.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { injected, notInjected, type Injection } from './injection.js';
-import { freePort } from './ports.js';
+import { freePort } from '../../support/ports.js';
 import { PrivateKafka } from './private-kafka.js';
 import { PrivatePostgres } from './private-postgres.js';
 import { Role } from './role.js';
@@ -87,7 +87,8 @@ export class World {
       STACKL_CHANNEL: this.channel,
       STACKL_PARTITIONS: '3',
       STACKL_API_PORT: String(apiPort),
-      STACKL_LOG_LEVEL: 'warn',
+      // CHAOS_LOG_LEVEL=info keeps what each role did, to study a run; warn keeps the logs small.
+      STACKL_LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'warn',
       STACKL_WORKER_CONCURRENCY: '16',
       STACKL_WORKER_SESSION_TIMEOUT_MS: '6000',
       // A killed broker instance's partitions move on after 10 s rather than 30 s.
