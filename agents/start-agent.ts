@@ -69,7 +69,7 @@ function agentServer(config: StacklConfig, name: string, env: Env): AgentJobServ
   if (channel !== 'kafka') throw new ConfigError(`STACKL_CHANNEL must be "kafka" or "redis", got "${channel}"`);
   const topics = topicNames(config.topicPrefix);
   return new KafkaAgentJobServer({
-    kafka: createKafka({ brokers: config.kafkaBrokers, clientId: `stackl-agent-${name}` }),
+    kafka: createKafka(config, `stackl-agent-${name}`),
     jobsTopic: topics.agentJobs,
     repliesTopic: topics.agentReplies,
     dlqTopic: topics.dlq,

@@ -29,7 +29,7 @@ export interface ApiDepsOverrides {
 export async function createApiDeps(config: StacklConfig, overrides: ApiDepsOverrides = {}): Promise<OwnedApiDeps> {
   const log = createLogger({ component: 'api' });
   const topics = topicNames(config.topicPrefix);
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: overrides.clientId ?? 'stackl-api' });
+  const kafka = createKafka(config, overrides.clientId ?? 'stackl-api');
   const admin = kafka.admin();
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
   // An idle connection that drops is replaced on next use; unobserved, its error would end the process.

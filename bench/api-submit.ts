@@ -16,7 +16,7 @@ const BODY = JSON.stringify({ kind: 'probe', action: 'run', payload: { outcome: 
 async function oneRun(clients: number, durationMs: number) {
   const stamp = Date.now().toString(36);
   const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: `bench.submit.${stamp}.`, STACKL_DB_SCHEMA: `bench_submit_${stamp}` });
-  const admin = createKafka({ brokers: config.kafkaBrokers, clientId: 'bench-submit-admin' }).admin();
+  const admin = createKafka(config, 'bench-submit-admin').admin();
   await admin.connect();
   await ensureTopics(admin, catalogueFor(config));
   await admin.disconnect();

@@ -33,7 +33,7 @@ async function submitBacklog(client: KafkaBrokerClient, count: number, timeoutMs
 async function throughput(): Promise<Record<string, unknown>> {
   const tasks = int('BENCH_TASKS', 100_000);
   const config = benchConfig('throughput');
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'bench' });
+  const kafka = createKafka(config, 'bench');
   const client = new KafkaBrokerClient(kafka, topicNames(config.topicPrefix).requests, config.partitions);
 
   // Create the topics first (the app does it), then stop, so the backlog waits unprocessed.
@@ -115,7 +115,7 @@ export async function runTimeouts(options: TimeoutsOptions): Promise<TimeoutsRes
   const { tasks, spreadMs } = options;
   const config = benchConfig('timeouts');
   const topics = topicNames(config.topicPrefix);
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'bench' });
+  const kafka = createKafka(config, 'bench');
   let peakRss = rssMiB();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMiB())), options.rssSampleMs ?? 500);
   const running = await startLifecycleApp(config, { clientId: 'bench-processor' });

@@ -58,7 +58,7 @@ async function kafkaCeiling(): Promise<Record<string, unknown>> {
         ...(ROLES[topic]?.reader === undefined ? {} : { reader: ROLES[topic]?.reader }),
         compacted: topic === CHANGELOG,
       }));
-    const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'bench-ceiling' });
+    const kafka = createKafka(config, 'bench-ceiling');
     const ceiling = await runCeiling(kafka, config.topicPrefix, config.partitions, loads, Math.ceil(stackl.tasks / PROBE_SUBMIT_CHUNK));
     const stacklRecordsPerSecond = Math.round((((counts.writtenTotal + counts.readTotal) * stackl.tasks) / stackl.elapsedMs) * 1000);
     return {

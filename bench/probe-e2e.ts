@@ -70,7 +70,7 @@ export async function runProbeBurst(options: ProbeBurstOptions): Promise<ProbeBu
   const stamp = runStamp();
   const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: `bench.e2e.${stamp}.`, STACKL_DB_SCHEMA: `bench_e2e_${stamp}` });
   const topics = topicNames(config.topicPrefix);
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'bench' });
+  const kafka = createKafka(config, 'bench');
   const { tasks, channel } = options;
   try {
     const broker = await startLifecycleApp(config, { clientId: 'bench-broker' });

@@ -47,7 +47,7 @@ function lifecycle(i: number, t0: number): TaskEventMessage[] {
 
 /** Writes about `count` events in transactions of ~2,000, tasks interleaved in waves as a busy broker would. */
 async function writeLog(config: ReturnType<typeof loadConfig>, count: number): Promise<number> {
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'bench-projection-writer' });
+  const kafka = createKafka(config, 'bench-projection-writer');
   const producer = kafka.producer({ transactionalId: `${config.topicPrefix}bench-writer`, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const topic = topicNames(config.topicPrefix).events;
@@ -80,7 +80,7 @@ async function throughput(): Promise<Record<string, unknown>> {
   const target = int('BENCH_EVENTS', 200_000);
   const stamp = Date.now().toString(36);
   const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: `bench.projection.${stamp}.`, STACKL_DB_SCHEMA: `bench_projection_${stamp}` });
-  const admin = createKafka({ brokers: config.kafkaBrokers, clientId: 'bench-projection-admin' }).admin();
+  const admin = createKafka(config, 'bench-projection-admin').admin();
   await admin.connect();
   const replaySchema = `${config.databaseSchema}_replay`;
   try {

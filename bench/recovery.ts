@@ -151,7 +151,7 @@ async function recoveryOfSize(size: number): Promise<Record<string, unknown>> {
     STACKL_PARTITIONS: String(config.partitions),
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${envInt('BENCH_BROKER_HEAP_MB', 8192)}`.trim(),
   };
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'bench-recovery' });
+  const kafka = createKafka(config, 'bench-recovery');
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -30,7 +30,7 @@ async function completedCount(pool: pg.Pool, schema: string): Promise<number> {
 
 /** Submits as probe-e2e does: PROBE_SUBMIT_CHUNK tasks per produce request; returns their ids. */
 async function submitThroughKafka(config: StacklConfig, tasks: number, ids: string[]): Promise<number> {
-  const client = new KafkaBrokerClient(createKafka({ brokers: config.kafkaBrokers, clientId: 'bench' }), topicNames(config.topicPrefix).requests, config.partitions);
+  const client = new KafkaBrokerClient(createKafka(config, 'bench'), topicNames(config.topicPrefix).requests, config.partitions);
   const began = Date.now();
   try {
     for (let i = 0; i < tasks; i += PROBE_SUBMIT_CHUNK) {
@@ -163,7 +163,7 @@ async function oneBurst({ tasks, channel, submit, clients, concurrency }: BurstO
   } finally {
     await Promise.all(roles.map((r) => r.stop()));
     await pool.end();
-    await cleanUp(createKafka({ brokers: config.kafkaBrokers, clientId: 'bench-cleanup' }), config, true);
+    await cleanUp(createKafka(config, 'bench-cleanup'), config, true);
     if (channel === 'redis') await dropRedisKeys(config);
   }
 }

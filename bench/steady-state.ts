@@ -109,7 +109,7 @@ export async function runSteadyRate(rate: number, seconds: number, warmupSeconds
   const stamp = runStamp();
   const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: `bench.steady.${stamp}.`, STACKL_DB_SCHEMA: `bench_steady_${stamp}` });
   const topics = topicNames(config.topicPrefix);
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'bench' });
+  const kafka = createKafka(config, 'bench');
   // A processor that stops for good (e.g. the shared dev Kafka fenced it) fails the run now, not after the wait.
   let fatal: unknown;
   const onFatal = (error: unknown): void => {

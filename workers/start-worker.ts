@@ -54,7 +54,7 @@ function agentClient(config: StacklConfig, env: Env, workerId: string): AgentJob
   if (env.STACKL_CHANNEL === 'redis') return new RedisAgentJobClient(config.redisUrl, config.topicPrefix, workerId);
   const topics = topicNames(config.topicPrefix);
   return new KafkaAgentJobClient({
-    kafka: createKafka({ brokers: config.kafkaBrokers, clientId: 'stackl-worker-agents' }),
+    kafka: createKafka(config, 'stackl-worker-agents'),
     jobsTopic: topics.agentJobs,
     repliesTopic: topics.agentReplies,
     replyTo: workerId,
@@ -70,7 +70,7 @@ function workChannel(config: StacklConfig, env: Env, workerId: string): WorkChan
   if (name !== 'kafka') throw new ConfigError(`STACKL_CHANNEL must be "kafka" or "redis", got "${name}"`);
   const topics = topicNames(config.topicPrefix);
   return new KafkaWorkChannel({
-    kafka: createKafka({ brokers: config.kafkaBrokers, clientId: 'stackl-worker' }),
+    kafka: createKafka(config, 'stackl-worker'),
     dispatchTopic: topics.dispatch,
     resultsTopic: topics.results,
     dlqTopic: topics.dlq,

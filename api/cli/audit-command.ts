@@ -19,7 +19,7 @@ export function auditCommand(io: CliIo = processIo): Command {
         const { values, positionals } = parseFlags(args, { 'timeout-ms': { type: 'string' } }, { min: 1, max: 1 });
         const id = taskIdOf(positionals[0] as string);
         const config = configOf(io);
-        const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'stackl-cli' });
+        const kafka = createKafka(config, 'stackl-cli');
         const partition = partitionForKey(id, config.partitions);
         const history = await readTaskHistory(kafka, topicNames(config.topicPrefix).events, partition, id, intFlag('timeout-ms', values['timeout-ms'], 1) ?? 60_000);
         for (const { offset, event } of history) {

@@ -20,7 +20,7 @@ export async function withReadDeps<T>(config: StacklConfig, work: (deps: ReadDep
   let admin: Admin | undefined;
   let progress: Promise<ProjectionProgress> | undefined;
   const connect = async (): Promise<ProjectionProgress> => {
-    admin = createKafka({ brokers: config.kafkaBrokers, clientId: 'stackl-cli' }).admin();
+    admin = createKafka(config, 'stackl-cli').admin();
     await admin.connect();
     return new KafkaProjectionProgress({ admin, pool, schema: config.databaseSchema, topics: topicNames(config.topicPrefix), topicPrefix: config.topicPrefix });
   };

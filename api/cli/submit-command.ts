@@ -58,7 +58,7 @@ export function submitCommand(io: CliIo = processIo): Command {
         const config = configOf(io);
         checkSubmission({ kinds: createKindRegistry(), limits: lifecycleLimitsOf(config) }, parsed.data);
 
-        const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'stackl-cli' });
+        const kafka = createKafka(config, 'stackl-cli');
         const client = new KafkaBrokerClient(kafka, topicNames(config.topicPrefix).requests, config.partitions);
         try {
           const receipt = await client.submit(toSubmitRequest(parsed.data));

@@ -42,7 +42,7 @@ export async function startProjector(config: StacklConfig, options: ProjectorOpt
   const logger = createLogger({ component: 'projector', schema: config.databaseSchema });
   await migrate(config.databaseUrl, config.databaseSchema);
   const topics = topicNames(config.topicPrefix);
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: options.clientId ?? 'stackl-projector' });
+  const kafka = createKafka(config, options.clientId ?? 'stackl-projector');
   const admin = kafka.admin();
   const concurrency = options.concurrency ?? 3;
   // One connection per partition projected at once, plus stored offsets, markers and the dead-letter publisher.

@@ -44,7 +44,7 @@ export async function replayProjection({ config, schema, onProgress, progressInt
   await migrate(config.databaseUrl, schema);
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5 });
   pool.on('error', () => {});
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'stackl-replay' });
+  const kafka = createKafka(config, 'stackl-replay');
   const admin = kafka.admin();
   const topics = topicNames(config.topicPrefix);
   const key = { schema, topic: topics.events, projector: PROJECTOR_NAME };

@@ -42,7 +42,7 @@ describe('local stack', () => {
     const again = await stackUp(config);
     expect(again.kafka.pid).toBe(pid);
 
-    const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'local-stack-test' });
+    const kafka = createKafka(config, 'local-stack-test');
     const topic = 'survives.kill';
     await createTopic(kafka, topic);
     const producer = kafka.producer({ idempotent: true });

@@ -7,7 +7,7 @@ import { createKafka } from '../../topics/kafka.js';
 import { token } from './names.js';
 
 export function testKafka(clientId = `test-${token()}`): Kafka {
-  return createKafka({ brokers: loadConfig().kafkaBrokers, clientId });
+  return createKafka(loadConfig(), clientId);
 }
 
 export async function createTopic(kafka: Kafka, topic: string, partitions = 1, configs: Record<string, string> = {}): Promise<void> {

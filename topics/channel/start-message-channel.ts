@@ -15,7 +15,7 @@ export function messageChannel(config: StacklConfig, env: Env = process.env, cli
   if (name === 'redis') return new RedisMessageChannel({ redisUrl: config.redisUrl, prefix: config.topicPrefix });
   if (name !== 'kafka') throw new ConfigError(`STACKL_CHANNEL must be "kafka" or "redis", got "${name}"`, { STACKL_CHANNEL: name });
   return new KafkaMessageChannel({
-    kafka: createKafka({ brokers: config.kafkaBrokers, clientId }),
+    kafka: createKafka(config, clientId),
     prefix: config.topicPrefix,
     storePartitions: config.partitions,
   });

@@ -9,7 +9,7 @@ export const RELAY_APP = 'relay';
 
 export async function startRelay(config: StacklConfig): Promise<RedisRelay> {
   const relay = new RedisRelay({
-    kafka: createKafka({ brokers: config.kafkaBrokers, clientId: 'stackl-relay' }),
+    kafka: createKafka(config, 'stackl-relay'),
     redisUrl: config.redisUrl,
     prefix: config.topicPrefix,
     topics: topicNames(config.topicPrefix),

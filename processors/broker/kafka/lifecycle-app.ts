@@ -40,7 +40,7 @@ export interface RunningLifecycleApp {
 
 /** Creates or verifies the topics, then starts the processor; resolves once its partitions are restored. */
 export async function startLifecycleApp(config: StacklConfig, options: LifecycleAppOptions = {}): Promise<RunningLifecycleApp> {
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: options.clientId ?? 'stackl-broker' });
+  const kafka = createKafka(config, options.clientId ?? 'stackl-broker');
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, catalogueFor(config));
