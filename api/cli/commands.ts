@@ -14,6 +14,7 @@ import { startWorker } from '../../workers/start-worker.js';
 import { agentSettingsFrom, startAgent } from '../../agents/start-agent.js';
 import { startApi } from '../server.js';
 import { apiCommands } from './api-commands.js';
+import { intFlag, parseFlags } from './cli-io.js';
 import type { Command } from './command.js';
 import { runUntilSignal, type Stoppable } from './run-until-signal.js';
 
@@ -34,7 +35,7 @@ function print(value: unknown): void {
 }
 
 async function createTopics(config: StacklConfig) {
-  const admin = createKafka({ brokers: config.kafkaBrokers, clientId: 'stackl-admin' }).admin();
+  const admin = createKafka(config, 'stackl-admin').admin();
   await admin.connect();
   try {
     return await ensureTopics(admin, catalogueFor(config));
@@ -129,9 +130,11 @@ const stackCommands: Record<string, Command> = {
     run: () => replayCommand(loadConfig()),
   },
   up: {
-    summary: 'provision and start the local stack (Kafka, PostgreSQL, Redis); idempotent',
-    async run() {
-      print(await stackUp(loadConfig(), progress));
+    summary: 'provision and start the local stack (Kafka, PostgreSQL, Redis); idempotent; `--nodes 3` for a KRaft cluster, `--secure` for SASL_SSL listeners',
+    async run(args) {
+      const { values } = parseFlags(args, { nodes: { type: 'string' }, secure: { type: 'boolean' } });
+      const nodes = intFlag('nodes', values.nodes, 1) ?? 1;
+      print(await stackUp(loadConfig(), progress, { nodes, secure: values.secure === true }));
       return 0;
     },
   },

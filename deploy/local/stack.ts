@@ -5,6 +5,9 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StacklConfig } from '../../core/config.js';
 import { ServiceUnavailableError } from '../../core/errors.js';
+import { isSecured } from '../../topics/kafka-options.js';
+import { clusterDown, clusterHome, clusterUp, type ClusterChoice, type ClusterReport } from './cluster-stack.js';
+import { clusterNodePids } from './kafka-cluster.js';
 import { brokerAnswers, runningBrokerPid, startBroker, waitForBroker } from './kafka-broker.js';
 import { ensureKafkaInstalled } from './kafka-install.js';
 import { stackPaths } from './paths.js';
@@ -19,10 +22,12 @@ export interface ServiceReport {
   /** True when this stack's `up` started it (and so `down` will stop it). */
   ours: boolean;
   pid?: number;
+  /** Why it answered but refused us (Kafka: credentials or certificate). */
+  refused?: string;
 }
 
 export interface StackReport {
-  kafka: ServiceReport & { version?: string };
+  kafka: ServiceReport & { version?: string; cluster?: ClusterReport; nodePids?: Record<number, number> };
   postgres: ServiceReport;
   redis: ServiceReport;
   logs: string;
@@ -31,7 +36,8 @@ export interface StackReport {
 
 const POSTGRES_MARKER = 'postgres.started';
 
-export async function stackUp(config: StacklConfig, onProgress: (m: string) => void = () => {}): Promise<StackReport> {
+/** `cluster`: Kafka as several KRaft nodes and/or behind SASL_SSL (`stackl up --nodes 3 --secure`) instead of the single node. */
+export async function stackUp(config: StacklConfig, onProgress: (m: string) => void = () => {}, cluster?: ClusterChoice): Promise<StackReport> {
   const began = Date.now();
   const paths = stackPaths(config.stateDir);
 
@@ -39,11 +45,24 @@ export async function stackUp(config: StacklConfig, onProgress: (m: string) => v
   if (startedPostgres) writeFileSync(join(paths.pids, POSTGRES_MARKER), `${new Date().toISOString()}\n`);
   await ensureRedis(config.redisUrl, paths, onProgress);
 
+  if (cluster !== undefined && (cluster.nodes > 1 || cluster.secure)) {
+    const report = await clusterUp(config, paths, cluster, onProgress);
+    const status = await stackStatus(config);
+    return { ...status, kafka: { address: report.address, answering: true, ours: true, version: config.kafkaVersion, cluster: report }, elapsedMs: Date.now() - began };
+  }
+
   let kafkaPid = runningBrokerPid(paths.pids);
-  if (kafkaPid === undefined && !(await brokerAnswers(config.kafkaBrokers))) {
+  // A broker that refuses our credentials or certificate throws here: it runs, so starting another is wrong.
+  if (kafkaPid === undefined && !(await brokerAnswers(config.kafkaBrokers, 1500, config.kafkaSecurity))) {
     const [host, port] = splitHostPort(config.kafkaBrokers[0] ?? '');
     if (!isLoopback(host)) {
       throw new ServiceUnavailableError('kafka', `Kafka does not answer at ${config.kafkaBrokers.join(',')} and that is not this machine, so it cannot be started here.`);
+    }
+    if (isSecured(config.kafkaSecurity)) {
+      throw new ServiceUnavailableError(
+        'kafka',
+        `Kafka does not answer at ${config.kafkaBrokers.join(',')} with the KAFKA_SSL/KAFKA_SASL_* settings, and the local single node is plaintext: start the secured cluster with \`stackl up --secure\` (it prints the settings to use), or unset those settings.`,
+      );
     }
     const install = await ensureKafkaInstalled(config.cacheDir, config.kafkaVersion, join(paths.logs, 'kafka-download.log'), onProgress);
     onProgress(`starting Kafka ${config.kafkaVersion} (KRaft, one node) on ${host}:${port}`);
@@ -61,14 +80,14 @@ export async function stackUp(config: StacklConfig, onProgress: (m: string) => v
       },
     }).pid;
   }
-  await waitForBroker(config.kafkaBrokers, kafkaPid, paths.logs, 120_000);
+  await waitForBroker(config.kafkaBrokers, kafkaPid, paths.logs, 120_000, { security: config.kafkaSecurity });
   const report = await stackStatus(config);
   return { ...report, elapsedMs: Date.now() - began };
 }
 
 export async function stackDown(config: StacklConfig, onProgress: (m: string) => void = () => {}): Promise<string[]> {
   const paths = stackPaths(config.stateDir);
-  const stopped: string[] = [];
+  const stopped: string[] = await clusterDown(paths, onProgress);
   const kafkaPid = runningBrokerPid(paths.pids);
   if (kafkaPid !== undefined) {
     onProgress(`stopping Kafka (pid ${kafkaPid})`);
@@ -95,9 +114,14 @@ export async function stackDown(config: StacklConfig, onProgress: (m: string) =>
 export async function stackStatus(config: StacklConfig): Promise<StackReport> {
   const paths = stackPaths(config.stateDir);
   const kafkaPid = runningBrokerPid(paths.pids);
+  const clusterPids = clusterNodePids(clusterHome(paths));
   const redisPid = runningRedisPid(paths.pids);
+  let refused: string | undefined;
   const [kafka, postgres, redis] = await Promise.all([
-    brokerAnswers(config.kafkaBrokers),
+    brokerAnswers(config.kafkaBrokers, 1500, config.kafkaSecurity).catch((error: unknown) => {
+      refused = error instanceof Error ? error.message : String(error);
+      return false;
+    }),
     postgresAnswers(config.databaseUrl),
     redisAnswers(config.redisUrl),
   ]);
@@ -105,7 +129,9 @@ export async function stackStatus(config: StacklConfig): Promise<StackReport> {
     kafka: {
       address: config.kafkaBrokers.join(','),
       answering: kafka,
-      ours: kafkaPid !== undefined,
+      ours: kafkaPid !== undefined || clusterPids.size > 0,
+      ...(refused === undefined ? {} : { refused }),
+      ...(clusterPids.size === 0 ? {} : { nodePids: Object.fromEntries(clusterPids), version: config.kafkaVersion }),
       ...(kafkaPid !== undefined ? { pid: kafkaPid, version: config.kafkaVersion } : {}),
     },
     postgres: { address: new URL(config.databaseUrl).host, answering: postgres, ours: existsSync(join(paths.pids, POSTGRES_MARKER)) },
