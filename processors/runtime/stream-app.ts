@@ -18,7 +18,8 @@ import { commitScope, type CommitResult, type CommitTarget } from './commit.js';
 import { PartitionProducer } from './partition-producer.js';
 import { PartitionRecovery } from './partition-recovery.js';
 import { PartitionWorker } from './partition-worker.js';
-import { inputRecord, processRecords, REFUSAL_STEPS, scopeAtStep, type ScopeSource } from './record-scopes.js';
+import type { ScopeSource } from './record-scopes.js';
+import { commitChunk, pause, waitWithHeartbeat, type CommitHost, type Ownership } from './batch-commits.js';
 import { fireDeadlines, type TimerSource } from './timers.js';
 import { TransactionScope } from './transaction-scope.js';
 import type { StreamProcessor, TableSerde } from './types.js';
@@ -81,11 +82,6 @@ export interface StreamAppStats {
   retiredKeys: number;
 }
 
-type Ownership = () => boolean;
-
-/** Longest pause between two tries of a transaction that failed for a transient reason. */
-const MAX_RETRY_PAUSE_MS = 5_000;
-
 export class StreamApp<V> {
   private readonly consumer: Consumer;
   private readonly workers = new Map<number, PartitionWorker<V>>();
@@ -98,9 +94,10 @@ export class StreamApp<V> {
   private joined: Promise<void>;
   private markJoined!: () => void;
   private readonly counters = { records: 0, transactions: 0, deadlines: 0, deadLettered: 0, retries: 0, restoredKeys: 0 };
-  private readonly scopes: ScopeSource<V>;
   private readonly timers: TimerSource<V>;
   private readonly target: CommitTarget<V>;
+  /** What committing a batch needs of the app (batch-commits.ts). */
+  private readonly host: CommitHost<V>;
 
   constructor(private readonly options: StreamAppOptions<V>) {
     this.log = options.logger ?? createLogger({ component: 'stream-app', group: options.groupId });
@@ -108,7 +105,7 @@ export class StreamApp<V> {
     this.recovery = new PartitionRecovery(this.log, this.clock);
     this.joined = new Promise((resolve) => (this.markJoined = resolve));
     this.target = { changelogTopic: options.changelogTopic, serde: options.serde, log: this.log, keepRetired: (options.retiredWindowMs ?? 0) > 0 };
-    this.scopes = {
+    const scopes: ScopeSource<V> = {
       processor: options.processor,
       partitions: options.partitions,
       dlqTopic: options.dlqTopic,
@@ -117,6 +114,7 @@ export class StreamApp<V> {
       now: this.clock,
       onDeadLetter: () => (this.counters.deadLettered += 1),
     };
+    this.host = { scopes, target: this.target, log: this.log, counters: this.counters, survived: (worker, result) => this.survived(worker, result) };
     this.timers = { ...this.target, processor: options.processor, now: this.clock, maxPerTransaction: options.maxRecordsPerTransaction ?? 2000 };
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
@@ -327,7 +325,7 @@ export class StreamApp<V> {
         resolveOffset(batch.lastOffset());
         return;
       }
-      if (!(await this.commitChunk(worker, batch.topic, chunk, through, owns, heartbeat))) return;
+      if (!(await commitChunk(this.host, worker, batch.topic, chunk, through, owns, heartbeat))) return;
       resolveOffset(through);
       await heartbeat();
     }
@@ -348,81 +346,6 @@ export class StreamApp<V> {
     return undefined;
   }
 
-  /** Commits one chunk, retrying transient failures with backoff and isolating a refused record. */
-  private async commitChunk(worker: PartitionWorker<V>, topic: string, messages: KafkaMessage[], through: string, owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
-    const records = messages.map((m) => inputRecord(topic, worker.partition, m));
-    const next = (BigInt(through) + 1n).toString();
-    for (let failures = 0; ; ) {
-      const result = await this.transact(worker, owns, () => processRecords(this.scopes, worker, records), [{ topic, partition: worker.partition, offset: next }]);
-      if (result === null || !this.survived(worker, result)) return false;
-      if (result.ok) {
-        worker.nextOffsets.set(topic, BigInt(next));
-        this.counters.records += messages.length;
-        return true;
-      }
-      if (result.kind === 'refused') {
-        this.log.warn('Kafka refused a record of this batch; committing its records one at a time to find it', { partition: worker.partition, topic, records: messages.length, error: result.error });
-        return this.isolate(worker, topic, messages, through, owns, heartbeat);
-      }
-      failures += 1;
-      await this.afterTransientFailure(worker, result.error, failures, heartbeat);
-    }
-  }
-
-  /** One record per transaction; the one Kafka refuses goes down REFUSAL_STEPS until something fits. */
-  private async isolate(worker: PartitionWorker<V>, topic: string, messages: KafkaMessage[], through: string, owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
-    for (const [i, message] of messages.entries()) {
-      const record = inputRecord(topic, worker.partition, message);
-      const next = (BigInt(i === messages.length - 1 ? through : message.offset) + 1n).toString();
-      let step = 0;
-      let refusal: unknown;
-      for (let failures = 0; ; ) {
-        const stepName = REFUSAL_STEPS[step] ?? 'dead-letter-note';
-        const result = await this.transact(worker, owns, () => scopeAtStep(this.scopes, worker, record, stepName, refusal), [{ topic, partition: worker.partition, offset: next }]);
-        if (result === null || !this.survived(worker, result)) return false;
-        if (result.ok) {
-          worker.nextOffsets.set(topic, BigInt(next));
-          this.counters.records += 1;
-          break;
-        }
-        if (result.kind === 'refused') {
-          refusal = result.error;
-          step += 1;
-          if (step < REFUSAL_STEPS.length) continue;
-          // Not even a note without the record's bytes fits: the dead-letter topic itself is at fault.
-          this.log.error('Kafka refuses even the dead-letter note of this record; retrying', { partition: worker.partition, topic, offset: message.offset, error: result.error });
-          step = 0;
-        }
-        failures += 1;
-        await this.afterTransientFailure(worker, result.error, failures, heartbeat);
-      }
-    }
-    return true;
-  }
-
-  /** Builds a scope and commits it under the partition's queue; null when the partition is no longer ours. */
-  private async transact(
-    worker: PartitionWorker<V>,
-    owns: Ownership,
-    build: () => Promise<TransactionScope<V>>,
-    offsets: { topic: string; partition: number; offset: string }[],
-  ): Promise<CommitResult | null> {
-    return worker.exclusive(async () => {
-      if (!owns()) return null;
-      let scope: TransactionScope<V>;
-      try {
-        scope = await build();
-      } catch (error) {
-        // processRecords throws only transient errors: nothing is staged, try again later.
-        return { ok: false, kind: 'transient', error };
-      }
-      const result = await commitScope(this.target, worker, scope, offsets);
-      if (result.ok) this.counters.transactions += 1;
-      else this.counters.retries += 1;
-      return result;
-    });
-  }
-
   /** False when the worker is gone after this result (fenced, or rebuilt after an unknown outcome). */
   private survived(worker: PartitionWorker<V>, result: CommitResult): boolean {
     if (result.ok) return true;
@@ -438,12 +361,6 @@ export class StreamApp<V> {
       return false;
     }
     return true;
-  }
-
-  private async afterTransientFailure(worker: PartitionWorker<V>, error: unknown, failures: number, heartbeat: () => Promise<void>): Promise<void> {
-    const delay = Math.min(50 * 2 ** failures, MAX_RETRY_PAUSE_MS);
-    if (failures === 1 || failures % 10 === 0) this.log.warn('transaction failed; retrying', { partition: worker.partition, failures, retryInMs: delay, error });
-    await pause(delay, heartbeat);
   }
 
   private tick(): void {
@@ -498,20 +415,4 @@ export class StreamApp<V> {
       this.survived(worker, result);
     }
   }
-}
-
-/** Waits `ms`, keeping the group session alive meanwhile. */
-async function pause(ms: number, heartbeat: () => Promise<void>): Promise<void> {
-  await waitWithHeartbeat(sleep(ms), heartbeat);
-}
-
-/** Waits for `work`, heartbeating every second; a rebalance surfaces as the heartbeat's error. */
-async function waitWithHeartbeat<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
-  let settled = false;
-  const done = work.finally(() => (settled = true));
-  while (!settled) {
-    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 1000))]);
-    if (!settled) await heartbeat();
-  }
-  return done;
 }

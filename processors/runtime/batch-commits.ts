@@ -1,0 +1,118 @@
+// Committing a chunk of input records, whatever Kafka answers: a transient failure is
+// retried with backoff (the partition heartbeating meanwhile); a refusal makes the chunk go
+// one record per transaction, and the record Kafka refuses walks down REFUSAL_STEPS until
+// something of it fits; a fencing or an unknown outcome hands the worker back to the app.
+import type { KafkaMessage } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../../core/log.js';
+import { commitScope, type CommitResult, type CommitTarget, type InputOffset } from './commit.js';
+import type { PartitionWorker } from './partition-worker.js';
+import { inputRecord, processRecords, REFUSAL_STEPS, scopeAtStep, type ScopeSource } from './record-scopes.js';
+import type { TransactionScope } from './transaction-scope.js';
+
+export interface CommitHost<V> {
+  scopes: ScopeSource<V>;
+  target: CommitTarget<V>;
+  log: Logger;
+  counters: { records: number; transactions: number; retries: number };
+  /** False when the worker is gone after this result (fenced, or rebuilt after an unknown outcome). */
+  survived(worker: PartitionWorker<V>, result: CommitResult): boolean;
+}
+
+/** True while this batch's partition is still ours to commit. */
+export type Ownership = () => boolean;
+
+/** Longest pause between two tries of a transaction that failed for a transient reason. */
+const MAX_RETRY_PAUSE_MS = 5_000;
+
+/** Commits `messages` (through `through`, markers included); false when the partition is no longer ours. */
+export async function commitChunk<V>(host: CommitHost<V>, worker: PartitionWorker<V>, topic: string, messages: KafkaMessage[], through: string, owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
+  const records = messages.map((m) => inputRecord(topic, worker.partition, m));
+  const next = (BigInt(through) + 1n).toString();
+  for (let failures = 0; ; ) {
+    const result = await transact(host, worker, owns, () => processRecords(host.scopes, worker, records), [{ topic, partition: worker.partition, offset: next }]);
+    if (result === null || !host.survived(worker, result)) return false;
+    if (result.ok) {
+      worker.nextOffsets.set(topic, BigInt(next));
+      host.counters.records += messages.length;
+      return true;
+    }
+    if (result.kind === 'refused') {
+      host.log.warn('Kafka refused a record of this batch; committing its records one at a time to find it', { partition: worker.partition, topic, records: messages.length, error: result.error });
+      return isolate(host, worker, topic, messages, through, owns, heartbeat);
+    }
+    failures += 1;
+    await afterTransientFailure(host.log, worker, result.error, failures, heartbeat);
+  }
+}
+
+/** One record per transaction; the one Kafka refuses goes down REFUSAL_STEPS until something fits. */
+async function isolate<V>(host: CommitHost<V>, worker: PartitionWorker<V>, topic: string, messages: KafkaMessage[], through: string, owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
+  for (const [i, message] of messages.entries()) {
+    const record = inputRecord(topic, worker.partition, message);
+    const next = (BigInt(i === messages.length - 1 ? through : message.offset) + 1n).toString();
+    let step = 0;
+    let refusal: unknown;
+    for (let failures = 0; ; ) {
+      const stepName = REFUSAL_STEPS[step] ?? 'dead-letter-note';
+      const result = await transact(host, worker, owns, () => scopeAtStep(host.scopes, worker, record, stepName, refusal), [{ topic, partition: worker.partition, offset: next }]);
+      if (result === null || !host.survived(worker, result)) return false;
+      if (result.ok) {
+        worker.nextOffsets.set(topic, BigInt(next));
+        host.counters.records += 1;
+        break;
+      }
+      if (result.kind === 'refused') {
+        refusal = result.error;
+        step += 1;
+        if (step < REFUSAL_STEPS.length) continue;
+        // Not even a note without the record's bytes fits: the dead-letter topic itself is at fault.
+        host.log.error('Kafka refuses even the dead-letter note of this record; retrying', { partition: worker.partition, topic, offset: message.offset, error: result.error });
+        step = 0;
+      }
+      failures += 1;
+      await afterTransientFailure(host.log, worker, result.error, failures, heartbeat);
+    }
+  }
+  return true;
+}
+
+/** Builds a scope and commits it under the partition's queue; null when the partition is no longer ours. */
+async function transact<V>(host: CommitHost<V>, worker: PartitionWorker<V>, owns: Ownership, build: () => Promise<TransactionScope<V>>, offsets: InputOffset[]): Promise<CommitResult | null> {
+  return worker.exclusive(async () => {
+    if (!owns()) return null;
+    let scope: TransactionScope<V>;
+    try {
+      scope = await build();
+    } catch (error) {
+      // processRecords throws only transient errors: nothing is staged, try again later.
+      return { ok: false, kind: 'transient', error };
+    }
+    const result = await commitScope(host.target, worker, scope, offsets);
+    if (result.ok) host.counters.transactions += 1;
+    else host.counters.retries += 1;
+    return result;
+  });
+}
+
+async function afterTransientFailure<V>(log: Logger, worker: PartitionWorker<V>, error: unknown, failures: number, heartbeat: () => Promise<void>): Promise<void> {
+  const delay = Math.min(50 * 2 ** failures, MAX_RETRY_PAUSE_MS);
+  if (failures === 1 || failures % 10 === 0) log.warn('transaction failed; retrying', { partition: worker.partition, failures, retryInMs: delay, error });
+  await pause(delay, heartbeat);
+}
+
+/** Waits `ms`, keeping the group session alive meanwhile. */
+export async function pause(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+  await waitWithHeartbeat(sleep(ms), heartbeat);
+}
+
+/** Waits for `work`, heartbeating every second; a rebalance surfaces as the heartbeat's error. */
+export async function waitWithHeartbeat<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
+  let settled = false;
+  const done = work.finally(() => (settled = true));
+  while (!settled) {
+    await Promise.race([done, sleep(1000)]);
+    if (!settled) await heartbeat();
+  }
+  return done;
+}
