@@ -66,6 +66,9 @@ export function accessFailure(error: unknown, broker: string, security: KafkaSec
       const who = sasl === undefined ? '' : ` ${sasl.mechanism.toUpperCase()} login of user "${sasl.username}"`;
       return new KafkaAccessError(broker, 'authentication', `Kafka broker ${broker} refused the SASL${who}: ${oneLine(e.message)} (check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and the password)`);
     }
+    if (e.type === 'ILLEGAL_SASL_STATE' && security?.sasl !== undefined) {
+      return new KafkaAccessError(broker, 'authentication', `Kafka broker ${broker} takes no SASL login on this listener: ${oneLine(e.message)} (unset KAFKA_SASL_MECHANISM, or name the broker's SASL listener in KAFKA_BROKERS)`);
+    }
     const code = typeof e.code === 'string' ? e.code : '';
     if (security?.tls !== undefined && (CERTIFICATE_CODES.has(code) || /^ERR_(SSL|TLS)_/.test(code) || /before secure TLS connection was established/.test(e.message))) {
       const hint = /ALERT|before secure TLS/.test(code + e.message) ? 'is it a TLS listener, and does it accept our client certificate (KAFKA_SSL_CERT_FILE)?' : 'check KAFKA_SSL_CA_FILE';

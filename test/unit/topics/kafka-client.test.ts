@@ -56,6 +56,13 @@ describe('accessFailure', () => {
     expect(refusal?.message).toBe('Kafka broker [::1]:9094: TLS connection refused: unable to verify the first certificate [UNABLE_TO_VERIFY_LEAF_SIGNATURE] (check KAFKA_SSL_CA_FILE)');
   });
 
+  it('names a listener that takes no SASL at all', () => {
+    const error = Object.assign(new Error('Request is not valid given the current SASL state'), { name: 'KafkaJSProtocolError', type: 'ILLEGAL_SASL_STATE' });
+    expect(accessFailure(error, '127.0.0.1:9092', { sasl })?.message).toBe(
+      'Kafka broker 127.0.0.1:9092 takes no SASL login on this listener: Request is not valid given the current SASL state (unset KAFKA_SASL_MECHANISM, or name the broker\'s SASL listener in KAFKA_BROKERS)',
+    );
+  });
+
   it('leaves reachability to the retries: refused connections, timeouts, and TLS codes on a plaintext client', () => {
     const refused = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9094'), { name: 'KafkaJSConnectionError', code: 'ECONNREFUSED' });
     expect(accessFailure(wrapped(refused), '127.0.0.1:9094', { tls, sasl })).toBeUndefined();
