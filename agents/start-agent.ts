@@ -6,7 +6,7 @@ import pg from 'pg';
 import { positiveIntFromEnv, type StacklConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
-import { migrate } from '../deploy/migrations/runner.js';
+import { ensureMigrated } from '../deploy/migrations/runner.js';
 import type { AgentJobServer } from '../topics/channel/agent-channel.js';
 import { KafkaAgentJobServer } from '../topics/channel/kafka-agent-channel.js';
 import { RedisAgentJobServer } from '../topics/channel/redis-agent-channel.js';
@@ -27,7 +27,7 @@ export interface AgentSettings {
 export async function startAgent(config: StacklConfig, settings: AgentSettings, env: Env = process.env): Promise<Agent> {
   if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(settings.name)) throw new ConfigError(`an agent name is lower-case letters, digits, . _ -; got "${settings.name}"`);
   const accepts = targetSelector(settings.targets);
-  await migrate(config.databaseUrl, config.environmentSchema, environmentMigrations);
+  await ensureMigrated(config.databaseUrl, config.environmentSchema, config.migrate, environmentMigrations);
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 8 });
   pool.on('error', (error) => createLogger({ component: 'agent' }).warn('idle database connection failed', { error }));
   const agent = new Agent({
@@ -36,8 +36,7 @@ export async function startAgent(config: StacklConfig, settings: AgentSettings, 
     server: agentServer(config, settings.name, env),
     environment: new EnvironmentStore(pool, config.environmentSchema),
     concurrency: positiveIntFromEnv(env, 'STACKL_AGENT_CONCURRENCY') ?? 8,
-    failTargets: new Set((env.STACKL_AGENT_FAIL_TARGETS ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '')),
-    delayMs: positiveIntFromEnv(env, 'STACKL_AGENT_DELAY_MS') ?? 0,
+    ...faultInjection(env),
     onStop: () => pool.end(),
   });
   try {
@@ -49,16 +48,10 @@ export async function startAgent(config: StacklConfig, settings: AgentSettings, 
   return agent;
 }
 
-/** Reads `--name x --targets y` (or `--name=x`), falling back to the environment. */
-export function agentSettingsFrom(args: readonly string[], env: Env = process.env): AgentSettings {
-  const flag = (name: string): string | undefined => {
-    const index = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-    if (index < 0) return undefined;
-    const arg = args[index] as string;
-    return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[index + 1];
-  };
-  const name = flag('name') ?? env.STACKL_AGENT_NAME;
-  const targets = flag('targets') ?? env.STACKL_AGENT_TARGETS;
+/** The agent's name and targets: from its flags (`--name`, `--targets`), else from the environment. */
+export function agentSettingsFrom(flags: { name?: string | undefined; targets?: string | undefined }, env: Env = process.env): AgentSettings {
+  const name = flags.name ?? env.STACKL_AGENT_NAME;
+  const targets = flags.targets ?? env.STACKL_AGENT_TARGETS;
   if (name === undefined || targets === undefined) throw new ConfigError('an agent needs --name <name> and --targets <names or globs> (or STACKL_AGENT_NAME and STACKL_AGENT_TARGETS)');
   return { name, targets };
 }
@@ -76,4 +69,22 @@ function agentServer(config: StacklConfig, name: string, env: Env): AgentJobServ
     groupId: consumerGroup(config.topicPrefix, `agent-${name}`),
     partitions: config.partitions,
   });
+}
+
+/**
+ * Failing jobs on purpose and slowing every job are for demos and fault tests: honoured
+ * only with STACKL_FAULT_INJECTION=1 (and then said loudly at start), so a stray
+ * setting in production cannot fail real jobs.
+ */
+export function faultInjection(env: Env): { failTargets: ReadonlySet<string>; delayMs: number } {
+  const failTargets = new Set((env.STACKL_AGENT_FAIL_TARGETS ?? '').split(',').map((t) => t.trim()).filter((t) => t !== ''));
+  const delayMs = positiveIntFromEnv(env, 'STACKL_AGENT_DELAY_MS') ?? 0;
+  const asked = failTargets.size > 0 || delayMs > 0;
+  const log = createLogger({ component: 'agent' });
+  if (env.STACKL_FAULT_INJECTION !== '1') {
+    if (asked) log.warn('STACKL_AGENT_FAIL_TARGETS and STACKL_AGENT_DELAY_MS are ignored without STACKL_FAULT_INJECTION=1');
+    return { failTargets: new Set(), delayMs: 0 };
+  }
+  log.warn('fault injection is on: this agent fails jobs and waits on purpose', { failTargets: [...failTargets], delayMs });
+  return { failTargets, delayMs };
 }

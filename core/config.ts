@@ -40,6 +40,8 @@ export interface StacklConfig {
   maxOutputBytes: number;
   /** max.message.bytes of STACKL's topics: every record a task can produce fits in it. */
   maxMessageBytes: number;
+  /** What roles do with database migrations at start: apply (`auto`) or only check (`off`). */
+  migrate: 'auto' | 'off';
   /** True when the user set the variable, so we must not start a service of our own in its place. */
   explicit: { kafka: boolean; database: boolean; redis: boolean };
 }
@@ -85,6 +87,17 @@ export function loadConfig(env: Env = process.env): StacklConfig {
   if (!/^[A-Za-z0-9._-]{1,200}$/.test(replyTopicPrefix) || replyTopicPrefix.startsWith('_')) {
     throw new ConfigError(`STACKL_REPLY_TOPIC_PREFIX must be 1 to 200 letters, digits, ".", "_" or "-", not starting with "_", got "${replyTopicPrefix}"`);
   }
+  // Each role reads its channel where it builds it; refused here too, so `stackl all` stops
+  // before it starts any role rather than after the first ones run.
+  const channel = env.STACKL_CHANNEL ?? 'kafka';
+  if (channel !== 'kafka' && channel !== 'redis') throw new ConfigError(`STACKL_CHANNEL must be "kafka" or "redis", got "${channel}"`);
+  const migrate = env.STACKL_MIGRATE ?? 'auto';
+  if (migrate !== 'auto' && migrate !== 'off') throw new ConfigError(`STACKL_MIGRATE must be "auto" or "off", got "${migrate}"`);
+  // Read by core/log.ts at every line; refused here so a typo never silently means "info".
+  const logLevel = env.STACKL_LOG_LEVEL;
+  if (logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    throw new ConfigError(`STACKL_LOG_LEVEL must be debug, info, warn or error, got "${logLevel}"`);
+  }
   const cacheRoot = env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
   return {
     kafkaBrokers,
@@ -100,6 +113,7 @@ export function loadConfig(env: Env = process.env): StacklConfig {
     kafkaHeap,
     replyTopicPrefix,
     ...sizes,
+    migrate,
     stateDir: resolve(env.STACKL_HOME ?? '.stackl'),
     cacheDir: resolve(env.STACKL_CACHE ?? join(cacheRoot, 'stackl')),
     explicit: {

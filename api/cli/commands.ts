@@ -58,7 +58,8 @@ const broker = (config: StacklConfig) => {
 const stackCommands: Record<string, Command> = {
   all: {
     summary: 'run the whole system on this machine: local stack, topics, migrations, then broker, worker, projector and API in this process',
-    async run() {
+    async run(args) {
+      parseFlags(args, {});
       const config = loadConfig();
       const stack = await stackUp(config, progress);
       progress('stack is up; creating or verifying topics');
@@ -86,7 +87,8 @@ const stackCommands: Record<string, Command> = {
   },
   broker: {
     summary: 'run the kafka broker: the lifecycle stream processor (any number of instances share the partitions)',
-    async run() {
+    async run(args) {
+      parseFlags(args, {});
       const running = await broker(loadConfig());
       progress(`broker ready; owns partitions ${running.app.stats().ownedPartitions.join(',')}`);
       return runUntilSignal('broker', [running]);
@@ -94,7 +96,8 @@ const stackCommands: Record<string, Command> = {
   },
   worker: {
     summary: 'run a worker on the channel named by STACKL_CHANNEL (kafka or redis); run any number',
-    async run() {
+    async run(args) {
+      parseFlags(args, {});
       const worker = await startWorker(loadConfig());
       progress(`worker ready (${worker.workerId})`);
       return runUntilSignal('worker', [worker]);
@@ -103,7 +106,8 @@ const stackCommands: Record<string, Command> = {
   agent: {
     summary: 'run an agent: `stackl agent --name <name> --targets <names or globs>`; applies agent jobs of those targets to the environment store',
     async run(args) {
-      const settings = agentSettingsFrom(args);
+      const { values } = parseFlags(args, { name: { type: 'string' }, targets: { type: 'string' } });
+      const settings = agentSettingsFrom(values);
       const agent = await startAgent(loadConfig(), settings);
       progress(`agent ${settings.name} ready, serving targets ${settings.targets}`);
       return runUntilSignal('agent', [agent]);
@@ -111,7 +115,8 @@ const stackCommands: Record<string, Command> = {
   },
   relay: {
     summary: 'run the relay of the redis channel: work orders Kafka → Redis, results Redis → Kafka, requeue of dead workers',
-    async run() {
+    async run(args) {
+      parseFlags(args, {});
       const relay = await startRelay(loadConfig());
       progress('relay ready');
       return runUntilSignal('relay', [relay]);
@@ -119,7 +124,8 @@ const stackCommands: Record<string, Command> = {
   },
   projector: {
     summary: 'run the projector: task.events into PostgreSQL, exactly once (offsets stored with the rows)',
-    async run() {
+    async run(args) {
+      parseFlags(args, {});
       const projector = await startProjector(loadConfig(), { onFatal: exitOnFatal });
       progress('projector ready');
       return runUntilSignal('projector', [projector]);
@@ -127,7 +133,10 @@ const stackCommands: Record<string, Command> = {
   },
   replay: {
     summary: 'rebuild the projection from the start of task.events into a fresh schema, then compare it with the live one',
-    run: () => replayCommand(loadConfig()),
+    run: (args) => {
+      parseFlags(args, {});
+      return replayCommand(loadConfig());
+    },
   },
   up: {
     summary: 'provision and start the local stack (Kafka, PostgreSQL, Redis); idempotent; `--nodes 3` for a KRaft cluster, `--secure` for SASL_SSL listeners',
@@ -140,21 +149,24 @@ const stackCommands: Record<string, Command> = {
   },
   down: {
     summary: 'stop what `up` started, and nothing else',
-    async run() {
+    async run(args) {
+      parseFlags(args, {});
       print({ stopped: await stackDown(loadConfig(), progress) });
       return 0;
     },
   },
   topics: {
     summary: 'create the missing topics of the catalogue and verify the existing ones',
-    async run() {
+    async run(args) {
+      parseFlags(args, {});
       print(await createTopics(loadConfig()));
       return 0;
     },
   },
   migrate: {
     summary: 'apply pending database migrations (safe to run from several processes at once)',
-    async run() {
+    async run(args) {
+      parseFlags(args, {});
       const config = loadConfig();
       print(await migrate(config.databaseUrl, config.databaseSchema));
       return 0;

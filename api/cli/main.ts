@@ -2,6 +2,7 @@
 // `stackl`: one entry point for every role and operator command. Commands print
 // their result on stdout (JSON where a script may read it); progress goes to stderr.
 import { isStacklError } from '../../core/errors.js';
+import { UsageError } from './cli-io.js';
 import { commands } from './commands.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -28,11 +29,16 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (isStacklError(error)) {
+    const [name] = process.argv.slice(2);
+    if (error instanceof UsageError) {
+      process.stderr.write(`stackl ${name}: ${error.message}\n`);
+    } else if (isStacklError(error)) {
       process.stderr.write(`stackl: ${error.message} [${error.code}]\n`);
     } else {
       process.stderr.write(`stackl: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     }
-    process.exitCode = 1;
+    // Exit now: a role started before the failure (`all` starts several) would otherwise
+    // keep a process alive that serves nothing.
+    process.exit(error instanceof UsageError ? 2 : 1);
   },
 );

@@ -93,3 +93,37 @@ export async function migrate(databaseUrl: string, schema: string, migrations = 
     await client.end();
   }
 }
+
+/** What a role does with migrations at start (STACKL_MIGRATE): apply them, or only check. */
+export type MigrateMode = 'auto' | 'off';
+
+/**
+ * `auto` applies what is pending (the role's database user needs CREATE rights); `off`
+ * applies nothing and refuses to start, naming the first missing migration, when the
+ * schema is behind this build (run `stackl migrate` as a job before the deploy).
+ */
+export async function ensureMigrated(databaseUrl: string, schema: string, mode: MigrateMode, migrations = loadMigrations()): Promise<void> {
+  if (mode === 'auto') {
+    await migrate(databaseUrl, schema, migrations);
+    return;
+  }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  // A connection that dies between two queries emits 'error'; the next query fails with it.
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    const table = await client.query<{ exists: boolean }>('select to_regclass($1) is not null as exists', [`${pg.escapeIdentifier(schema)}.schema_migrations`]);
+    const applied = new Set<number>();
+    if (table.rows[0]?.exists === true) {
+      for (const row of (await client.query<{ version: number }>(`select version from ${pg.escapeIdentifier(schema)}.schema_migrations`)).rows) applied.add(row.version);
+    }
+    const missing = migrations.filter((m) => !applied.has(m.version));
+    const first = missing[0];
+    if (first !== undefined) {
+      const name = `${String(first.version).padStart(4, '0')}_${first.name}`;
+      throw new MigrationError(`schema ${schema} lacks migration ${name}${missing.length > 1 ? ` and ${missing.length - 1} more` : ''}; STACKL_MIGRATE=off applies none at start: run \`stackl migrate\` first`);
+    }
+  } finally {
+    await client.end();
+  }
+}

@@ -3,7 +3,7 @@
 import pg from 'pg';
 import type { StacklConfig } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
-import { migrate } from '../../deploy/migrations/runner.js';
+import { ensureMigrated } from '../../deploy/migrations/runner.js';
 import { ensureTopics } from '../../topics/admin.js';
 import { catalogueFor } from '../../topics/catalogue.js';
 import { createKafka } from '../../topics/kafka.js';
@@ -40,7 +40,7 @@ export interface RunningProjector {
 /** Applies the migrations, creates or verifies the topics, then projects until stopped. */
 export async function startProjector(config: StacklConfig, options: ProjectorOptions = {}): Promise<RunningProjector> {
   const logger = createLogger({ component: 'projector', schema: config.databaseSchema });
-  await migrate(config.databaseUrl, config.databaseSchema);
+  await ensureMigrated(config.databaseUrl, config.databaseSchema, config.migrate);
   const topics = topicNames(config.topicPrefix);
   const kafka = createKafka(config, options.clientId ?? 'stackl-projector');
   const admin = kafka.admin();

@@ -94,6 +94,7 @@ export class World {
       // A killed broker instance's partitions move on after 10 s rather than 30 s.
       STACKL_BROKER_SESSION_TIMEOUT_MS: '10000',
       STACKL_WORKER_LEASE_MS: String(HEARTBEAT_TIMEOUT_MS + 2_000),
+      STACKL_FAULT_INJECTION: '1',
       STACKL_AGENT_FAIL_TARGETS: 'flaky-1',
     };
     const proxiedDatabase = new URL(this.postgres.url());

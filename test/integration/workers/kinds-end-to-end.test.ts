@@ -67,7 +67,7 @@ describe.each(['kafka', 'redis'] as const)('task kinds end to end on the %s chan
     worker = await startWorker(config, { ...env(), STACKL_WORKER_CONCURRENCY: '4' });
     agents = [
       await startAgent(config, { name: 'east', targets: 'east-*' }, env()),
-      await startAgent(config, { name: 'west', targets: 'west-*' }, { ...env(), STACKL_AGENT_FAIL_TARGETS: 'west-2' }),
+      await startAgent(config, { name: 'west', targets: 'west-*' }, { ...env(), STACKL_FAULT_INJECTION: '1', STACKL_AGENT_FAIL_TARGETS: 'west-2' }),
     ];
     const seed = { taskId: randomUUID(), attempt: 1 };
     for (const [name, body] of Object.entries(TARGETS)) await store.write(seed, { op: 'create', key: `infrastructure/target/${name}`, body });

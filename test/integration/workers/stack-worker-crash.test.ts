@@ -62,7 +62,7 @@ describe.each(['kafka', 'redis'] as const)('a worker killed mid stack task on th
     broker = await startLifecycleApp(config, { tickIntervalMs: 20 });
     if (channel === 'redis') relay = await startRelay(config);
     // A slow agent: each job takes 700 ms, so the worker dies while jobs are under way.
-    agent = await startAgent(config, { name: 'slow', targets: 'node-*' }, { ...env(), STACKL_AGENT_DELAY_MS: '700' });
+    agent = await startAgent(config, { name: 'slow', targets: 'node-*' }, { ...env(), STACKL_FAULT_INJECTION: '1', STACKL_AGENT_DELAY_MS: '700' });
     const seed = { taskId: randomUUID(), attempt: 1 };
     for (const name of ['node-1', 'node-2', 'node-3']) await store.write(seed, { op: 'create', key: `infrastructure/target/${name}`, body: { capabilities: ['linux'] } });
     await log.start();
