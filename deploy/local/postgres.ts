@@ -14,8 +14,11 @@ function maintenanceUrl(databaseUrl: string): string {
   return url.toString();
 }
 
-export async function postgresAnswers(databaseUrl: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: maintenanceUrl(databaseUrl), connectionTimeoutMillis: 1500 });
+/** True when the server takes a connection and answers a query, each within `timeoutMs`. */
+export async function postgresAnswers(databaseUrl: string, timeoutMs = 1500): Promise<boolean> {
+  const client = new pg.Client({ connectionString: maintenanceUrl(databaseUrl), connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  // A connection that dies in the middle emits 'error'; the answer is then simply "no".
+  client.on('error', () => {});
   try {
     await client.connect();
     await client.query('select 1');

@@ -7,8 +7,9 @@ import { ServiceUnavailableError } from '../../core/errors.js';
 import { livePid, pidFile } from './processes.js';
 import { isLoopback, waitUntil } from './wait.js';
 
-export async function redisAnswers(redisUrl: string): Promise<boolean> {
-  const client = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 1500, maxRetriesPerRequest: 0, retryStrategy: () => null });
+/** True when Redis takes a connection and answers PING within `timeoutMs`. */
+export async function redisAnswers(redisUrl: string, timeoutMs = 1500): Promise<boolean> {
+  const client = new Redis(redisUrl, { lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
   client.on('error', () => {});
   try {
     await client.connect();

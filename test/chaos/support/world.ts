@@ -8,10 +8,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { loadConfig, type StacklConfig } from '../../../core/config.js';
 import { brokerAnswers } from '../../../deploy/local/kafka-broker.js';
+import { postgresAnswers } from '../../../deploy/local/postgres.js';
+import { redisAnswers } from '../../../deploy/local/redis.js';
 import { PrivateRedis } from '../../support/redis-server.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { injected, notInjected, type Injection } from './injection.js';
@@ -130,9 +130,9 @@ export class World {
   }
 
   async restartRedis(downMs = 1_000): Promise<Injection> {
-    if (!(await this.redisAnswers())) return notInjected('Redis was not answering before the restart');
+    if (!(await redisAnswers(this.redis.url, 2_000))) return notInjected('Redis was not answering before the restart');
     await this.redis.kill();
-    if (await this.redisAnswers()) return notInjected('Redis still answered after the kill');
+    if (await redisAnswers(this.redis.url, 2_000)) return notInjected('Redis still answered after the kill');
     await sleep(downMs);
     await this.redis.start();
     return injected(`redis-server on ${this.redis.port} killed (-9) and started again, empty`);
@@ -156,38 +156,11 @@ export class World {
   private async missing(): Promise<string[]> {
     const missing: string[] = [];
     if (!(await brokerAnswers(this.proxiedKafkaBrokers, 3_000))) missing.push('Kafka does not answer through the proxy');
-    if (!(await this.postgresAnswers(this.roleEnv.DATABASE_URL ?? ''))) missing.push('PostgreSQL does not answer through the proxy');
-    if (!(await this.redisAnswers())) missing.push('Redis does not answer');
+    if (!(await postgresAnswers(this.roleEnv.DATABASE_URL ?? '', 3_000))) missing.push('PostgreSQL does not answer through the proxy');
+    if (!(await redisAnswers(this.redis.url, 2_000))) missing.push('Redis does not answer');
     const down = this.roles.filter((r) => !r.ready).map((r) => r.name);
     if (down.length > 0) missing.push(`roles not ready: ${down.join(', ')}`);
     return missing;
-  }
-
-  private async postgresAnswers(url: string): Promise<boolean> {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000, query_timeout: 3_000 });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      await client.query('select 1');
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => {});
-    }
-  }
-
-  private async redisAnswers(): Promise<boolean> {
-    const client = new Redis(this.redis.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2_000 });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      return (await client.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      client.disconnect();
-    }
   }
 
   async stop(): Promise<void> {

@@ -17,6 +17,7 @@ import type {
   TaskResultMessage,
   TaskSpec,
 } from '../../../schemas/index.js';
+import { submitBody as probeSubmission } from '../../support/raw-requests.js';
 
 export const TASK_ID = '01970a3e-5c1b-7d2e-9f00-1234567890ab';
 export const T0 = 1_750_000_000_000;
@@ -31,20 +32,7 @@ function envelope(): Envelope {
   return { eventId: 'f47ac10b-58cc-4372-a567-0e02b2c3d479', taskId: TASK_ID, sequence: 0, time: T0, causationId: null, correlationId: null };
 }
 
-export const submitBody: SubmitTask = {
-  kind: 'probe',
-  action: 'run',
-  payload: '{"outcome":"succeed"}',
-  origin: { type: 'topic', target: 'stackl.reply.replies' },
-  idempotencyKey: null,
-  timeoutMs: null,
-  attemptTimeoutMs: null,
-  heartbeatTimeoutMs: null,
-  maxAttempts: null,
-  retryBackoff: null,
-  rollbackMaxAttempts: null,
-  rollbackBackoff: null,
-};
+export const submitBody: SubmitTask = probeSubmission({ origin: { type: 'topic', target: 'stackl.reply.replies' } });
 
 function command(message: Omit<TaskRequestMessage, keyof Envelope>): LifecycleInput {
   return { type: 'command', message: { ...envelope(), ...message } as TaskRequestMessage };
