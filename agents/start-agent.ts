@@ -16,6 +16,7 @@ import { Agent } from './agent.js';
 import { environmentMigrations } from './environment-schema.js';
 import { EnvironmentStore } from './environment-store.js';
 import { targetSelector } from './target-selector.js';
+import type { OnConsumerStopped } from '../topics/consumer-watch.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -24,7 +25,8 @@ export interface AgentSettings {
   targets: string;
 }
 
-export async function startAgent(config: StacklConfig, settings: AgentSettings, env: Env = process.env): Promise<Agent> {
+/** `onFatal`: the agent's Kafka consumer stopped for good; roles exit so their supervisor restarts them. */
+export async function startAgent(config: StacklConfig, settings: AgentSettings, env: Env = process.env, onFatal?: OnConsumerStopped): Promise<Agent> {
   if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(settings.name)) throw new ConfigError(`an agent name is lower-case letters, digits, . _ -; got "${settings.name}"`);
   const accepts = targetSelector(settings.targets);
   await ensureMigrated(config.databaseUrl, config.environmentSchema, config.migrate, environmentMigrations);
@@ -33,7 +35,7 @@ export async function startAgent(config: StacklConfig, settings: AgentSettings, 
   const agent = new Agent({
     name: settings.name,
     accepts,
-    server: agentServer(config, settings.name, env),
+    server: agentServer(config, settings.name, env, onFatal),
     environment: new EnvironmentStore(pool, config.environmentSchema),
     concurrency: positiveIntFromEnv(env, 'STACKL_AGENT_CONCURRENCY') ?? 8,
     ...faultInjection(env),
@@ -56,7 +58,7 @@ export function agentSettingsFrom(flags: { name?: string | undefined; targets?: 
   return { name, targets };
 }
 
-function agentServer(config: StacklConfig, name: string, env: Env): AgentJobServer {
+function agentServer(config: StacklConfig, name: string, env: Env, onFatal: OnConsumerStopped | undefined): AgentJobServer {
   const channel = env.STACKL_CHANNEL ?? 'kafka';
   if (channel === 'redis') return new RedisAgentJobServer(config.redisUrl, config.topicPrefix, name);
   if (channel !== 'kafka') throw new ConfigError(`STACKL_CHANNEL must be "kafka" or "redis", got "${channel}"`);
@@ -68,6 +70,7 @@ function agentServer(config: StacklConfig, name: string, env: Env): AgentJobServ
     dlqTopic: topics.dlq,
     groupId: consumerGroup(config.topicPrefix, `agent-${name}`),
     partitions: config.partitions,
+    ...(onFatal === undefined ? {} : { onFatal }),
   });
 }
 

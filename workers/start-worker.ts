@@ -17,16 +17,18 @@ import { consumerGroup, topicNames } from '../topics/names.js';
 import { DocumentStore } from './datastore/document-store.js';
 import { builtInManagers } from './managers/index.js';
 import { Worker } from './worker.js';
+import type { OnConsumerStopped } from '../topics/consumer-watch.js';
 
 export const WORKERS_APP = 'workers';
 
 type Env = Record<string, string | undefined>;
 
-export async function startWorker(config: StacklConfig, env: Env = process.env): Promise<Worker> {
+/** `onFatal`: one of the worker's Kafka consumers stopped for good; roles exit so their supervisor restarts them. */
+export async function startWorker(config: StacklConfig, env: Env = process.env, onFatal?: OnConsumerStopped): Promise<Worker> {
   const concurrency = positiveInt(env, 'STACKL_WORKER_CONCURRENCY', 8);
   const workerId = `worker-${randomUUID().slice(0, 8)}`;
-  const channel = workChannel(config, env, workerId);
-  const agents = agentClient(config, env, workerId);
+  const channel = workChannel(config, env, workerId, onFatal);
+  const agents = agentClient(config, env, workerId, onFatal);
   // The document kind's datastore; the pool connects lazily, on the first document task.
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: Math.min(concurrency, 10) });
   pool.on('error', (error) => createLogger({ component: 'worker' }).warn('idle database connection failed', { error }));
@@ -50,7 +52,7 @@ export async function startWorker(config: StacklConfig, env: Env = process.env):
 }
 
 /** The stack kind's way to the agents, over the same kind of channel as the work. */
-function agentClient(config: StacklConfig, env: Env, workerId: string): AgentJobClient {
+function agentClient(config: StacklConfig, env: Env, workerId: string, onFatal: OnConsumerStopped | undefined): AgentJobClient {
   if (env.STACKL_CHANNEL === 'redis') return new RedisAgentJobClient(config.redisUrl, config.topicPrefix, workerId);
   const topics = topicNames(config.topicPrefix);
   return new KafkaAgentJobClient({
@@ -59,10 +61,11 @@ function agentClient(config: StacklConfig, env: Env, workerId: string): AgentJob
     repliesTopic: topics.agentReplies,
     replyTo: workerId,
     groupPrefix: config.topicPrefix,
+    ...(onFatal === undefined ? {} : { onFatal }),
   });
 }
 
-function workChannel(config: StacklConfig, env: Env, workerId: string): WorkChannel {
+function workChannel(config: StacklConfig, env: Env, workerId: string, onFatal: OnConsumerStopped | undefined): WorkChannel {
   const name = env.STACKL_CHANNEL ?? 'kafka';
   if (name === 'redis') {
     return new RedisWorkChannel({ redisUrl: config.redisUrl, prefix: config.topicPrefix, workerId, leaseMs: positiveInt(env, 'STACKL_WORKER_LEASE_MS', 10_000) });
@@ -77,6 +80,7 @@ function workChannel(config: StacklConfig, env: Env, workerId: string): WorkChan
     groupId: consumerGroup(config.topicPrefix, WORKERS_APP),
     partitions: config.partitions,
     sessionTimeoutMs: positiveInt(env, 'STACKL_WORKER_SESSION_TIMEOUT_MS', 30_000),
+    ...(onFatal === undefined ? {} : { onFatal }),
   });
 }
 

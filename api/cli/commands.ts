@@ -72,9 +72,9 @@ const stackCommands: Record<string, Command> = {
       const agentSettings = { name: process.env.STACKL_AGENT_NAME ?? 'local', targets: process.env.STACKL_AGENT_TARGETS ?? '*' };
       const roles: Stoppable[] = [
         await broker(config),
-        ...(redis ? [await startRelay(config)] : []),
-        await startWorker(config),
-        await startAgent(config, agentSettings),
+        ...(redis ? [await startRelay(config, exitOnFatal)] : []),
+        await startWorker(config, process.env, exitOnFatal),
+        await startAgent(config, agentSettings, process.env, exitOnFatal),
         await startProjector(config, { onFatal: exitOnFatal }),
       ];
       const api = await startApi(config);
@@ -98,7 +98,7 @@ const stackCommands: Record<string, Command> = {
     summary: 'run a worker on the channel named by STACKL_CHANNEL (kafka or redis); run any number',
     async run(args) {
       parseFlags(args, {});
-      const worker = await startWorker(loadConfig());
+      const worker = await startWorker(loadConfig(), process.env, exitOnFatal);
       progress(`worker ready (${worker.workerId})`);
       return runUntilSignal('worker', [worker]);
     },
@@ -108,7 +108,7 @@ const stackCommands: Record<string, Command> = {
     async run(args) {
       const { values } = parseFlags(args, { name: { type: 'string' }, targets: { type: 'string' } });
       const settings = agentSettingsFrom(values);
-      const agent = await startAgent(loadConfig(), settings);
+      const agent = await startAgent(loadConfig(), settings, process.env, exitOnFatal);
       progress(`agent ${settings.name} ready, serving targets ${settings.targets}`);
       return runUntilSignal('agent', [agent]);
     },
@@ -117,7 +117,7 @@ const stackCommands: Record<string, Command> = {
     summary: 'run the relay of the redis channel: work orders Kafka → Redis, results Redis → Kafka, requeue of dead workers',
     async run(args) {
       parseFlags(args, {});
-      const relay = await startRelay(loadConfig());
+      const relay = await startRelay(loadConfig(), exitOnFatal);
       progress('relay ready');
       return runUntilSignal('relay', [relay]);
     },

@@ -8,6 +8,7 @@ import { createLogger } from '../../core/log.js';
 import { deadLetter } from '../dead-letter.js';
 import { abortable, RESEND_AFTER_MS, sendUntilAnswered, type AgentJobClient, type AgentJobServer } from './agent-channel.js';
 import { agentJobSchema, agentReplySchema, type AgentJob, type AgentJobRequest, type AgentReply } from './agent-messages.js';
+import { watchConsumer, type OnConsumerStopped } from '../consumer-watch.js';
 
 /**
  * A restarted agent rejoins its group as a new member, and the group waits for the old one
@@ -25,6 +26,8 @@ export interface KafkaAgentClientOptions {
   /** The worker's id: replies come back keyed by it. */
   replyTo: string;
   groupPrefix: string;
+  /** Its consumer of replies stopped for good (the role should exit and be restarted). */
+  onFatal?: OnConsumerStopped;
 }
 
 export class KafkaAgentJobClient implements AgentJobClient {
@@ -40,6 +43,7 @@ export class KafkaAgentJobClient implements AgentJobClient {
     this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     // Nothing committed: the group exists only while this worker does.
     this.consumer = options.kafka.consumer({ groupId: `${options.groupPrefix}agent-replies-${options.replyTo}`, maxWaitTimeInMs: 50, ...AGENT_SESSION });
+    watchConsumer(this.consumer, 'agent replies', this.log, options.onFatal);
   }
 
   async request(job: AgentJobRequest, signal: AbortSignal): Promise<AgentReply> {
@@ -116,6 +120,8 @@ export interface KafkaAgentServerOptions {
   /** One group per agent: every agent sees every job and keeps those of its targets. */
   groupId: string;
   partitions: number;
+  /** Its consumer of jobs stopped for good (the role should exit and be restarted). */
+  onFatal?: OnConsumerStopped;
 }
 
 export class KafkaAgentJobServer implements AgentJobServer {
@@ -127,6 +133,7 @@ export class KafkaAgentJobServer implements AgentJobServer {
   constructor(private readonly options: KafkaAgentServerOptions) {
     this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50, ...AGENT_SESSION });
+    watchConsumer(this.consumer, 'agent jobs', this.log, options.onFatal);
   }
 
   async serve(accepts: (target: string) => boolean, handle: (job: AgentJob) => Promise<AgentReply>, concurrency: number): Promise<void> {

@@ -11,6 +11,7 @@ import { partitionForKey } from '../partitioner.js';
 import { CoalescingSender } from '../coalescing-sender.js';
 import { Semaphore } from './semaphore.js';
 import type { WorkChannel, WorkDelivery } from './work-channel.js';
+import { watchConsumer, type OnConsumerStopped } from '../consumer-watch.js';
 
 export interface KafkaChannelOptions {
   kafka: Kafka;
@@ -21,6 +22,8 @@ export interface KafkaChannelOptions {
   partitions: number;
   /** How soon the group notices a dead worker and hands its orders to another (≥ 6 s on a default broker). */
   sessionTimeoutMs?: number;
+  /** Its consumer of task.dispatch stopped for good (the role should exit and be restarted). */
+  onFatal?: OnConsumerStopped;
 }
 
 export class KafkaWorkChannel implements WorkChannel {
@@ -33,6 +36,7 @@ export class KafkaWorkChannel implements WorkChannel {
 
   constructor(private readonly options: KafkaChannelOptions) {
     this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50, sessionTimeout: options.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)) });
+    watchConsumer(this.consumer, 'worker channel', this.log, options.onFatal);
     this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     // Hundreds of concurrent attempts reporting at once share produce requests.
     this.results = new CoalescingSender<Message, void>(async (messages) => {

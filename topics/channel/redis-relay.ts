@@ -12,6 +12,7 @@ import { partitionForKey } from '../partitioner.js';
 import type { TopicNames } from '../names.js';
 import { redisChannelKeys, type QueuedOrder, type RedisChannelKeys } from './redis-keys.js';
 import { RelayOffsets } from './relay-offsets.js';
+import { watchConsumer, type OnConsumerStopped } from '../consumer-watch.js';
 
 export interface RelayOptions {
   kafka: Kafka;
@@ -22,6 +23,8 @@ export interface RelayOptions {
   partitions: number;
   /** How often acknowledgements, leases and Redis' identity are checked. */
   intervalMs?: number;
+  /** Its consumer of task.dispatch stopped for good (the role should exit and be restarted). */
+  onFatal?: OnConsumerStopped;
 }
 
 export interface RelayStats {
@@ -50,6 +53,7 @@ export class RedisRelay {
     // A restarted relay waits for its dead predecessor's session to expire before it gets
     // the partitions back: 10 s rather than kafkajs' 30 s keeps that stall short.
     this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50, sessionTimeout: 10_000, heartbeatInterval: 3_000 });
+    watchConsumer(this.consumer, 'relay', this.log, options.onFatal);
     this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.commands = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     this.blocking = new Redis(options.redisUrl, { maxRetriesPerRequest: null });

@@ -3,11 +3,12 @@
 import type { StacklConfig } from '../../core/config.js';
 import { createKafka } from '../kafka.js';
 import { consumerGroup, topicNames } from '../names.js';
+import type { OnConsumerStopped } from '../consumer-watch.js';
 import { RedisRelay } from './redis-relay.js';
 
 export const RELAY_APP = 'relay';
 
-export async function startRelay(config: StacklConfig): Promise<RedisRelay> {
+export async function startRelay(config: StacklConfig, onFatal?: OnConsumerStopped): Promise<RedisRelay> {
   const relay = new RedisRelay({
     kafka: createKafka(config, 'stackl-relay'),
     redisUrl: config.redisUrl,
@@ -15,6 +16,7 @@ export async function startRelay(config: StacklConfig): Promise<RedisRelay> {
     topics: topicNames(config.topicPrefix),
     groupId: consumerGroup(config.topicPrefix, RELAY_APP),
     partitions: config.partitions,
+    ...(onFatal === undefined ? {} : { onFatal }),
   });
   await relay.start();
   return relay;

@@ -1,0 +1,94 @@
+// kafkajs gives up on a consumer after some crashes (a group coordinator not found once
+// its retries ran out, found by the chaos suite in the relay) and leaves the process
+// running with nothing consuming. The relay and the worker's channel must say so, so
+// their role exits and is restarted. On the real broker; the crash is injected into
+// the consumer's batch handler, as kafkajs would meet it.
+import kafkajs, { type Consumer, type ConsumerConfig, type ConsumerRunConfig } from 'kafkajs';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../../core/config.js';
+import { encode, taskDispatchSchema } from '../../../schemas/index.js';
+import { KafkaWorkChannel } from '../../../topics/channel/kafka-channel.js';
+import { RedisRelay } from '../../../topics/channel/redis-relay.js';
+import { ensureTopics } from '../../../topics/admin.js';
+import { catalogueFor } from '../../../topics/catalogue.js';
+import { topicNames } from '../../../topics/names.js';
+import { partitionForKey } from '../../../topics/partitioner.js';
+import { testKafka } from '../../support/kafka.js';
+import { uniquePrefix } from '../../support/names.js';
+import { PrivateRedis } from '../../support/redis-server.js';
+
+const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: uniquePrefix('consumer-stopped'), STACKL_PARTITIONS: '2' });
+const topics = topicNames(config.topicPrefix);
+const redis = new PrivateRedis();
+const stoppers: (() => Promise<void>)[] = [];
+
+afterEach(() => vi.restoreAllMocks());
+afterAll(async () => {
+  for (const stop of stoppers) await stop().catch(() => {});
+  await redis.stop();
+});
+
+/** A Kafka client whose consumers crash in their first batch with an error kafkajs does not restart from. */
+function crashingKafka(): ReturnType<typeof testKafka> {
+  const kafka = testKafka();
+  const consumer = kafka.consumer.bind(kafka);
+  vi.spyOn(kafka, 'consumer').mockImplementation((settings: ConsumerConfig): Consumer => {
+    const made = consumer(settings);
+    const run = made.run.bind(made);
+    made.run = (options?: ConsumerRunConfig) =>
+      run({
+        ...options,
+        eachBatch: async () => {
+          throw new kafkajs.KafkaJSNonRetriableError('Failed to find group coordinator (injected)');
+        },
+      });
+    return made;
+  });
+  return kafka;
+}
+
+async function sendOrder(): Promise<void> {
+  const taskId = '01971f00-0000-7000-8000-00000000c0de';
+  const producer = testKafka().producer();
+  await producer.connect();
+  const value = encode(taskDispatchSchema, {
+    eventId: '6e1f0d7c-2f4b-4b7a-9d55-3a1c2b0e9f10', taskId, sequence: 2, time: Date.now(), causationId: null, correlationId: null,
+    type: 'RunRollback',
+    body: { task: { id: taskId, kind: 'probe', action: 'run', payload: '{"outcome":"fail"}', origin: { type: 'none', target: null }, idempotencyKey: taskId, timeoutMs: 1000, attemptTimeoutMs: null, heartbeatTimeoutMs: null, maxAttempts: 1, retryBackoff: { initialMs: 1, multiplier: 1, maxMs: 1 }, rollbackMaxAttempts: 1, rollbackBackoff: { initialMs: 1, multiplier: 1, maxMs: 1 }, submittedAt: Date.now() }, failedAttempt: 1, rollbackAttempt: 1, deadlineAt: Date.now() + 60_000 },
+  });
+  await producer.send({ topic: topics.dispatch, messages: [{ key: taskId, value, partition: partitionForKey(taskId, config.partitions) }] });
+  await producer.disconnect();
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('not told in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('a consumer kafkajs stopped for good', () => {
+  it('is reported by the relay and by the worker channel, so their roles can exit', async () => {
+    const admin = testKafka().admin();
+    await admin.connect();
+    await ensureTopics(admin, catalogueFor(config));
+    await admin.disconnect();
+    await redis.start();
+    await sendOrder();
+
+    const relayStopped: unknown[] = [];
+    const relay = new RedisRelay({ kafka: crashingKafka(), redisUrl: redis.url, prefix: config.topicPrefix, topics, groupId: `${config.topicPrefix}relay`, partitions: config.partitions, onFatal: (error) => relayStopped.push(error) });
+    stoppers.push(() => relay.stop());
+    await relay.start();
+    await waitFor(() => relayStopped.length > 0);
+    expect(String(relayStopped[0])).toMatch(/Failed to find group coordinator/);
+
+    const channelStopped: unknown[] = [];
+    const channel = new KafkaWorkChannel({ kafka: crashingKafka(), dispatchTopic: topics.dispatch, resultsTopic: topics.results, dlqTopic: topics.dlq, groupId: `${config.topicPrefix}workers`, partitions: config.partitions, onFatal: (error) => channelStopped.push(error) });
+    stoppers.push(() => channel.close());
+    await channel.consume(async () => {}, 2);
+    await waitFor(() => channelStopped.length > 0);
+    expect(String(channelStopped[0])).toMatch(/Failed to find group coordinator/);
+  });
+});
