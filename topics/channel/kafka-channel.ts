@@ -1,14 +1,18 @@
 // The `kafka` channel: workers join one consumer group on task.dispatch and write
-// results to task.results. A batch's offsets are committed only after all its orders
-// settled, so a worker killed mid-task leaves them to the next member of the group
-// (duplicates are fenced by attempt number); the broker's deadlines bound how long any
-// order can hold its partition.
+// results to task.results. Orders start as they arrive, up to the worker's concurrency,
+// each without waiting for the ones before it; a partition's offset is committed up to
+// its oldest unsettled order (order-window.ts), so a worker killed mid-task leaves its
+// unfinished orders to the next member of the group (duplicates are fenced by attempt
+// number). Waiting for a whole batch instead let one slow order (a stack whose agent was
+// away) hold back every order behind it, rollbacks included, until they expired (found
+// by the long chaos run on this channel).
 import type { Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMessage } from '../../schemas/index.js';
 import { createLogger } from '../../core/log.js';
 import { deadLetter } from '../dead-letter.js';
 import { partitionForKey } from '../partitioner.js';
 import { CoalescingSender } from '../coalescing-sender.js';
+import { OrderWindow } from './order-window.js';
 import { Semaphore } from './semaphore.js';
 import type { WorkChannel, WorkDelivery } from './work-channel.js';
 import { watchConsumer, type OnConsumerStopped } from '../consumer-watch.js';
@@ -33,6 +37,9 @@ export class KafkaWorkChannel implements WorkChannel {
   private readonly results: CoalescingSender<Message, void>;
   private connected: Promise<void> | undefined;
   private readonly log = createLogger({ component: 'kafka-channel' });
+  private readonly windows = new Map<number, OrderWindow>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: KafkaChannelOptions) {
     this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50, sessionTimeout: options.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)) });
@@ -50,23 +57,73 @@ export class KafkaWorkChannel implements WorkChannel {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.dispatchTopic, fromBeginning: true });
     const slots = new Semaphore(concurrency);
+    // Partitions lost in a rebalance are forgotten (their running orders finish, fenced);
+    // kept ones keep their window, so orders Kafka hands again are not started twice.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      const mine = new Set(payload.memberAssignment[this.options.dispatchTopic] ?? []);
+      for (const partition of this.windows.keys()) if (!mine.has(partition)) this.windows.delete(partition);
+    });
     await this.consumer.run({
+      autoCommit: false,
       partitionsConsumedConcurrently: Math.min(concurrency, this.options.partitions),
-      // The orders of a batch run concurrently (up to `concurrency` across partitions);
-      // the batch's offsets commit once every one of them settled: at least once.
-      eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning }) => {
-        await Promise.all(
-          batch.messages.map((message) =>
-            slots.run(async () => {
-              if (!isRunning()) return;
-              await this.deliver(batch.topic, batch.partition, message, handle, heartbeat);
-            }),
-          ),
-        );
-        if (isRunning()) resolveOffset(batch.lastOffset());
+      // A batch returns once its orders have started; waiting for a free slot is the
+      // back-pressure that keeps a worker from taking more than it can run.
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        const window = this.windowOf(batch.partition);
+        for (const message of batch.messages) {
+          const offset = BigInt(message.offset);
+          if (!window.isNew(offset)) continue;
+          await slots.acquire();
+          if (!isRunning() || isStale()) {
+            slots.release();
+            return;
+          }
+          window.started(offset);
+          void this.deliver(batch.topic, batch.partition, message, handle, heartbeat)
+            .catch((error: unknown) => this.log.warn('work order failed', { partition: batch.partition, offset: message.offset, error }))
+            .finally(() => {
+              slots.release();
+              window.settled(offset);
+              this.scheduleCommit();
+            });
+        }
+        // Markers and orders skipped count as settled once nothing before them is pending.
+        if (batch.messages.length === 0 || window.inFlight === 0) this.scheduleCommit();
         await heartbeat();
       },
     });
+  }
+
+  private windowOf(partition: number): OrderWindow {
+    let window = this.windows.get(partition);
+    if (window === undefined) {
+      window = new OrderWindow();
+      this.windows.set(partition, window);
+    }
+    return window;
+  }
+
+  /** Commits, every 200 ms at most, each partition's offset up to its oldest unsettled order. */
+  private scheduleCommit(): void {
+    if (this.commitTimer !== undefined) return;
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = undefined;
+      this.committing = this.committing.then(() => this.commitSettled()).catch((error: unknown) => this.log.debug('committing settled orders failed; the next commit covers them', { error }));
+    }, 200);
+  }
+
+  private async commitSettled(): Promise<void> {
+    const offsets: { topic: string; partition: number; offset: string }[] = [];
+    for (const [partition, window] of this.windows) {
+      const next = window.committable();
+      if (next > window.committed) offsets.push({ topic: this.options.dispatchTopic, partition, offset: next.toString() });
+    }
+    if (offsets.length === 0) return;
+    await this.consumer.commitOffsets(offsets);
+    for (const { partition, offset } of offsets) {
+      const window = this.windows.get(partition);
+      if (window !== undefined && BigInt(offset) > window.committed) window.committed = BigInt(offset);
+    }
   }
 
   async report(result: TaskResultMessage): Promise<void> {
@@ -88,6 +145,11 @@ export class KafkaWorkChannel implements WorkChannel {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    await this.committing;
+    // What settled since the last commit is not handed to another worker again.
+    await this.commitSettled().catch(() => {});
     await this.consumer.disconnect();
     if (this.connected) await this.producer.disconnect();
   }
