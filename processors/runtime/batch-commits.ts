@@ -1,7 +1,7 @@
 // Committing a chunk of input records, whatever Kafka answers: a transient failure is
-// retried with backoff (the partition heartbeating meanwhile); a refusal makes the chunk go
-// one record per transaction, and the record Kafka refuses walks down REFUSAL_STEPS until
-// something of it fits; a fencing or an unknown outcome hands the worker back to the app.
+// retried with backoff (the partition heartbeating meanwhile); a refusal splits the chunk
+// until the record Kafka refuses stands alone, and that record walks down REFUSAL_STEPS
+// until something of it fits; a fencing or an unknown outcome hands the worker back.
 import type { KafkaMessage } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../core/log.js';
@@ -25,7 +25,12 @@ export type Ownership = () => boolean;
 /** Longest pause between two tries of a transaction that failed for a transient reason. */
 const MAX_RETRY_PAUSE_MS = 5_000;
 
-/** Commits `messages` (through `through`, markers included); false when the partition is no longer ours. */
+/**
+ * Commits `messages` (through `through`, markers included) in one transaction; false when
+ * the partition is no longer ours. A chunk Kafka refuses is split in halves, committed in
+ * order, until the record at fault stands alone: a handful of transactions, where one per
+ * record stalled a busy partition for seconds.
+ */
 export async function commitChunk<V>(host: CommitHost<V>, worker: PartitionWorker<V>, topic: string, messages: KafkaMessage[], through: string, owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
   const records = messages.map((m) => inputRecord(topic, worker.partition, m));
   const next = (BigInt(through) + 1n).toString();
@@ -38,43 +43,46 @@ export async function commitChunk<V>(host: CommitHost<V>, worker: PartitionWorke
       return true;
     }
     if (result.kind === 'refused') {
-      host.log.warn('Kafka refused a record of this batch; committing its records one at a time to find it', { partition: worker.partition, topic, records: messages.length, error: result.error });
-      return isolate(host, worker, topic, messages, through, owns, heartbeat);
+      const [alone] = messages;
+      if (messages.length === 1 && alone !== undefined) return commitRefused(host, worker, topic, alone, through, result.error, owns, heartbeat);
+      host.log.warn('Kafka refused a record of these; splitting them to find it', { partition: worker.partition, topic, records: messages.length, error: result.error });
+      const mid = Math.floor(messages.length / 2);
+      const left = messages.slice(0, mid);
+      const leftThrough = (left[left.length - 1] as KafkaMessage).offset;
+      return (await commitChunk(host, worker, topic, left, leftThrough, owns, heartbeat)) && commitChunk(host, worker, topic, messages.slice(mid), through, owns, heartbeat);
     }
     failures += 1;
     await afterTransientFailure(host.log, worker, result.error, failures, heartbeat);
   }
 }
 
-/** One record per transaction; the one Kafka refuses goes down REFUSAL_STEPS until something fits. */
-async function isolate<V>(host: CommitHost<V>, worker: PartitionWorker<V>, topic: string, messages: KafkaMessage[], through: string, owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
-  for (const [i, message] of messages.entries()) {
-    const record = inputRecord(topic, worker.partition, message);
-    const next = (BigInt(i === messages.length - 1 ? through : message.offset) + 1n).toString();
-    let step = 0;
-    let refusal: unknown;
-    for (let failures = 0; ; ) {
-      const stepName = REFUSAL_STEPS[step] ?? 'dead-letter-note';
-      const result = await transact(host, worker, owns, () => scopeAtStep(host.scopes, worker, record, stepName, refusal), [{ topic, partition: worker.partition, offset: next }]);
-      if (result === null || !host.survived(worker, result)) return false;
-      if (result.ok) {
-        worker.nextOffsets.set(topic, BigInt(next));
-        host.counters.records += 1;
-        break;
-      }
-      if (result.kind === 'refused') {
-        refusal = result.error;
-        step += 1;
-        if (step < REFUSAL_STEPS.length) continue;
-        // Not even a note without the record's bytes fits: the dead-letter topic itself is at fault.
-        host.log.error('Kafka refuses even the dead-letter note of this record; retrying', { partition: worker.partition, topic, offset: message.offset, error: result.error });
-        step = 0;
-      }
-      failures += 1;
-      await afterTransientFailure(host.log, worker, result.error, failures, heartbeat);
+/** The record Kafka refused walks down REFUSAL_STEPS, one transaction each, until something of it fits. */
+async function commitRefused<V>(host: CommitHost<V>, worker: PartitionWorker<V>, topic: string, message: KafkaMessage, through: string, firstRefusal: unknown, owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
+  const record = inputRecord(topic, worker.partition, message);
+  const next = (BigInt(through) + 1n).toString();
+  // Alone as it is, it was refused already: go on from the next step.
+  let step = 1;
+  let refusal = firstRefusal;
+  for (let failures = 0; ; ) {
+    const stepName = REFUSAL_STEPS[step] ?? 'dead-letter-note';
+    const result = await transact(host, worker, owns, () => scopeAtStep(host.scopes, worker, record, stepName, refusal), [{ topic, partition: worker.partition, offset: next }]);
+    if (result === null || !host.survived(worker, result)) return false;
+    if (result.ok) {
+      worker.nextOffsets.set(topic, BigInt(next));
+      host.counters.records += 1;
+      return true;
     }
+    if (result.kind === 'refused') {
+      refusal = result.error;
+      step += 1;
+      if (step < REFUSAL_STEPS.length) continue;
+      // Not even a note without the record's bytes fits: the dead-letter topic itself is at fault.
+      host.log.error('Kafka refuses even the dead-letter note of this record; retrying', { partition: worker.partition, topic, offset: message.offset, error: result.error });
+      step = 0;
+    }
+    failures += 1;
+    await afterTransientFailure(host.log, worker, result.error, failures, heartbeat);
   }
-  return true;
 }
 
 /** Builds a scope and commits it under the partition's queue; null when the partition is no longer ours. */
