@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { kafkaBrokersFrom, kafkaSecurityFrom, type KafkaSecurity } from './kafka-settings.js';
 import { maskUrl } from './secret.js';
+import { topicDurabilityFrom, type TopicDurability } from './topic-durability.js';
 
 /** The Kafka release the local stack runs unless STACKL_KAFKA_VERSION says otherwise (see README's table). */
 export const PINNED_KAFKA_VERSION = '4.1.2';
@@ -42,6 +43,10 @@ export interface StacklConfig {
   maxMessageBytes: number;
   /** What roles do with database migrations at start: apply (`auto`) or only check (`off`). */
   migrate: 'auto' | 'off';
+  /** Replicas, min ISR and retention of STACKL's topics (core/topic-durability.ts). */
+  durability: TopicDurability;
+  /** How long a stopping worker lets the attempts it runs finish before it abandons them. */
+  shutdownGraceMs: number;
   /** True when the user set the variable, so we must not start a service of our own in its place. */
   explicit: { kafka: boolean; database: boolean; redis: boolean };
 }
@@ -98,6 +103,11 @@ export function loadConfig(env: Env = process.env): StacklConfig {
   if (logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new ConfigError(`STACKL_LOG_LEVEL must be debug, info, warn or error, got "${logLevel}"`);
   }
+  const durability = topicDurabilityFrom(env);
+  const shutdownGraceMs = Number(env.STACKL_SHUTDOWN_GRACE_MS ?? DEFAULT_SHUTDOWN_GRACE_MS);
+  if (!Number.isInteger(shutdownGraceMs) || shutdownGraceMs < 0 || shutdownGraceMs > 3_600_000) {
+    throw new ConfigError(`STACKL_SHUTDOWN_GRACE_MS must be a number of milliseconds from 0 to 3600000, got "${env.STACKL_SHUTDOWN_GRACE_MS}"`);
+  }
   const cacheRoot = env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
   return {
     kafkaBrokers,
@@ -114,6 +124,8 @@ export function loadConfig(env: Env = process.env): StacklConfig {
     replyTopicPrefix,
     ...sizes,
     migrate,
+    durability,
+    shutdownGraceMs,
     stateDir: resolve(env.STACKL_HOME ?? '.stackl'),
     cacheDir: resolve(env.STACKL_CACHE ?? join(cacheRoot, 'stackl')),
     explicit: {
@@ -141,6 +153,8 @@ export function defaultReplyTopicPrefix(topicPrefix: string): string {
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
 export const DEFAULT_MAX_OUTPUT_BYTES = 256 * 1024;
 export const DEFAULT_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
+/** Most attempts finish within it; an orchestrator's kill deadline must exceed it by a few seconds (README: shutdown). */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
 
 function recordSizes(env: Env): { maxPayloadBytes: number; maxOutputBytes: number; maxMessageBytes: number } {
   const size = (name: string, fallback: number): number => {

@@ -1,9 +1,12 @@
 // The admin step every role runs before it starts: create the topics of the
-// catalogue that are missing, verify the ones that exist, and refuse to run, with
-// one message listing every problem, when what exists contradicts the catalogue.
+// catalogue that are missing (with the replication factor and min ISR of the
+// configuration), verify the ones that exist, and refuse to run, with one message
+// listing every problem (topic-check.ts), when what exists contradicts the catalogue.
 import kafkajs, { type Admin } from 'kafkajs';
 import { StacklError } from '../core/errors.js';
+import { resolveDurability } from '../core/topic-durability.js';
 import type { TopicSpec } from './catalogue.js';
+import { checkTopics } from './topic-check.js';
 
 // kafkajs is CommonJS and Node cannot see this export by name.
 const { ConfigResourceTypes } = kafkajs;
@@ -24,35 +27,43 @@ export interface EnsureTopicsReport {
   raised: string[];
 }
 
-export async function ensureTopics(admin: Admin, specs: TopicSpec[], replicationFactor?: number): Promise<EnsureTopicsReport> {
+export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<EnsureTopicsReport> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.name));
   const present = specs.filter((s) => existing.has(s.name));
 
-  const raised = await raiseMessageLimits(admin, present);
-  const problems = await verify(admin, present);
-  if (problems.length > 0) throw new TopicMismatchError(problems);
+  // A size limit too small is the one thing fixed in place, and only when nothing else
+  // is wrong: a refusal changes nothing, and lists the size limits with the rest.
+  const problems = await checkTopics(admin, present);
+  if (problems.some((p) => p.kind !== 'max.message.bytes')) throw new TopicMismatchError(problems.map((p) => p.message));
+  const raised = await raiseMessageLimits(admin, present.filter((s) => problems.some((p) => p.topic === s.name)));
 
   if (missing.length > 0) {
     const brokers = (await admin.describeCluster()).brokers.length;
     await admin.createTopics({
       // kafkajs' own wait fails on KRaft's brief "does not host this topic-partition"; ours retries it.
       waitForLeaders: false,
-      topics: missing.map((s) => ({
-        topic: s.name,
-        numPartitions: s.partitions,
-        replicationFactor: replicationFactor ?? Math.min(3, brokers),
-        configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
-      })),
+      topics: missing.map((s) => {
+        const { replicationFactor, minInsyncReplicas } = resolveDurability(s, brokers);
+        const configs = { ...s.configs, 'min.insync.replicas': String(minInsyncReplicas) };
+        return { topic: s.name, numPartitions: s.partitions, replicationFactor, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) };
+      }),
     }).catch((error: unknown) => {
       // Another process created them between our list and our create: verify instead.
       if (!(error instanceof Error && /already exists/i.test(error.message))) throw error;
     });
     await waitForLeaders(admin, missing.map((s) => s.name));
-    const after = await verify(admin, missing);
-    if (after.length > 0) throw new TopicMismatchError(after);
+    const after = await checkTopics(admin, missing);
+    if (after.length > 0) throw new TopicMismatchError(after.map((p) => p.message));
   }
   return { created: missing.map((s) => s.name), verified: present.map((s) => s.name), raised };
+}
+
+/** What `stackl topics --check` reports; creates and changes nothing. */
+export async function verifyTopics(admin: Admin, specs: TopicSpec[]): Promise<{ missing: string[]; problems: string[] }> {
+  const existing = new Set(await admin.listTopics());
+  const problems = await checkTopics(admin, specs.filter((s) => existing.has(s.name)));
+  return { missing: specs.filter((s) => !existing.has(s.name)).map((s) => s.name), problems: problems.map((p) => p.message) };
 }
 
 /** Kafka's code for a config set on the topic itself (as opposed to a broker or default value). */
@@ -81,39 +92,6 @@ async function raiseMessageLimits(admin: Admin, specs: TopicSpec[]): Promise<str
     raised.push(spec.name);
   }
   return raised;
-}
-
-/** Partition counts (declared, and equal across the co-partitioned set), cleanup policies and record size limits. */
-async function verify(admin: Admin, specs: TopicSpec[]): Promise<string[]> {
-  if (specs.length === 0) return [];
-  const problems: string[] = [];
-  const metadata = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.name) });
-  const counts = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
-  for (const spec of specs) {
-    const actual = counts.get(spec.name);
-    if (actual !== spec.partitions) {
-      problems.push(
-        `${spec.name} has ${actual} partitions, the catalogue says ${spec.partitions}` +
-          (spec.coPartitioned ? ' (co-partitioned topics must all match; adding partitions remaps tasks, so use the existing count in STACKL_PARTITIONS or a new STACKL_TOPIC_PREFIX)' : ''),
-      );
-    }
-  }
-  const described = await admin.describeConfigs({
-    includeSynonyms: false,
-    resources: specs.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name, configNames: ['cleanup.policy', 'max.message.bytes'] })),
-  });
-  for (const resource of described.resources) {
-    const value = (name: string) => resource.configEntries.find((e) => e.configName === name)?.configValue;
-    const spec = specs.find((s) => s.name === resource.resourceName);
-    if (spec === undefined) continue;
-    const policy = value('cleanup.policy');
-    if (policy !== spec.cleanupPolicy) problems.push(`${spec.name} has cleanup.policy=${policy}, the catalogue says ${spec.cleanupPolicy}`);
-    const needed = spec.configs['max.message.bytes'];
-    if (needed !== undefined && !(Number(value('max.message.bytes')) >= Number(needed))) {
-      problems.push(`${spec.name} has max.message.bytes=${value('max.message.bytes')}, STACKL needs at least ${needed} (STACKL_MAX_MESSAGE_BYTES)`);
-    }
-  }
-  return problems;
 }
 
 /** Waits until every partition of `topics` has a leader, so the first produce does not bounce. */

@@ -2,11 +2,12 @@
 // module that owns the work: deploy/local for the stack, topics/, migrations, and the
 // roles (broker, worker, projector, api), which `all` runs together in one process.
 import { loadConfig, positiveIntFromEnv, type StacklConfig } from '../../core/config.js';
+import type { Admin } from 'kafkajs';
 import { migrate } from '../../deploy/migrations/runner.js';
 import { stackDown, stackUp } from '../../deploy/local/stack.js';
 import { idempotencyWindowFromEnv, lifecycleDefaultsFromEnv, startLifecycleApp } from '../../processors/broker/kafka/lifecycle-app.js';
 import { replayCommand, startProjector } from '../../processors/projection/index.js';
-import { ensureTopics } from '../../topics/admin.js';
+import { ensureTopics, verifyTopics } from '../../topics/admin.js';
 import { catalogueFor } from '../../topics/catalogue.js';
 import { createKafka } from '../../topics/kafka.js';
 import { startRelay } from '../../topics/channel/start-relay.js';
@@ -34,15 +35,17 @@ function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-async function createTopics(config: StacklConfig) {
+async function withAdmin<T>(config: StacklConfig, work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = createKafka(config, 'stackl-admin').admin();
   await admin.connect();
   try {
-    return await ensureTopics(admin, catalogueFor(config));
+    return await work(admin);
   } finally {
     await admin.disconnect();
   }
 }
+
+const createTopics = (config: StacklConfig) => withAdmin(config, (admin) => ensureTopics(admin, catalogueFor(config)));
 
 const broker = (config: StacklConfig) => {
   const sessionTimeoutMs = positiveIntFromEnv(process.env, 'STACKL_BROKER_SESSION_TIMEOUT_MS');
@@ -156,11 +159,17 @@ const stackCommands: Record<string, Command> = {
     },
   },
   topics: {
-    summary: 'create the missing topics of the catalogue and verify the existing ones',
+    summary: 'create the missing topics of the catalogue and verify the existing ones; `--check` only reports what differs (exit 1 if anything does)',
     async run(args) {
-      parseFlags(args, {});
-      print(await createTopics(loadConfig()));
-      return 0;
+      const { values } = parseFlags(args, { check: { type: 'boolean' } });
+      if (values.check !== true) {
+        print(await createTopics(loadConfig()));
+        return 0;
+      }
+      const config = loadConfig();
+      const report = await withAdmin(config, (admin) => verifyTopics(admin, catalogueFor(config)));
+      print(report);
+      return report.problems.length === 0 ? 0 : 1;
     },
   },
   migrate: {

@@ -4,6 +4,7 @@
 // partition count is refused: FIFO queues rest on having exactly one partition.
 import type { Admin } from 'kafkajs';
 import { ConfigError } from '../../core/errors.js';
+import { resolveDurability, type TopicDurability } from '../../core/topic-durability.js';
 import { waitForLeaders } from '../admin.js';
 import { channelPubsubTopic, channelQueueTopic, channelStoreTopic } from '../names.js';
 import { ChannelNameError } from './message-channel-errors.js';
@@ -51,7 +52,8 @@ export class ChannelTopics {
 
   constructor(
     private readonly admin: Admin,
-    private readonly replicationFactor?: number,
+    /** As the catalogue's topics: STACKL_REPLICATION_FACTOR and STACKL_MIN_INSYNC_REPLICAS. */
+    private readonly durability: Pick<TopicDurability, 'replicationFactor' | 'minInsyncReplicas'> = {},
   ) {}
 
   /** Resolves once the topic exists with leaders; a failure is forgotten, so the next call retries. */
@@ -70,16 +72,13 @@ export class ChannelTopics {
   private async create(spec: ChannelTopicSpec): Promise<void> {
     if (!(await this.admin.listTopics()).includes(spec.name)) {
       const brokers = (await this.admin.describeCluster()).brokers.length;
+      const { replicationFactor, minInsyncReplicas } = resolveDurability(this.durability, brokers);
+      const configs = { ...spec.configs, 'min.insync.replicas': String(minInsyncReplicas) };
       await this.admin
         .createTopics({
           // As in admin.ts: kafkajs' own wait trips over KRaft's first answers; ours retries.
           waitForLeaders: false,
-          topics: [{
-            topic: spec.name,
-            numPartitions: spec.partitions,
-            replicationFactor: this.replicationFactor ?? Math.min(3, brokers),
-            configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
-          }],
+          topics: [{ topic: spec.name, numPartitions: spec.partitions, replicationFactor, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
         })
         .catch((error: unknown) => {
           // Another instance made it between our list and our create.

@@ -5,6 +5,7 @@
 // connects until the first call, so an instance nobody uses costs nothing.
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { TopicDurability } from '../../core/topic-durability.js';
 import { channelQueueGroup, channelStoreGroup, channelSubscriptionGroup } from '../names.js';
 import { ChannelTopics, pubsubTopicSpec, queueTopicSpec, storeTopicSpec } from './channel-topics.js';
 import { CheckedMessageChannel, type TextHandler } from './checked-message-channel.js';
@@ -19,7 +20,8 @@ export interface KafkaMessageChannelOptions {
   prefix: string;
   /** Partitions of the store topic when this instance creates it (an existing one is used as it is). */
   storePartitions: number;
-  replicationFactor?: number;
+  /** Replicas and min ISR of the topics this instance creates (default: as the catalogue's). */
+  durability?: Pick<TopicDurability, 'replicationFactor' | 'minInsyncReplicas'>;
   /** An instance that has not popped a queue for this long leaves its group, handing the queue to other poppers. */
   queueIdleMs?: number;
   /** How soon a queue's group notices a dead popper (Kafka's minimum is 6 s by default). */
@@ -43,7 +45,7 @@ export class KafkaMessageChannel extends CheckedMessageChannel {
     const { kafka, prefix } = options;
     this.admin = kafka.admin();
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    this.topics = new ChannelTopics(this.admin, options.replicationFactor);
+    this.topics = new ChannelTopics(this.admin, options.durability);
     const topic = storeTopicSpec(prefix, options.storePartitions).name;
     this.store = new KafkaMessageStore({ kafka, producer: this.producer, admin: this.admin, topic, groupId: channelStoreGroup(prefix, this.instanceId) });
     this.subscriptions = new KafkaSubscriptions({ kafka, producer: this.producer, admin: this.admin });

@@ -18,5 +18,6 @@ export function messageChannel(config: StacklConfig, env: Env = process.env, cli
     kafka: createKafka(config, clientId),
     prefix: config.topicPrefix,
     storePartitions: config.partitions,
+    durability: config.durability,
   });
 }

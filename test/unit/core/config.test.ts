@@ -54,6 +54,12 @@ describe('loadConfig', () => {
     [{ STACKL_MIGRATE: 'sometimes' }, /STACKL_MIGRATE must be "auto" or "off"/],
     [{ STACKL_REPLY_TOPIC_PREFIX: '' }, /STACKL_REPLY_TOPIC_PREFIX/],
     [{ STACKL_MAX_PAYLOAD_BYTES: 'much' }, /STACKL_MAX_PAYLOAD_BYTES must be a number of bytes/],
+    [{ STACKL_REPLICATION_FACTOR: '0' }, /STACKL_REPLICATION_FACTOR must be an integer from 1 to 32767, got "0"/],
+    [{ STACKL_MIN_INSYNC_REPLICAS: 'two' }, /STACKL_MIN_INSYNC_REPLICAS must be an integer from 1 to 32767, got "two"/],
+    [{ STACKL_REPLICATION_FACTOR: '2', STACKL_MIN_INSYNC_REPLICAS: '3' }, /STACKL_MIN_INSYNC_REPLICAS \(3\) must not exceed STACKL_REPLICATION_FACTOR \(2\): no acks=all write could ever succeed/],
+    [{ STACKL_EVENTS_RETENTION_MS: '3600000' }, /STACKL_EVENTS_RETENTION_MS must be -1 \(keep forever\) or a number of milliseconds of at least 604800000/],
+    [{ STACKL_DLQ_RETENTION_MS: '-2' }, /STACKL_DLQ_RETENTION_MS must be -1 \(keep forever\) or a number of milliseconds of at least 3600000/],
+    [{ STACKL_SHUTDOWN_GRACE_MS: 'soon' }, /STACKL_SHUTDOWN_GRACE_MS must be a number of milliseconds from 0 to 3600000, got "soon"/],
     [{ STACKL_MAX_PAYLOAD_BYTES: '1048576' }, /STACKL_MAX_MESSAGE_BYTES \(2097152\) must be at least 2 × \(STACKL_MAX_PAYLOAD_BYTES \+ STACKL_MAX_OUTPUT_BYTES\) \+ 65536 = 2686976/],
   ])('refuses %o with a message naming the setting', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -65,6 +71,14 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ replyTopicPrefix: 'app.reply.', maxPayloadBytes: 262_144, maxOutputBytes: 262_144, maxMessageBytes: 2_097_152 });
     expect(recordBytesNeeded(config)).toBeLessThanOrEqual(config.maxMessageBytes);
     expect(loadConfig({ STACKL_MAX_PAYLOAD_BYTES: '1048576', STACKL_MAX_MESSAGE_BYTES: '4000000' }).maxPayloadBytes).toBe(1_048_576);
+  });
+
+  it('keeps the audit log forever and derives replicas from the cluster unless told otherwise', () => {
+    expect(loadConfig({})).toMatchObject({ durability: { eventsRetentionMs: -1, dlqRetentionMs: 90 * 24 * 3600 * 1000 }, shutdownGraceMs: 30_000 });
+    expect(loadConfig({}).durability).not.toHaveProperty('replicationFactor');
+    expect(loadConfig({}).durability).not.toHaveProperty('minInsyncReplicas');
+    const set = loadConfig({ STACKL_REPLICATION_FACTOR: '3', STACKL_MIN_INSYNC_REPLICAS: '3', STACKL_EVENTS_RETENTION_MS: '604800000', STACKL_DLQ_RETENTION_MS: '-1', STACKL_SHUTDOWN_GRACE_MS: '0' });
+    expect(set).toMatchObject({ durability: { replicationFactor: 3, minInsyncReplicas: 3, eventsRetentionMs: 604_800_000, dlqRetentionMs: -1 }, shutdownGraceMs: 0 });
   });
 
   it.each([

@@ -35,6 +35,17 @@ describe('catalogue', () => {
     expect(byName.get('p.task.requests')?.configs['retention.ms']).toBe(String(7 * 24 * 3600 * 1000));
   });
 
+  it('takes retentions and replicas from the configuration, naming the settings behind them', () => {
+    const configured = catalogue({ prefix: 'p.', partitions: 2, eventsRetentionMs: 864_000_000, dlqRetentionMs: 7_200_000, replicationFactor: 3, minInsyncReplicas: 2 });
+    const find = (name: string) => configured.find((s) => s.name === name);
+    expect(find('p.task.events')?.configs['retention.ms']).toBe('864000000');
+    expect(find('p.task.events')?.sources).toEqual({ 'retention.ms': 'STACKL_EVENTS_RETENTION_MS' });
+    expect(find('p.task.dlq')?.configs['retention.ms']).toBe('7200000');
+    for (const spec of configured) expect([spec.replicationFactor, spec.minInsyncReplicas]).toEqual([3, 2]);
+    expect(byName.get('p.task.dlq')?.configs['retention.ms']).toBe(String(90 * 24 * 3600 * 1000));
+    expect(byName.get('p.task.events')).not.toHaveProperty('replicationFactor');
+  });
+
   it('puts the cleanup policy into the configs it creates topics with', () => {
     for (const spec of specs) expect(spec.configs['cleanup.policy']).toBe(spec.cleanupPolicy);
   });
