@@ -1,6 +1,7 @@
 // Optional API keys with scopes. Off when STACKL_API_KEYS is unset (the local demo);
 // on, every /tasks route needs a key holding the route's scope. Keys are compared as
 // SHA-256 digests with timingSafeEqual, so response time says nothing about a key.
+// A key shorter than 32 characters is refused at start: it could be guessed.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigError, StacklError } from '../core/errors.js';
 
@@ -11,6 +12,9 @@ export interface ApiKey {
   digest: Buffer;
   scopes: ReadonlySet<ApiScope>;
 }
+
+/** 32 characters: 128 bits or more from `openssl rand -hex 32` (64) or base64 of 24 random bytes (32). */
+export const MIN_API_KEY_LENGTH = 32;
 
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
@@ -23,6 +27,9 @@ export function parseApiKeys(text: string | undefined): ApiKey[] | null {
     const key = colon < 0 ? '' : entry.slice(0, colon).trim();
     // Never echo the key itself into an error message or a log line.
     if (key === '') throw new ConfigError(`STACKL_API_KEYS entry ${keys.length + 1} is not key:scope[,scope]`);
+    if (key.length < MIN_API_KEY_LENGTH) {
+      throw new ConfigError(`STACKL_API_KEYS entry ${keys.length + 1} has a key of ${key.length} characters; keys must have at least ${MIN_API_KEY_LENGTH} (e.g. openssl rand -hex 32)`);
+    }
     const scopes = entry.slice(colon + 1).split(',').map((s) => s.trim());
     const unknown = scopes.filter((s) => !(API_SCOPES as readonly string[]).includes(s));
     if (unknown.length > 0 || scopes.length === 0) {

@@ -1,13 +1,16 @@
 // build(deps): the REST API as a fastify instance, apart from listen() so tests run
 // it through inject(). Zod validates requests and serializes responses; the same
-// schemas become the OpenAPI document served at /docs.
+// schemas become the OpenAPI document served at /docs. Timeouts bound what a slow or
+// silent client can hold: the whole request must arrive within requestTimeout, a
+// socket silent for connectionTimeout is closed, an idle keep-alive one after keepAliveTimeout.
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { authorize, presentedKey } from './api-keys.js';
+import { authorize, presentedKey, type ApiKey } from './api-keys.js';
 import { createContext, type ApiDeps } from './context.js';
 import { toProblem } from './error-mapping.js';
+import { requireJsonCommands } from './json-commands.js';
 import { problem, PROBLEM_CONTENT_TYPE } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -17,7 +20,16 @@ export type { ApiDeps } from './context.js';
 export function build(deps: ApiDeps) {
   const ctx = createContext(deps);
   const { options, log } = ctx;
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit, return503OnClosing: true }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit,
+    return503OnClosing: true,
+    requestTimeout: options.requestTimeoutMs,
+    connectionTimeout: options.connectionTimeoutMs,
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    // Node checks the request timeout only this often (30 s by default): a slow client would get 30 s more.
+    http: { connectionsCheckingInterval: Math.min(1000, options.requestTimeoutMs) },
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -35,9 +47,12 @@ export function build(deps: ApiDeps) {
   app.setErrorHandler((error, request, reply) => {
     const answer = toProblem(error, { bodyLimit: options.bodyLimit });
     // Our bugs are errors; a dependency that is down or behind (503, 504) is a warning the probes also report.
+    // Shed requests are counted (/metrics), not logged one by one: under overload that would be the load.
     if (answer.status === 500) log.error('request failed', { method: request.method, url: request.url, error });
-    else if (answer.status > 500) log.warn('request not served', { method: request.method, url: request.url, code: answer.code });
+    else if (answer.status > 500 && answer.code !== 'OVERLOADED') log.warn('request not served', { method: request.method, url: request.url, code: answer.code });
     if (answer.status === 401) void reply.header('www-authenticate', 'Bearer');
+    // Every 503 says when to come back: a shed request (OVERLOADED) and a dependency away alike.
+    if (answer.status === 503) void reply.header('retry-after', String(typeof answer.retryAfterSeconds === 'number' ? answer.retryAfterSeconds : options.retryAfterSeconds));
     return reply.status(answer.status).type(PROBLEM_CONTENT_TYPE).send({ ...answer, instance: request.url });
   });
   app.setNotFoundHandler((request, reply) =>
@@ -51,6 +66,8 @@ export function build(deps: ApiDeps) {
       if (scope !== undefined) authorize(keys, presentedKey(request.headers), scope);
     });
   }
+  // After the key check, so a caller without a key learns nothing more.
+  app.addHook('onRequest', requireJsonCommands);
   app.addHook('onResponse', async (request, reply) => {
     ctx.metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
@@ -62,10 +79,22 @@ export function build(deps: ApiDeps) {
     },
     transform: jsonSchemaTransform,
   });
-  app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.register(fastifySwaggerUi, { routePrefix: '/docs', ...(options.protectDocs && keys !== null ? { uiHooks: { onRequest: readScope(keys) } } : {}) });
   app.register(taskRoutes, { ctx });
   app.register(healthRoutes, { ctx });
   return app;
 }
 
 export type StacklApi = ReturnType<typeof build>;
+
+/** STACKL_API_PROTECT_DOCS: /docs and /docs/json (the swagger UI's own routes) need the read scope. */
+function readScope(keys: readonly ApiKey[]) {
+  return (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    try {
+      authorize(keys, presentedKey(request.headers), 'read');
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  };
+}

@@ -4,7 +4,9 @@ import type pg from 'pg';
 import { createLogger, type Logger } from '../core/log.js';
 import type { TaskCommands } from '../processors/broker/task-broker.js';
 import type { KindRegistry, LifecycleLimits } from '../processors/lifecycle/index.js';
+import { Admission } from './admission.js';
 import type { ApiScope } from './api-keys.js';
+import type { BacklogMonitor } from './backlog.js';
 import { HttpMetrics } from './metrics.js';
 import { defaultApiOptions, type ApiOptions } from './options.js';
 import type { ProjectionProgress } from './projection-progress.js';
@@ -20,6 +22,8 @@ export interface ApiDeps {
   /** Positions in the log, for read-your-writes waits and lag. */
   progress: ProjectionProgress;
   readiness: ReadinessProbe;
+  /** The work waiting in Kafka, read in the background; without it submissions are bounded only by what is pending. */
+  backlog?: BacklogMonitor;
   kinds: KindRegistry;
   /** Payload size and reply topics the deployment allows (the decider applies the same). */
   limits: LifecycleLimits;
@@ -34,6 +38,8 @@ export interface ApiContext {
   store: TaskStore;
   progress: ProjectionProgress;
   readiness: ReadinessProbe;
+  /** Every command passes here: it sheds load (503 OVERLOADED) instead of queueing. */
+  admission: Admission;
   kinds: KindRegistry;
   limits: LifecycleLimits;
   partitions: number;
@@ -43,17 +49,20 @@ export interface ApiContext {
 }
 
 export function createContext(deps: ApiDeps): ApiContext {
+  const options = { ...defaultApiOptions, ...deps.options };
+  const log = deps.logger ?? createLogger({ component: 'api' });
   return {
     commands: deps.commands,
     store: new TaskStore(deps.pool, deps.schema),
     progress: deps.progress,
     readiness: deps.readiness,
+    admission: new Admission(options, deps.backlog, log),
     kinds: deps.kinds,
     limits: deps.limits,
     partitions: deps.partitions,
-    options: { ...defaultApiOptions, ...deps.options },
+    options,
     metrics: new HttpMetrics(),
-    log: deps.logger ?? createLogger({ component: 'api' }),
+    log,
   };
 }
 

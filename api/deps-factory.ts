@@ -1,6 +1,6 @@
 // Builds the API's dependencies from the configuration: one Kafka client (a producer
-// for commands, an admin for positions and readiness), one PostgreSQL pool. The
-// caller owns the result and closes it after the server stopped.
+// for commands, an admin for positions, readiness and the backlog reading), one
+// PostgreSQL pool. The caller owns the result and closes it after the server stopped.
 import pg from 'pg';
 import type { StacklConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
@@ -8,8 +8,9 @@ import { KafkaBrokerClient } from '../processors/broker/kafka-broker-client.js';
 import { createKindRegistry, lifecycleLimitsOf, type KindRegistry } from '../processors/lifecycle/index.js';
 import { createKafka } from '../topics/kafka.js';
 import { topicNames } from '../topics/names.js';
+import { BacklogMonitor, kafkaBacklogReader } from './backlog.js';
 import type { ApiDeps } from './context.js';
-import type { ApiOptions } from './options.js';
+import { defaultApiOptions, type ApiOptions } from './options.js';
 import { KafkaProjectionProgress } from './projection-progress.js';
 import { createReadinessProbe } from './readiness.js';
 
@@ -31,7 +32,9 @@ export async function createApiDeps(config: StacklConfig, overrides: ApiDepsOver
   const topics = topicNames(config.topicPrefix);
   const kafka = createKafka(config, overrides.clientId ?? 'stackl-api');
   const admin = kafka.admin();
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+  const options = { ...defaultApiOptions, ...overrides.options };
+  // Bounded: without a connection timeout a request waits forever for a pool PostgreSQL no longer serves.
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10, connectionTimeoutMillis: options.dbConnectTimeoutMs });
   // An idle connection that drops is replaced on next use; unobserved, its error would end the process.
   pool.on('error', (error) => log.warn('idle PostgreSQL connection failed', { error }));
   const commands = new KafkaBrokerClient(kafka, topics.requests, config.partitions);
@@ -49,12 +52,15 @@ export async function createApiDeps(config: StacklConfig, overrides: ApiDepsOver
     topicPrefix: config.topicPrefix,
     ...(overrides.projector === undefined ? {} : { projector: overrides.projector }),
   });
+  const backlog = new BacklogMonitor(kafkaBacklogReader(admin, topics, config.topicPrefix, options.channel), { pollMs: options.backlogPollMs, log });
+  backlog.start();
   const deps: ApiDeps = {
     commands,
     pool,
     schema: config.databaseSchema,
     progress,
     readiness: createReadinessProbe(admin, pool, progress),
+    backlog,
     kinds: overrides.kinds ?? createKindRegistry(),
     limits: lifecycleLimitsOf(config),
     partitions: config.partitions,
@@ -64,6 +70,7 @@ export async function createApiDeps(config: StacklConfig, overrides: ApiDepsOver
   return {
     deps,
     async close() {
+      await backlog.stop();
       await Promise.allSettled([commands.close(), admin.disconnect(), pool.end()]);
     },
   };

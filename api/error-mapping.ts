@@ -33,6 +33,7 @@ export function toProblem(error: unknown, context: { bodyLimit: number }): Probl
   if (known !== undefined) return problem(known.status, known.code, known.detail(context.bodyLimit));
   if (isKafkaError(error)) return problem(503, 'SERVICE_UNAVAILABLE', 'Kafka did not accept the request; retry later', { service: 'kafka', retriable: true });
   if (isConnectionError(error)) return problem(503, 'SERVICE_UNAVAILABLE', 'a backing service did not answer; retry later', { retriable: true });
+  if (isPoolTimeout(error)) return problem(503, 'SERVICE_UNAVAILABLE', 'PostgreSQL did not give a connection in time; retry later', { service: 'postgres', retriable: true });
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return problem(status, 'BAD_REQUEST', error instanceof Error ? error.message : 'the request is not valid');
@@ -51,6 +52,13 @@ function issuesOf(where: string, instancePath: string, message: string | undefin
 
 function isKafkaError(error: unknown): boolean {
   return error instanceof Error && error.name.startsWith('KafkaJS');
+}
+
+/** pg-pool's connectionTimeoutMillis answers carry no code, only these messages. */
+const POOL_TIMEOUTS = new Set(['timeout exceeded when trying to connect', 'Connection terminated due to connection timeout']);
+
+function isPoolTimeout(error: unknown): boolean {
+  return error instanceof Error && POOL_TIMEOUTS.has(error.message);
 }
 
 function isConnectionError(error: unknown): boolean {

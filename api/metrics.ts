@@ -49,7 +49,16 @@ export class HttpMetrics {
 
 /** A gauge family with one sample per label set. */
 export function renderGauge(name: string, help: string, samples: Array<[Record<string, string>, number]>): string {
-  return [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...samples.map(([labels, value]) => `${name}${labelText(labels)} ${value}`)].join('\n');
+  return renderFamily('gauge', name, help, samples);
+}
+
+/** A counter family kept by the caller (a total since start). */
+export function renderCounter(name: string, help: string, samples: Array<[Record<string, string>, number]>): string {
+  return renderFamily('counter', name, help, samples);
+}
+
+function renderFamily(type: 'gauge' | 'counter', name: string, help: string, samples: Array<[Record<string, string>, number]>): string {
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([labels, value]) => `${name}${labelText(labels)} ${value}`)].join('\n');
 }
 
 export function labelText(labels: Record<string, string>): string {

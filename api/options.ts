@@ -2,6 +2,7 @@
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { parseApiKeys, type ApiKey } from './api-keys.js';
+import { checkExposure } from './exposure.js';
 
 export interface ApiOptions {
   port: number;
@@ -10,10 +11,36 @@ export interface ApiOptions {
   bodyLimit: number;
   /** null: keys off, every route open (the local demo). */
   apiKeys: ApiKey[] | null;
+  /** Serve a non-loopback host without keys anyway (STACKL_API_INSECURE=1). */
+  insecure: boolean;
+  /** /metrics and /docs need the `read` scope (keys must be on). */
+  protectDocs: boolean;
   /** Longest a read-your-writes GET may wait for the projection, in ms. */
   maxWaitMs: number;
-  /** /readyz fails while any partition's projection lag exceeds this many events. */
+  /** The read function is not ready while any partition's projection lag exceeds this many events. */
   readyMaxLag: number;
+  /** Commands waiting for Kafka's acknowledgement at once; beyond, 503 OVERLOADED at once. */
+  maxPendingSubmits: number;
+  /** Longest wait for Kafka's acknowledgement of a command before answering 503 OVERLOADED. */
+  submitTimeoutMs: number;
+  /** Submissions are refused while at least this many requests wait for the broker (0: no bound). */
+  maxBacklog: number;
+  /** Submissions are refused while at least this many orders wait for a worker (0: no bound). */
+  maxQueuedOrders: number;
+  /** How often both backlogs are read from Kafka. */
+  backlogPollMs: number;
+  /** The Retry-After of every 503 the API answers, in seconds. */
+  retryAfterSeconds: number;
+  /** The channel workers take orders from: whose consumer group the order backlog follows. */
+  channel: 'kafka' | 'redis';
+  /** Longest time to receive a whole request (headers and body), in ms. */
+  requestTimeoutMs: number;
+  /** A socket with no traffic for this long is closed, in ms (longer than any wait a request may ask for). */
+  connectionTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this, in ms (longer than a load balancer's idle timeout). */
+  keepAliveTimeoutMs: number;
+  /** Longest wait for a PostgreSQL connection from the pool, in ms. */
+  dbConnectTimeoutMs: number;
 }
 
 /** A body holds the payload and the task's options around it. */
@@ -24,8 +51,21 @@ export const defaultApiOptions: ApiOptions = {
   host: '127.0.0.1',
   bodyLimit: DEFAULT_MAX_PAYLOAD_BYTES + BODY_HEADROOM_BYTES,
   apiKeys: null,
+  insecure: false,
+  protectDocs: false,
   maxWaitMs: 10_000,
   readyMaxLag: 1000,
+  maxPendingSubmits: 1000,
+  submitTimeoutMs: 5000,
+  maxBacklog: 5000,
+  maxQueuedOrders: 2000,
+  backlogPollMs: 1000,
+  retryAfterSeconds: 2,
+  channel: 'kafka',
+  requestTimeoutMs: 30_000,
+  connectionTimeoutMs: 75_000,
+  keepAliveTimeoutMs: 65_000,
+  dbConnectTimeoutMs: 5000,
 };
 
 type Env = Record<string, string | undefined>;
@@ -39,14 +79,50 @@ export function apiOptionsFromEnv(env: Env = process.env, maxPayloadBytes = DEFA
     if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
     return value;
   };
+  const flag = (name: string): boolean => {
+    const raw = env[name]?.trim() ?? '';
+    if (raw === '' || raw === '0' || raw === 'false') return false;
+    if (raw === '1' || raw === 'true') return true;
+    throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
+  };
   const host = env.STACKL_API_HOST?.trim() || defaultApiOptions.host;
   if (/\s/.test(host)) throw new ConfigError(`STACKL_API_HOST must be a host name or address, got "${host}"`);
-  return {
-    port: int('STACKL_API_PORT', defaultApiOptions.port, 0, 65535),
+  const d = defaultApiOptions;
+  const options: ApiOptions = {
+    port: int('STACKL_API_PORT', d.port, 0, 65535),
     host,
     bodyLimit: int('STACKL_API_BODY_LIMIT', maxPayloadBytes + BODY_HEADROOM_BYTES, 1024, 64 * 1024 * 1024),
     apiKeys: parseApiKeys(env.STACKL_API_KEYS),
-    maxWaitMs: int('STACKL_API_MAX_WAIT_MS', defaultApiOptions.maxWaitMs, 0, 120_000),
-    readyMaxLag: int('STACKL_API_READY_MAX_LAG', defaultApiOptions.readyMaxLag, 0, Number.MAX_SAFE_INTEGER),
+    insecure: flag('STACKL_API_INSECURE'),
+    protectDocs: flag('STACKL_API_PROTECT_DOCS'),
+    maxWaitMs: int('STACKL_API_MAX_WAIT_MS', d.maxWaitMs, 0, 120_000),
+    readyMaxLag: int('STACKL_API_READY_MAX_LAG', d.readyMaxLag, 0, Number.MAX_SAFE_INTEGER),
+    maxPendingSubmits: int('STACKL_API_MAX_PENDING_SUBMITS', d.maxPendingSubmits, 1, 1_000_000),
+    submitTimeoutMs: int('STACKL_API_SUBMIT_TIMEOUT_MS', d.submitTimeoutMs, 100, 120_000),
+    maxBacklog: int('STACKL_API_MAX_BACKLOG', d.maxBacklog, 0, Number.MAX_SAFE_INTEGER),
+    maxQueuedOrders: int('STACKL_API_MAX_QUEUED_ORDERS', d.maxQueuedOrders, 0, Number.MAX_SAFE_INTEGER),
+    backlogPollMs: int('STACKL_API_BACKLOG_POLL_MS', d.backlogPollMs, 100, 60_000),
+    retryAfterSeconds: int('STACKL_API_RETRY_AFTER_S', d.retryAfterSeconds, 1, 3600),
+    // core/config.ts refuses any other channel before a role starts.
+    channel: env.STACKL_CHANNEL === 'redis' ? 'redis' : 'kafka',
+    requestTimeoutMs: int('STACKL_API_REQUEST_TIMEOUT_MS', d.requestTimeoutMs, 1000, 600_000),
+    connectionTimeoutMs: int('STACKL_API_CONNECTION_TIMEOUT_MS', d.connectionTimeoutMs, 1000, 3_600_000),
+    keepAliveTimeoutMs: int('STACKL_API_KEEP_ALIVE_TIMEOUT_MS', d.keepAliveTimeoutMs, 1000, 3_600_000),
+    dbConnectTimeoutMs: int('STACKL_API_DB_CONNECT_TIMEOUT_MS', d.dbConnectTimeoutMs, 100, 600_000),
   };
+  checkApiOptions(options);
+  return options;
+}
+
+/** What no single variable can say on its own: checked on the environment and again on the options a server starts with. */
+export function checkApiOptions(options: ApiOptions): void {
+  checkExposure(options);
+  if (options.protectDocs && options.apiKeys === null) {
+    throw new ConfigError('STACKL_API_PROTECT_DOCS=1 puts /metrics and /docs behind the read scope, which needs STACKL_API_KEYS');
+  }
+  // A socket idle while its request legitimately waits must not be cut under it.
+  const longestWait = Math.max(options.maxWaitMs, options.submitTimeoutMs);
+  if (options.connectionTimeoutMs <= longestWait) {
+    throw new ConfigError(`STACKL_API_CONNECTION_TIMEOUT_MS (${options.connectionTimeoutMs}) must be longer than the longest wait a request may ask for (${longestWait} ms)`);
+  }
 }

@@ -6,7 +6,8 @@ import { createLogger } from '../core/log.js';
 import { build, type StacklApi } from './app.js';
 import type { ApiDeps } from './context.js';
 import { createApiDeps, type OwnedApiDeps } from './deps-factory.js';
-import { apiOptionsFromEnv, type ApiOptions } from './options.js';
+import { isLoopbackHost } from './exposure.js';
+import { apiOptionsFromEnv, checkApiOptions, type ApiOptions } from './options.js';
 
 export interface RunningApi {
   /** Where it listens, e.g. http://127.0.0.1:8080. */
@@ -25,7 +26,10 @@ export interface StartApiOptions {
 
 export async function startApi(config: StacklConfig, start: StartApiOptions = {}): Promise<RunningApi> {
   const options: ApiOptions = { ...apiOptionsFromEnv(start.env ?? process.env, config.maxPayloadBytes), ...start.options };
+  // Again on what the caller overrode: a host or keys given in code obey the same rules.
+  checkApiOptions(options);
   const log = createLogger({ component: 'api' });
+  if (options.apiKeys === null && !isLoopbackHost(options.host)) log.warn('serving every route without API keys to the network (STACKL_API_INSECURE=1)', { host: options.host });
   const source = start.deps ?? ((c: StacklConfig, o: ApiOptions) => createApiDeps(c, { options: o }));
   const owned: OwnedApiDeps = typeof source === 'function' ? await source(config, options) : { deps: source, close: async () => {} };
   const app = build({ ...owned.deps, options: { ...options, ...owned.deps.options } });

@@ -1,10 +1,11 @@
 // Checks origin, kind, action and payload against the deployment's limits and the kind
 // registry before anything is produced, so a request the broker would reject never
-// reaches Kafka and the client learns why at once (422, or 413 for a payload too large).
-// The decider checks again: producers may bypass the API.
+// reaches Kafka and the client learns why at once (422, 413 for a payload too large,
+// 400 for one nested too deep). The decider checks again: producers may bypass the API.
 import { StacklError } from '../core/errors.js';
 import type { SubmitRequest } from '../processors/broker/task-broker.js';
-import { checkJsonValue, payloadSchemaFor, replyTopicProblem, type KindRegistry, type LifecycleLimits } from '../processors/lifecycle/index.js';
+import { checkJsonValue, MAX_JSON_DEPTH, payloadSchemaFor, replyTopicProblem, type KindRegistry, type LifecycleLimits } from '../processors/lifecycle/index.js';
+import { nestingDepth } from './json-depth.js';
 import type { SubmitBody } from './schemas.js';
 
 export interface SubmissionRules {
@@ -15,6 +16,15 @@ export interface SubmissionRules {
 export function checkSubmission(rules: SubmissionRules, body: Pick<SubmitBody, 'kind' | 'action' | 'payload' | 'origin'>): void {
   const { kinds, limits } = rules;
   const { kind, action, payload, origin } = body;
+  // First, before any schema walks the payload: a kind's zod schema recurses through
+  // nested JSON and would overflow the stack on thousands of levels.
+  const depth = nestingDepth(payload, MAX_JSON_DEPTH);
+  if (depth > MAX_JSON_DEPTH) {
+    throw new StacklError('PAYLOAD_TOO_DEEP', `payload is nested more than ${MAX_JSON_DEPTH} levels deep`, {
+      httpStatus: 400,
+      details: { maxDepth: MAX_JSON_DEPTH, issues: [{ path: 'payload', message: `nested more than ${MAX_JSON_DEPTH} levels deep` }] },
+    });
+  }
   if (origin?.type === 'topic') {
     const problem = replyTopicProblem(origin.target, limits);
     if (problem !== null) {

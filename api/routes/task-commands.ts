@@ -19,13 +19,14 @@ export function registerTaskCommands(app: ZodApp, ctx: ApiContext): void {
           summary,
           params: taskIdParamsSchema,
           body: operatorBodySchema,
-          response: { 202: receiptSchema, 400: problemSchema },
+          response: { 202: receiptSchema, 400: problemSchema, 415: problemSchema, 503: problemSchema },
         },
       },
       async (request, reply) => {
         const id = taskIdOf(request.params.id);
         const { reason, requestedBy } = request.body ?? {};
-        const receipt = await send(id, { ...(reason === undefined ? {} : { reason }), ...(requestedBy === undefined ? {} : { requestedBy }) });
+        const operator = { ...(reason === undefined ? {} : { reason }), ...(requestedBy === undefined ? {} : { requestedBy }) };
+        const receipt = await ctx.admission.send('operate', () => send(id, operator));
         return reply.status(202).header('location', `/tasks/${id}`).send({ id, position: formatPosition(receipt.position) });
       },
     );

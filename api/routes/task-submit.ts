@@ -13,15 +13,17 @@ export function registerTaskSubmit(app: ZodApp, ctx: ApiContext): void {
       schema: {
         tags: ['tasks'],
         summary: 'Submit a task',
-        description: 'Accepted once the requests topic has it (202); the lifecycle processor decides the rest. Pass the returned position to GET /tasks/:id?minPosition= to read your own write.',
+        description:
+          'Accepted once the requests topic has it (202); the lifecycle processor decides the rest. Pass the returned position to GET /tasks/:id?minPosition= to read your own write. ' +
+          '503 OVERLOADED with Retry-After when Kafka is unavailable or too much work waits: send it again later (with an idempotencyKey, safely).',
         body: submitBodySchema,
-        response: { 202: receiptSchema, 400: problemSchema, 413: problemSchema, 415: problemSchema, 422: problemSchema },
+        response: { 202: receiptSchema, 400: problemSchema, 413: problemSchema, 415: problemSchema, 422: problemSchema, 503: problemSchema },
       },
     },
     async (request, reply) => {
       const body = request.body;
       checkSubmission(ctx, body);
-      const receipt = await ctx.commands.submit(toSubmitRequest(body));
+      const receipt = await ctx.admission.send('submit', () => ctx.commands.submit(toSubmitRequest(body)));
       return reply.status(202).header('location', `/tasks/${receipt.taskId}`).send({ id: receipt.taskId, position: formatPosition(receipt.position) });
     },
   );

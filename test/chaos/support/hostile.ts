@@ -69,7 +69,7 @@ export async function hostileRound(kafka: Kafka, api: string, config: StacklConf
   const viaApi: [string, unknown, Expected][] = [
     ...internal.map((target): [string, unknown, Expected] => [`origin ${target}`, { kind: 'probe', action: 'run', payload: probe(), origin: { type: 'topic', target } }, { answer: 'refused', status: 422, code: 'INVALID_ORIGIN' }]),
     ['payload over the limit', { kind: 'probe', action: 'run', payload: overLimit }, { answer: 'refused', status: 413, code: 'PAYLOAD_TOO_LARGE' }],
-    ['payload nested 20,000 deep', `{"kind":"probe","action":"run","payload":{"outcome":"succeed","ballast":${deep}}}`, { answer: 'refused', status: 422, code: 'INVALID_PAYLOAD' }],
+    ['payload nested 20,000 deep', `{"kind":"probe","action":"run","payload":{"outcome":"succeed","ballast":${deep}}}`, { answer: 'refused', status: 400, code: 'PAYLOAD_TOO_DEEP' }],
     ['payload just under the limit', { kind: 'probe', action: 'run', payload: nearLimit }, { answer: 'completed' }],
     ['output just under its limit', { kind: 'probe', action: 'run', payload: probe({ outputBytes: config.maxOutputBytes - 64 }) }, { answer: 'completed' }],
     ['output over its limit', { kind: 'probe', action: 'run', payload: probe({ outputBytes: config.maxOutputBytes }) }, { answer: 'rolled-back' }],

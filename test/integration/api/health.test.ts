@@ -21,10 +21,15 @@ describe('probes', () => {
     expect((await h.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     const ready = await h.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode, ready.body).toBe(200);
-    expect(ready.json()).toMatchObject({ ready: true, checks: { kafka: { ok: true }, postgres: { ok: true }, projection: { ok: true, lag: { '0': 0, '1': 0 } } } });
+    expect(ready.json()).toMatchObject({
+      ready: true,
+      functions: { submit: { ready: true, failing: [] }, read: { ready: true, failing: [] } },
+      checks: { kafka: { ok: true }, postgres: { ok: true }, projection: { ok: true, lag: { '0': 0, '1': 0 } }, admission: { ok: true, pending: 0 } },
+    });
+    for (const url of ['/readyz/submit', '/readyz/read']) expect((await h.app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
   });
 
-  it('/readyz answers 503 with details when PostgreSQL does not answer or the projection lags', async () => {
+  it('/readyz answers 503 with details when PostgreSQL does not answer; submissions stay ready, reads do not', async () => {
     const deadPool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 500 });
     deadPool.on('error', () => {});
     const deps = h.owned.deps;
@@ -34,10 +39,16 @@ describe('probes', () => {
       expect(res.statusCode).toBe(503);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.json()).toMatchObject({ code: 'NOT_READY', ready: false, checks: { kafka: { ok: true }, postgres: { ok: false } } });
+      const read = await noDb.inject({ method: 'GET', url: '/readyz/read' });
+      expect([read.statusCode, read.json().code, read.json().detail]).toEqual([503, 'NOT_READY', expect.stringMatching(/^postgres: /)]);
+      expect((await noDb.inject({ method: 'GET', url: '/readyz/submit' })).statusCode).toBe(200);
     } finally {
       await noDb.close();
       await deadPool.end();
     }
+  });
+
+  it('a projection behind its limit fails /readyz/read only: /readyz and /readyz/submit stay ready (a projector stall does not stop submissions)', async () => {
     // One record in task.events that no projector has applied: lag 1, over a limit of 0.
     const producer = testKafka().producer();
     await producer.connect();
@@ -45,9 +56,14 @@ describe('probes', () => {
     await producer.disconnect();
     const strict = await buildWith(h, { readyMaxLag: 0 });
     try {
-      const res = await strict.inject({ method: 'GET', url: '/readyz' });
-      expect(res.statusCode).toBe(503);
-      expect(res.json()).toMatchObject({ checks: { projection: { ok: false, lag: { '0': 1 }, maxLag: 0 } } });
+      const read = await strict.inject({ method: 'GET', url: '/readyz/read' });
+      expect(read.statusCode).toBe(503);
+      expect(read.json()).toMatchObject({ code: 'NOT_READY', detail: 'projection: projection is 1 events behind (limit 0)', checks: { projection: { ok: false, lag: { '0': 1 }, maxLag: 0 } } });
+      const all = await strict.inject({ method: 'GET', url: '/readyz' });
+      expect([all.statusCode, all.json().ready, all.json().functions.read.ready, all.json().functions.submit.ready]).toEqual([200, true, false, true]);
+      expect((await strict.inject({ method: 'GET', url: '/readyz/submit' })).statusCode).toBe(200);
+      const submit = await strict.inject({ method: 'POST', url: '/tasks', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ kind: 'probe', action: 'run', payload: { outcome: 'succeed' } }) });
+      expect(submit.statusCode).toBe(202);
     } finally {
       await strict.close();
     }
@@ -61,6 +77,9 @@ describe('probes', () => {
     expect(text).toMatch(/stackl_http_request_duration_seconds_bucket\{method="GET",route="\/readyz",status="200",le="\+Inf"\} 1/);
     expect(text).toMatch(/stackl_projection_lag_events\{partition="0"\} \d+/);
     expect(text).toContain('# TYPE stackl_tasks gauge');
+    expect(text).toContain('stackl_api_pending_commands 0');
+    expect(text).toContain('stackl_api_shed_total{reason="orders"} 0');
+    expect(text).toMatch(/stackl_api_backlog\{stage="requests"\} \d+/);
   });
 
   it('serves the OpenAPI document and its UI at /docs', async () => {

@@ -55,12 +55,14 @@ describe('POST /tasks', () => {
     expect(paths).toEqual(expect.arrayContaining(['body.kind', 'body.maxAttempts', 'body.origin.target', 'body.colour']));
   });
 
-  it('refuses a body over the limit (413), a non-JSON body (415) and a missing body (400)', async () => {
+  it('refuses a body over the limit (413), a non-JSON body (415), no content type (415) and a missing body (400)', async () => {
     const big = await post('/tasks', { ...probe, payload: { outcome: 'succeed', pad: 'x'.repeat(5000) } });
     expect([big.statusCode, big.json().code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
     const text = await h.app.inject({ method: 'POST', url: '/tasks', headers: { 'content-type': 'text/plain' }, payload: 'hello' });
     expect([text.statusCode, text.json().code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
-    const empty = await h.app.inject({ method: 'POST', url: '/tasks' });
+    const untyped = await h.app.inject({ method: 'POST', url: '/tasks' });
+    expect([untyped.statusCode, untyped.json().code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+    const empty = await h.app.inject({ method: 'POST', url: '/tasks', headers: { 'content-type': 'application/json' } });
     expect([empty.statusCode, empty.json().code]).toEqual([400, 'VALIDATION_FAILED']);
   });
 
@@ -94,7 +96,7 @@ describe('POST /tasks', () => {
       const over = await send(document(JSON.stringify({ pad: 'x'.repeat(2100) })));
       expect([over.statusCode, over.json().code, over.json().maxPayloadBytes]).toEqual([413, 'PAYLOAD_TOO_LARGE', 2048]);
       const deep = await send(document(`{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}`));
-      expect([deep.statusCode, deep.json().code]).toEqual([422, 'INVALID_PAYLOAD']);
+      expect([deep.statusCode, deep.json().code]).toEqual([400, 'PAYLOAD_TOO_DEEP']);
       const nul = await send(document('{"a":"\\u0000"}'));
       expect([nul.statusCode, nul.json().code]).toEqual([422, 'INVALID_PAYLOAD']);
       const huge = await send(document('{"a":1e400}'));
@@ -115,7 +117,7 @@ describe('operator commands', () => {
     const cancel = await post(`/tasks/${id}/cancel`, { reason: 'operator said so' });
     expect(cancel.statusCode).toBe(202);
     expect(cancel.json().position).toMatch(new RegExp(`^${partitionForKey(id, h.config.partitions)}:\\d+$`));
-    const retry = await h.app.inject({ method: 'POST', url: `/tasks/${id.toUpperCase()}/rollback/retry` });
+    const retry = await h.app.inject({ method: 'POST', url: `/tasks/${id.toUpperCase()}/rollback/retry`, headers: { 'content-type': 'application/json' } });
     expect([retry.statusCode, retry.json().id]).toEqual([202, id]);
     const bad = await post("/tasks/1'%20or%201=1/cancel", {});
     expect([bad.statusCode, bad.json().code]).toEqual([400, 'INVALID_TASK_ID']);
@@ -126,21 +128,22 @@ describe('operator commands', () => {
 
 describe('API keys', () => {
   it('when on: 401 without a valid key (before the body is even read), 403 without the scope, through with it', async () => {
-    const app = await buildWith(h, { apiKeys: parseApiKeys('submitter-key:submit; reader-key:read; operator-key:operate,read') });
+    const [submitterKey, readerKey, operatorKey] = ['submitter', 'reader', 'operator'].map((who) => `${who}-key-${'x'.repeat(32)}`) as [string, string, string];
+    const app = await buildWith(h, { apiKeys: parseApiKeys(`${submitterKey}:submit; ${readerKey}:read; ${operatorKey}:operate,read`) });
     const send = (method: 'GET' | 'POST', url: string, key?: string, body: unknown = probe) =>
       app.inject({ method, url, headers: { 'content-type': 'application/json', ...(key === undefined ? {} : { authorization: `Bearer ${key}` }) }, ...(method === 'POST' ? { payload: JSON.stringify(body) } : {}) });
     try {
       const none = await send('POST', '/tasks', undefined, '{broken');
       expect([none.statusCode, none.json().code, none.headers['www-authenticate']]).toEqual([401, 'UNAUTHENTICATED', 'Bearer']);
       expect((await send('POST', '/tasks', 'guessed-key')).statusCode).toBe(401);
-      const reader = await send('POST', '/tasks', 'reader-key');
+      const reader = await send('POST', '/tasks', readerKey);
       expect([reader.statusCode, reader.json().code, reader.json().requiredScope]).toEqual([403, 'FORBIDDEN', 'submit']);
-      expect((await send('POST', '/tasks', 'submitter-key')).statusCode).toBe(202);
+      expect((await send('POST', '/tasks', submitterKey)).statusCode).toBe(202);
       const id = taskIdForKey('keys');
-      const read = await app.inject({ method: 'GET', url: `/tasks/${id}`, headers: { 'x-api-key': 'reader-key' } });
+      const read = await app.inject({ method: 'GET', url: `/tasks/${id}`, headers: { 'x-api-key': readerKey } });
       expect([read.statusCode, read.json().code]).toEqual([404, 'TASK_NOT_FOUND']);
-      expect((await send('POST', `/tasks/${id}/cancel`, 'reader-key', {})).statusCode).toBe(403);
-      expect((await send('POST', `/tasks/${id}/cancel`, 'operator-key', {})).statusCode).toBe(202);
+      expect((await send('POST', `/tasks/${id}/cancel`, readerKey, {})).statusCode).toBe(403);
+      expect((await send('POST', `/tasks/${id}/cancel`, operatorKey, {})).statusCode).toBe(202);
       expect((await send('GET', '/healthz')).statusCode).toBe(200);
     } finally {
       await app.close();

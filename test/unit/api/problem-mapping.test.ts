@@ -44,6 +44,8 @@ describe('toProblem', () => {
     const kafka = Object.assign(new Error('broker down'), { name: 'KafkaJSConnectionError' });
     expect(toProblem(kafka, context)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', service: 'kafka' });
     expect(toProblem(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), context)).toMatchObject({ status: 503 });
+    // pg-pool's connectionTimeoutMillis, which carries no code.
+    expect(toProblem(new Error('timeout exceeded when trying to connect'), context)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', service: 'postgres' });
     const bug = toProblem(new TypeError('cannot read properties of undefined (secret internals)'), context);
     expect(bug).toMatchObject({ status: 500, code: 'INTERNAL_ERROR' });
     expect(JSON.stringify(bug)).not.toContain('secret');
