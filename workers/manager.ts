@@ -2,7 +2,7 @@
 // kind; the manager does the persistent work (datastore writes, agent calls) and
 // decides the result; handlers do pure computation for it. Managers never talk to the
 // channel: the worker reports what they return.
-import type { TaskSpec } from '../schemas/index.js';
+import type { TaskDispatchMessage, TaskSpec } from '../schemas/index.js';
 
 export interface WorkContext {
   task: TaskSpec;
@@ -32,4 +32,10 @@ export interface RollbackContext extends Omit<WorkContext, 'attempt'> {
 export interface Manager {
   run(context: WorkContext): Promise<AttemptOutcome>;
   rollback(context: RollbackContext): Promise<RollbackOutcome>;
+  /**
+   * The least time this work takes, when the task itself says (the probe's durationMs);
+   * without it the worker learns from its recent runs. An order with less time left
+   * before its deadline is not started.
+   */
+  expectedMs?(order: TaskDispatchMessage): number | undefined;
 }

@@ -41,6 +41,7 @@ export async function startWorker(config: StacklConfig, env: Env = process.env, 
     onStop: closePool,
     workerId,
     maxOutputBytes: config.maxOutputBytes,
+    shutdownGraceMs: config.shutdownGraceMs,
   });
   try {
     await worker.start();

@@ -1,13 +1,17 @@
 // The worker: takes work orders from the channel, picks the manager of the task's
 // kind, reports AttemptStarted, heartbeats while the manager runs, and reports the
 // outcome. Stateless: any number run in parallel; the broker fences stale attempts.
-import { DEFAULT_MAX_OUTPUT_BYTES } from '../core/config.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_SHUTDOWN_GRACE_MS } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { checkJsonValue } from '../processors/lifecycle/index.js';
 import { randomUUID } from 'node:crypto';
 import type { RunAttempt, RunRollback, TaskResultMessage } from '../schemas/index.js';
 import type { WorkChannel, WorkDelivery } from '../topics/channel/work-channel.js';
+import { DurationEstimates, durationKey } from './duration-estimates.js';
 import type { AttemptOutcome, Manager, RollbackOutcome } from './manager.js';
+import { settledWithin } from './settled-within.js';
+
+const ABANDONED = 'the worker stopped before this work finished (its shutdown grace, STACKL_SHUTDOWN_GRACE_MS, ran out)';
 
 export interface WorkerOptions {
   channel: WorkChannel;
@@ -19,6 +23,8 @@ export interface WorkerOptions {
   onStop?: () => Promise<void>;
   /** Largest output reported as a success (STACKL_MAX_OUTPUT_BYTES); a larger one fails the attempt. */
   maxOutputBytes?: number;
+  /** How long stop() lets work in flight finish before abandoning it (STACKL_SHUTDOWN_GRACE_MS). */
+  shutdownGraceMs?: number;
 }
 
 export interface WorkerStats {
@@ -27,6 +33,10 @@ export interface WorkerStats {
   succeeded: number;
   failed: number;
   inFlight: number;
+  /** Orders not started because their deadline passed, or would before the work could finish. */
+  skipped: number;
+  /** Work still running when the shutdown grace ended, reported as failed so the broker retries at once. */
+  abandoned: number;
 }
 
 export class Worker {
@@ -34,7 +44,10 @@ export class Worker {
   private readonly log;
   private readonly clock: () => number;
   private readonly shutdown = new AbortController();
-  private readonly counters: WorkerStats = { attempts: 0, rollbacks: 0, succeeded: 0, failed: 0, inFlight: 0 };
+  private readonly counters: WorkerStats = { attempts: 0, rollbacks: 0, succeeded: 0, failed: 0, inFlight: 0, skipped: 0, abandoned: 0 };
+  private readonly running = new Set<Promise<void>>();
+  private readonly durations = new DurationEstimates();
+  private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: WorkerOptions) {
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
@@ -43,13 +56,33 @@ export class Worker {
   }
 
   start(): Promise<void> {
-    return this.options.channel.consume((delivery) => this.handle(delivery), this.options.concurrency);
+    return this.options.channel.consume((delivery) => {
+      const work = this.handle(delivery);
+      this.running.add(work);
+      return work.finally(() => this.running.delete(work));
+    }, this.options.concurrency);
   }
 
-  /** Stops taking work; in-flight orders finish (or abort at their deadline) before the channel closes. */
-  async stop(): Promise<void> {
-    this.shutdown.abort();
+  /**
+   * Stops taking orders, lets the work in flight finish and report within the grace, then
+   * leaves the channel. Aborting at once, as before, left every attempt in flight to wait
+   * out its timeout after each deploy.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.drainAndClose();
+    return this.stopped;
+  }
+
+  private async drainAndClose(): Promise<void> {
     try {
+      await this.options.channel.stopTaking();
+      const graceMs = this.options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+      if (this.running.size > 0) this.log.info('stopping: letting the work in flight finish', { inFlight: this.running.size, graceMs });
+      if (!(await settledWithin(this.running, graceMs))) {
+        this.log.warn('shutdown grace over: abandoning the work still running, reported as failed', { abandoned: this.running.size, graceMs });
+        this.shutdown.abort();
+        await Promise.allSettled([...this.running]);
+      }
       await this.options.channel.close();
     } finally {
       await this.options.onStop?.();
@@ -62,18 +95,31 @@ export class Worker {
 
   private async handle({ order, keepAlive }: WorkDelivery): Promise<void> {
     const { task, deadlineAt } = order.body;
-    if (deadlineAt <= this.clock()) return; // the broker has already moved on
+    if (deadlineAt <= this.clock()) {
+      // The broker has already moved on; under a backlog these are many, so no line each.
+      this.counters.skipped += 1;
+      return;
+    }
     const manager = this.options.managers.get(task.kind);
     if (manager === undefined) {
       this.log.warn('no manager for this kind; leaving the order to its deadline', { kind: task.kind, taskId: task.id });
       return;
     }
+    // Started, the work would only be abandoned at its deadline, holding a slot (and, on a
+    // backlog, making the orders behind it late too); the broker's timeout decides instead.
+    const neededMs = manager.expectedMs?.(order) ?? this.durations.shortest(durationKey(order));
+    if (neededMs !== undefined && deadlineAt - this.clock() < neededMs) {
+      this.counters.skipped += 1;
+      this.log.info('not starting an order that cannot finish before its deadline', { taskId: task.id, type: order.type, leftMs: deadlineAt - this.clock(), neededMs });
+      return;
+    }
     const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(Math.max(0, deadlineAt - this.clock()))]);
+    const began = this.clock();
     const keepAliveTimer = setInterval(() => void keepAlive().catch(() => {}), 3_000);
     this.counters.inFlight += 1;
     try {
-      if (order.type === 'RunAttempt') await this.runAttempt(manager, order.body, signal);
-      else await this.runRollback(manager, order.body, signal);
+      const finished = order.type === 'RunAttempt' ? await this.runAttempt(manager, order.body, signal) : await this.runRollback(manager, order.body, signal);
+      if (finished) this.durations.record(durationKey(order), this.clock() - began);
     } catch (error) {
       // An aborted or crashed manager reports nothing: the broker's deadline decides.
       this.log.warn('work ended without a result', { taskId: task.id, type: order.type, error });
@@ -83,7 +129,8 @@ export class Worker {
     }
   }
 
-  private async runAttempt(manager: Manager, order: RunAttempt, signal: AbortSignal): Promise<void> {
+  /** True when the work succeeded (its duration then teaches the estimates). */
+  private async runAttempt(manager: Manager, order: RunAttempt, signal: AbortSignal): Promise<boolean> {
     const { task, attempt } = order;
     this.counters.attempts += 1;
     await this.report(task.id, { type: 'AttemptStarted', body: { attempt, workerId: this.workerId } });
@@ -98,8 +145,9 @@ export class Worker {
         progress: (percent, message) => this.report(task.id, { type: 'AttemptProgress', body: { attempt, workerId: this.workerId, percent, message: message ?? null } }),
       });
     } catch (error) {
-      if (signal.aborted) throw error;
-      outcome = { type: 'failed', message: error instanceof Error ? error.message : String(error), retriable: true };
+      if (this.abandoned(signal)) outcome = { type: 'failed', message: ABANDONED, retriable: true };
+      else if (signal.aborted) throw error;
+      else outcome = { type: 'failed', message: error instanceof Error ? error.message : String(error), retriable: true };
     } finally {
       clearInterval(heartbeat);
     }
@@ -110,7 +158,7 @@ export class Worker {
       if (output.ok) {
         this.counters.succeeded += 1;
         await this.report(task.id, { type: 'AttemptSucceeded', body: { attempt, workerId: this.workerId, output: output.text ?? 'null' } });
-        return;
+        return true;
       }
       this.counters.failed += 1;
       this.log.warn('the manager returned an output the broker cannot keep; failing the attempt', { taskId: task.id, kind: task.kind, problem: output.problem.message });
@@ -119,20 +167,33 @@ export class Worker {
       this.counters.failed += 1;
       await this.report(task.id, { type: 'AttemptFailed', body: { attempt, workerId: this.workerId, message: outcome.message, retriable: outcome.retriable } });
     }
+    return false;
   }
 
-  private async runRollback(manager: Manager, order: RunRollback, signal: AbortSignal): Promise<void> {
+  private async runRollback(manager: Manager, order: RunRollback, signal: AbortSignal): Promise<boolean> {
     const { task, rollbackAttempt, failedAttempt } = order;
     this.counters.rollbacks += 1;
     let outcome: RollbackOutcome;
     try {
       outcome = await manager.rollback({ task, rollbackAttempt, failedAttempt, deadlineAt: order.deadlineAt, signal, progress: async () => {} });
     } catch (error) {
-      if (signal.aborted) throw error;
-      outcome = { type: 'failed', message: error instanceof Error ? error.message : String(error) };
+      if (this.abandoned(signal)) outcome = { type: 'failed', message: ABANDONED };
+      else if (signal.aborted) throw error;
+      else outcome = { type: 'failed', message: error instanceof Error ? error.message : String(error) };
     }
     if (outcome.type === 'succeeded') await this.report(task.id, { type: 'RollbackSucceeded', body: { rollbackAttempt, workerId: this.workerId } });
     if (outcome.type === 'failed') await this.report(task.id, { type: 'RollbackFailed', body: { rollbackAttempt, workerId: this.workerId, message: outcome.message } });
+    return outcome.type === 'succeeded';
+  }
+
+  /**
+   * Work cut short by the end of the shutdown grace, not by its deadline: reported as a
+   * failure, so the broker retries (or rolls back) now instead of at the deadline.
+   */
+  private abandoned(signal: AbortSignal): boolean {
+    if (!(signal.aborted && this.shutdown.signal.aborted)) return false;
+    this.counters.abandoned += 1;
+    return true;
   }
 
   /** Heartbeats at a third of the task's heartbeat timeout, so one lost heartbeat is survivable. */

@@ -20,7 +20,8 @@ export class RoleProcess {
   /** Starts the role and resolves when its stderr matches the ready pattern. */
   async start(timeoutMs = 90_000): Promise<void> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'api/cli/main.ts', this.role], {
-      env: { ...process.env, ...this.env, STACKL_LOG_LEVEL: 'warn' },
+      // Quiet unless the test asks for more (e.g. to read what a role logs as it stops).
+      env: { ...process.env, STACKL_LOG_LEVEL: 'warn', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -43,11 +44,13 @@ export class RoleProcess {
     });
   }
 
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  /** Sends `signal` and resolves with how the process ended (undefined: it was not running). */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
     const child = this.child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return undefined;
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     child.kill(signal);
-    await exited;
+    const [code, endedBy] = await exited;
+    return { code, signal: endedBy };
   }
 }

@@ -40,6 +40,9 @@ export class KafkaWorkChannel implements WorkChannel {
   private readonly windows = new Map<number, OrderWindow>();
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
+  private taking = true;
+  /** Orders started and still decoding: `handle` is called for each once it decodes. */
+  private readonly decoding = new Set<Promise<unknown>>();
 
   constructor(private readonly options: KafkaChannelOptions) {
     this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50, sessionTimeout: options.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)) });
@@ -74,7 +77,7 @@ export class KafkaWorkChannel implements WorkChannel {
           const offset = BigInt(message.offset);
           if (!window.isNew(offset)) continue;
           await slots.acquire();
-          if (!isRunning() || isStale()) {
+          if (!this.taking || !isRunning() || isStale()) {
             slots.release();
             return;
           }
@@ -131,20 +134,40 @@ export class KafkaWorkChannel implements WorkChannel {
     await this.results.send({ key: result.taskId, value: encode(taskResultSchema, result), partition: partitionForKey(result.taskId, this.options.partitions) });
   }
 
+  /**
+   * Pauses fetching (the consumer keeps heartbeating, so the group keeps our partitions and
+   * the orders we run stay ours) and waits for orders still decoding: their `handle` runs
+   * before this resolves, because their own continuation was queued first.
+   */
+  async stopTaking(): Promise<void> {
+    this.taking = false;
+    try {
+      this.consumer.pause([{ topic: this.options.dispatchTopic }]);
+    } catch {
+      // Never consumed: there is nothing to pause.
+    }
+    await Promise.allSettled([...this.decoding]);
+  }
+
   private async deliver(topic: string, partition: number, message: KafkaMessage, handle: (delivery: WorkDelivery) => Promise<void>, keepAlive: () => Promise<void>): Promise<void> {
     let order;
+    const decoding = decode(message.value ?? Buffer.alloc(0), taskDispatchSchema);
+    this.decoding.add(decoding);
     try {
-      order = await decode(message.value ?? Buffer.alloc(0), taskDispatchSchema);
+      order = await decoding;
     } catch (error) {
       this.log.warn('work order does not decode; dead-lettering it', { partition, offset: message.offset, error });
       const dead = deadLetter(this.options.dlqTopic, this.options.groupId, { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {} }, error);
       await this.producer.send({ topic: dead.topic, acks: -1, messages: [{ key: dead.key, value: dead.value, headers: dead.headers }] });
       return;
+    } finally {
+      this.decoding.delete(decoding);
     }
     await handle({ order, keepAlive });
   }
 
   async close(): Promise<void> {
+    await this.stopTaking();
     clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
     await this.committing;

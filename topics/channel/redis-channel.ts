@@ -28,6 +28,8 @@ export class RedisWorkChannel implements WorkChannel {
   private readonly leaseMs: number;
   private running = false;
   private loop: Promise<void> | undefined;
+  /** The take (BLMOVE) in progress, if any; it never rejects. */
+  private taking: Promise<string | null> | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly log = createLogger({ component: 'redis-channel' });
@@ -51,7 +53,12 @@ export class RedisWorkChannel implements WorkChannel {
       while (this.running) {
         // Hold a free slot before taking an order, so nothing waits in our list unworked.
         await slots.acquire();
-        const raw = await this.take();
+        if (!this.running) {
+          slots.release();
+          break;
+        }
+        this.taking = this.take();
+        const raw = await this.taking;
         if (raw === null) {
           slots.release();
           continue;
@@ -71,12 +78,23 @@ export class RedisWorkChannel implements WorkChannel {
     await this.commands.lpush(this.keys.results, JSON.stringify(result));
   }
 
-  /** Stops taking orders, lets in-flight ones settle, then gives up the lease. */
-  async close(): Promise<void> {
+  /**
+   * Ends the taking loop; the lease is still renewed, so the reaper leaves our orders to us.
+   * An order a take in progress brings is handed to `handle` before this resolves (the
+   * loop's continuation of that take was queued first). The loop itself may be waiting for
+   * a slot, so it is not awaited here.
+   */
+  async stopTaking(): Promise<void> {
     this.running = false;
     this.blocking.disconnect();
-    await this.loop?.catch(() => {});
+    await this.taking;
+  }
+
+  /** Stops taking orders, lets in-flight ones settle, then gives up the lease. */
+  async close(): Promise<void> {
+    await this.stopTaking();
     await Promise.allSettled([...this.inFlight]);
+    await this.loop?.catch(() => {});
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     await this.commands.del(this.keys.lease(this.workerId)).catch(() => {});
     this.commands.disconnect();

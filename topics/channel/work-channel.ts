@@ -20,5 +20,12 @@ export interface WorkChannel {
   consume(handle: (delivery: WorkDelivery) => Promise<void>, concurrency: number): Promise<void>;
   /** Sends a worker's result back to the broker. */
   report(result: TaskResultMessage): Promise<void>;
+  /**
+   * Starts no more orders; those started keep running and may still report. Resolves once
+   * `handle` will not be called again, while the worker stays a member (its lease or group
+   * membership held), so what it has not started goes to another worker once it closes.
+   */
+  stopTaking(): Promise<void>;
+  /** Settles what was started, releases the orders not taken, and leaves. */
   close(): Promise<void>;
 }

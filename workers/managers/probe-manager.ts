@@ -12,6 +12,16 @@ export const probeManager: Manager = {
     if (payload.outcome === 'fail') return { type: 'failed', message: `probe failed as asked (attempt ${attempt})`, retriable: true };
     return { type: 'succeeded', output: payload.outputBytes === undefined ? { probe: 'ok', attempt } : { probe: 'ok', attempt, pad: 'x'.repeat(payload.outputBytes) } };
   },
+  /** An attempt that succeeds or fails as asked takes its durationMs; the rest answer at once. */
+  expectedMs(order) {
+    if (order.type === 'RunRollback') return 0;
+    try {
+      const payload = parseProbePayload(order.body.task.payload);
+      return payload.outcome === 'hang' ? 0 : (payload.durationMs ?? 0);
+    } catch {
+      return undefined; // run() fails it, saying why
+    }
+  },
   async rollback({ task }): Promise<RollbackOutcome> {
     const payload = parseProbePayload(task.payload);
     if (payload.rollback === 'fail') return { type: 'failed', message: 'probe rollback failed as asked' };

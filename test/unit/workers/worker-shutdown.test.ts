@@ -1,0 +1,108 @@
+// The worker's own decisions, on an in-memory channel: orders that cannot finish before
+// their deadline are not started, and stop() lets work finish (or, past the grace,
+// reports it failed) before it closes the channel.
+import { describe, expect, it } from 'vitest';
+import type { TaskDispatchMessage, TaskResultMessage } from '../../../schemas/index.js';
+import type { WorkChannel, WorkDelivery } from '../../../topics/channel/work-channel.js';
+import type { Manager } from '../../../workers/manager.js';
+import { builtInManagers } from '../../../workers/managers/index.js';
+import { Worker } from '../../../workers/worker.js';
+import { spec } from '../lifecycle/fixtures.js';
+
+class MemoryChannel implements WorkChannel {
+  readonly name = 'memory';
+  readonly calls: string[] = [];
+  readonly results: TaskResultMessage[] = [];
+  private handle: ((delivery: WorkDelivery) => Promise<void>) | undefined;
+
+  async consume(handle: (delivery: WorkDelivery) => Promise<void>): Promise<void> {
+    this.handle = handle;
+  }
+
+  deliver(order: TaskDispatchMessage): Promise<void> {
+    if (this.handle === undefined) throw new Error('not consuming');
+    return this.handle({ order, keepAlive: async () => {} });
+  }
+
+  async report(result: TaskResultMessage): Promise<void> {
+    this.results.push(result);
+    this.calls.push(result.type);
+  }
+
+  async stopTaking(): Promise<void> {
+    this.calls.push('stopTaking');
+  }
+
+  async close(): Promise<void> {
+    this.calls.push('close');
+  }
+}
+
+let n = 0;
+function attempt(payload: object, leftMs: number, kind = 'probe'): TaskDispatchMessage {
+  n += 1;
+  const task = spec({ id: `01970a3e-5c1b-7d2e-9f00-${String(n).padStart(12, '0')}`, kind, payload: JSON.stringify(payload) });
+  return { eventId: `e${n}`, taskId: task.id, sequence: 0, time: Date.now(), causationId: null, correlationId: null, type: 'RunAttempt', body: { task, attempt: 1, deadlineAt: Date.now() + leftMs } };
+}
+
+async function started(managers: ReadonlyMap<string, Manager>, shutdownGraceMs = 30_000) {
+  const channel = new MemoryChannel();
+  const worker = new Worker({ channel, managers, concurrency: 8, shutdownGraceMs });
+  await worker.start();
+  return { channel, worker };
+}
+
+describe('orders that cannot finish before their deadline', () => {
+  it('are not started when the task says how long its work takes', async () => {
+    const { channel, worker } = await started(builtInManagers());
+    await channel.deliver(attempt({ outcome: 'succeed', durationMs: 5_000 }, 1_000));
+    expect(channel.results).toEqual([]);
+    await channel.deliver(attempt({ outcome: 'succeed', durationMs: 20 }, 1_000));
+    expect(channel.results.map((r) => r.type)).toEqual(['AttemptStarted', 'AttemptSucceeded']);
+    expect(worker.stats()).toMatchObject({ skipped: 1, attempts: 1, succeeded: 1 });
+  });
+
+  it('are not started once recent runs of their kind all took longer than the time left', async () => {
+    const slow: Manager = {
+      run: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        return { type: 'succeeded', output: null };
+      },
+      rollback: async () => ({ type: 'succeeded' }),
+    };
+    const { channel, worker } = await started(new Map([['document', slow]]));
+    // Too few runs to judge: the order runs, even with little time left.
+    await channel.deliver(attempt({}, 40, 'document'));
+    for (let i = 0; i < 2; i++) await channel.deliver(attempt({}, 5_000, 'document'));
+    expect(worker.stats()).toMatchObject({ skipped: 0, attempts: 3 });
+    await channel.deliver(attempt({}, 30, 'document'));
+    expect(worker.stats()).toMatchObject({ skipped: 1, attempts: 3 });
+    await channel.deliver(attempt({}, 5_000, 'document'));
+    expect(worker.stats()).toMatchObject({ skipped: 1, attempts: 4 });
+  });
+});
+
+describe('stop', () => {
+  it('stops taking, lets the attempts in flight finish and report, then closes the channel', async () => {
+    const { channel, worker } = await started(builtInManagers());
+    const work = [1, 2, 3].map(() => channel.deliver(attempt({ outcome: 'succeed', durationMs: 150 }, 10_000)));
+    await worker.stop();
+    await Promise.all(work);
+    expect(channel.calls.filter((c) => c !== 'AttemptStarted')).toEqual(['stopTaking', 'AttemptSucceeded', 'AttemptSucceeded', 'AttemptSucceeded', 'close']);
+    expect(channel.results.filter((r) => r.type === 'AttemptSucceeded')).toHaveLength(3);
+    expect(worker.stats()).toMatchObject({ abandoned: 0, inFlight: 0 });
+  });
+
+  it('past the grace, reports what still runs as a retriable failure, so the broker need not wait for its deadline', async () => {
+    const { channel, worker } = await started(builtInManagers(), 50);
+    const work = channel.deliver(attempt({ outcome: 'succeed', durationMs: 60_000 }, 120_000));
+    const began = Date.now();
+    await worker.stop();
+    await work;
+    expect(Date.now() - began).toBeLessThan(5_000);
+    const failed = channel.results.find((r) => r.type === 'AttemptFailed');
+    expect(failed?.body).toMatchObject({ attempt: 1, retriable: true, message: expect.stringContaining('STACKL_SHUTDOWN_GRACE_MS') });
+    expect(channel.calls).toEqual(['AttemptStarted', 'stopTaking', 'AttemptFailed', 'close']);
+    expect(worker.stats().abandoned).toBe(1);
+  });
+});
