@@ -17,7 +17,7 @@ import { startApi } from '../server.js';
 import { apiCommands } from './api-commands.js';
 import { intFlag, parseFlags } from './cli-io.js';
 import type { Command } from './command.js';
-import { runUntilSignal, type Stoppable } from './run-until-signal.js';
+import { ROLE_STOP_DEADLINE_MS, runUntilSignal, type StopStep } from './run-until-signal.js';
 
 export type { Command } from './command.js';
 
@@ -26,6 +26,11 @@ const exitOnFatal = (error: unknown): void => {
   process.stderr.write(`stackl: fatal: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 };
+
+/** In-flight requests finish; a read waiting for the projection gives up within STACKL_API_MAX_WAIT_MS (10 s by default). */
+const API_STOP_DEADLINE_MS = 15_000;
+/** The grace for the attempts in flight, then time to report, commit and leave the group. */
+const workerStopDeadline = (config: StacklConfig): number => config.shutdownGraceMs + ROLE_STOP_DEADLINE_MS;
 
 const progress = (message: string): void => {
   process.stderr.write(`stackl: ${message}\n`);
@@ -73,19 +78,27 @@ const stackCommands: Record<string, Command> = {
       progress(`starting the broker, ${redis ? 'the relay, ' : ''}a worker and an agent (${redis ? 'redis' : 'kafka'} channel), the projector and the API`);
       // One agent for every target, unless STACKL_AGENT_NAME / STACKL_AGENT_TARGETS say otherwise.
       const agentSettings = { name: process.env.STACKL_AGENT_NAME ?? 'local', targets: process.env.STACKL_AGENT_TARGETS ?? '*' };
-      const roles: Stoppable[] = [
-        await broker(config),
-        ...(redis ? [await startRelay(config, exitOnFatal)] : []),
-        await startWorker(config, process.env, exitOnFatal),
-        await startAgent(config, agentSettings, process.env, exitOnFatal),
-        await startProjector(config, { onFatal: exitOnFatal }),
-      ];
+      const lifecycle = await broker(config);
+      const relay = redis ? await startRelay(config, exitOnFatal) : undefined;
+      const worker = await startWorker(config, process.env, exitOnFatal);
+      const agent = await startAgent(config, agentSettings, process.env, exitOnFatal);
+      const projector = await startProjector(config, { onFatal: exitOnFatal });
       const api = await startApi(config);
-      roles.push(api);
+      // Stop what takes work in first: the API (no new submissions), then the worker,
+      // which finishes its attempts while the agents, the relay, the broker and the
+      // projector it needs still run to carry them through; each then stops in turn.
+      const stopOrder: StopStep[] = [
+        { name: 'api', roles: [api], deadlineMs: API_STOP_DEADLINE_MS },
+        { name: 'worker', roles: [worker], deadlineMs: workerStopDeadline(config) },
+        { name: 'agent', roles: [agent], deadlineMs: ROLE_STOP_DEADLINE_MS },
+        ...(relay === undefined ? [] : [{ name: 'relay', roles: [relay], deadlineMs: ROLE_STOP_DEADLINE_MS }]),
+        { name: 'broker', roles: [lifecycle], deadlineMs: ROLE_STOP_DEADLINE_MS },
+        { name: 'projector', roles: [projector], deadlineMs: ROLE_STOP_DEADLINE_MS },
+      ];
       print({ ready: true, stack, topics, migrations, roles: ['broker', ...(redis ? ['relay'] : []), 'worker', `agent ${agentSettings.name} (targets ${agentSettings.targets})`, 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
       progress(`ready: REST API on ${api.address} (OpenAPI at ${api.address}/docs); Kafka ${stack.kafka.address}, PostgreSQL ${stack.postgres.address}; logs in ${stack.logs}`);
       progress('Ctrl-C stops the roles; the local stack keeps running (`npm run stack:down` stops it)');
-      return runUntilSignal('all', roles);
+      return runUntilSignal('all', stopOrder);
     },
   },
   broker: {
@@ -101,9 +114,10 @@ const stackCommands: Record<string, Command> = {
     summary: 'run a worker on the channel named by STACKL_CHANNEL (kafka or redis); run any number',
     async run(args) {
       parseFlags(args, {});
-      const worker = await startWorker(loadConfig(), process.env, exitOnFatal);
+      const config = loadConfig();
+      const worker = await startWorker(config, process.env, exitOnFatal);
       progress(`worker ready (${worker.workerId})`);
-      return runUntilSignal('worker', [worker]);
+      return runUntilSignal('worker', [{ name: 'worker', roles: [worker], deadlineMs: workerStopDeadline(config) }]);
     },
   },
   agent: {
