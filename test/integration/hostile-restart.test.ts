@@ -75,7 +75,7 @@ describe('after hostile submissions', () => {
     // Through the API: refused before Kafka sees them.
     for (const target of internal) expect((await post('/tasks', { ...probe, origin: { type: 'topic', target } })).status).toBe(422);
     expect((await post('/tasks', { kind: 'document', action: 'create', payload: { documents: [{ key: 'a/b/c', body: { pad: 'x'.repeat(c.maxPayloadBytes) } }] } })).status).toBe(413);
-    expect((await post('/tasks', `{"kind":"document","action":"create","payload":{"documents":[{"key":"a/b/c","body":{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}}]}}`)).status).toBe(422);
+    expect((await post('/tasks', `{"kind":"document","action":"create","payload":{"documents":[{"key":"a/b/c","body":{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}}]}}`)).status).toBe(400);
 
     // Straight to Kafka: every one ends as a rejection, read back through the projection.
     const hostile: Partial<SubmitTask>[] = [
