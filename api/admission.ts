@@ -119,8 +119,7 @@ export class Admission {
         if (sinceFailure < this.options.retryAfterSeconds * 1000) {
           return { reason, detail: `Kafka did not take a command ${Math.round(sinceFailure)} ms ago (${this.kafkaFailure})`, extra: { kafkaError: this.kafkaFailure } };
         }
-        // Before the first reading there is nothing to judge by: the produce path decides.
-        if (state !== undefined && this.backlog?.started === true && !state.fresh) {
+        if (state !== undefined && !state.fresh) {
           return { reason, detail: `Kafka has not answered the backlog reading for ${state.ageMs ?? 'some'} ms${state.error === undefined ? '' : ` (${state.error})`}`, extra: {} };
         }
         return undefined;

@@ -18,11 +18,11 @@ export interface BacklogReading {
 }
 
 export interface BacklogState {
-  /** A reading younger than the staleness limit exists. */
+  /** A reading younger than the staleness limit exists, or the monitor started less than that ago. */
   fresh: boolean;
   /** The last reading, plus what this API accepted since it began (absent before the first). */
   estimate?: BacklogReading;
-  /** Age of the last reading, ms. */
+  /** Age of the last reading (before the first: time since start), ms. */
   ageMs?: number;
   /** Why the last poll failed, when it did. */
   error?: string;
@@ -38,6 +38,7 @@ export interface BacklogMonitorOptions {
 
 export class BacklogMonitor {
   private reading: (BacklogReading & { at: number }) | undefined;
+  private startedAt: number | undefined;
   private acceptedSince = 0;
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -57,6 +58,7 @@ export class BacklogMonitor {
   /** Reads once now, then every pollMs (a slow read delays the next; reads never overlap). */
   start(): void {
     if (this.polling !== undefined || this.stopped) return;
+    this.startedAt = this.clock();
     const loop = async (): Promise<void> => {
       await this.poll();
       if (!this.stopped) this.timer = setTimeout(() => void (this.polling = loop()), this.options.pollMs).unref();
@@ -78,15 +80,15 @@ export class BacklogMonitor {
   state(): BacklogState {
     const now = this.clock();
     const error = this.lastError === undefined ? {} : { error: this.lastError };
-    if (this.reading === undefined) return { fresh: false, ...error };
+    // No reading yet: young is not stale (the first reads may fail while topics get
+    // their leaders); no reading for as long as a stale one would be is.
+    if (this.reading === undefined) {
+      const ageMs = now - (this.startedAt ?? now);
+      return { fresh: ageMs <= this.staleAfterMs, ageMs, ...error };
+    }
     const ageMs = now - this.reading.at;
     const estimate = { requests: this.reading.requests + this.acceptedSince, orders: this.reading.orders };
     return { fresh: ageMs <= this.staleAfterMs, estimate, ageMs, ...error };
-  }
-
-  /** Has a reading been taken at all (the first poll may still be on its way)? */
-  get started(): boolean {
-    return this.reading !== undefined || this.lastError !== undefined;
   }
 
   private async poll(): Promise<void> {

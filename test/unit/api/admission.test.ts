@@ -126,4 +126,18 @@ describe('admission with the backlog', () => {
     answer = new Error('Connection timeout');
     expect(await refusal(admission.send('submit', never))).toMatchObject({ details: { reason: 'kafka' }, message: expect.stringContaining('5001 ms') });
   });
+
+  it('does not refuse while the first readings fail (topics getting their leaders), only once none came for as long as a stale one', async () => {
+    let now = 0;
+    const monitor = new BacklogMonitor(async () => {
+      throw new Error('This server is not the leader for that topic-partition');
+    }, { pollMs: 60_000, log, clock: () => now, staleAfterMs: 5000 });
+    monitor.start();
+    await monitor.stop();
+    const admission = new Admission(options, monitor, log, () => now);
+    now = 5000;
+    await expect(admission.send('submit', async () => 'young')).resolves.toBe('young');
+    now = 5001;
+    expect(await refusal(admission.send('submit', never))).toMatchObject({ details: { reason: 'kafka' }, message: expect.stringContaining('not the leader') });
+  });
 });
