@@ -2,34 +2,10 @@
 // skips it and counts it, the broker's timeout fails the task and its rollback runs as
 // usual. Before, the worker started it, held a slot until the deadline, and reported
 // nothing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../core/config.js';
-import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
-import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
-import { topicNames } from '../../../topics/names.js';
-import { startWorker } from '../../../workers/start-worker.js';
-import type { Worker } from '../../../workers/worker.js';
-import { EventLog } from '../../support/event-log.js';
-import { testKafka } from '../../support/kafka.js';
-import { uniquePrefix } from '../../support/names.js';
+import { describe, expect, it } from 'vitest';
+import { useBrokerAndWorker } from '../../support/broker-and-worker.js';
 
-const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: uniquePrefix('doomed'), STACKL_PARTITIONS: '2' });
-const topics = topicNames(config.topicPrefix);
-const kafka = testKafka();
-const client = new KafkaBrokerClient(kafka, topics.requests, config.partitions);
-const log = new EventLog(kafka, topics.events);
-let broker: RunningLifecycleApp;
-let worker: Worker;
-
-beforeAll(async () => {
-  broker = await startLifecycleApp(config, { tickIntervalMs: 20 });
-  worker = await startWorker(config, { STACKL_WORKER_CONCURRENCY: '4' });
-  await log.start();
-});
-afterAll(async () => {
-  await Promise.all([worker.stop(), log.stop(), client.close()]);
-  await broker.stop();
-});
+const { client, log, worker: runningWorker } = useBrokerAndWorker('doomed', 2);
 
 describe('an order that cannot finish before its deadline', () => {
   it('is not started; the task times out and rolls back, while one that fits runs', async () => {
@@ -39,6 +15,6 @@ describe('an order that cannot finish before its deadline', () => {
     expect(history.map((e) => e.type)).not.toContain('AttemptStarted');
     expect(history.find((e) => e.type === 'TaskFailed')?.body).toMatchObject({ reason: 'timeout' });
     await log.waitFor(fits.taskId, (t) => t.includes('TaskCompleted'));
-    expect(worker.stats()).toMatchObject({ skipped: 1, attempts: 1, succeeded: 1 });
+    expect(runningWorker().stats()).toMatchObject({ skipped: 1, attempts: 1, succeeded: 1 });
   });
 });

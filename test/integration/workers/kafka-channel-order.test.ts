@@ -1,34 +1,10 @@
 // On the kafka channel a slow order must not hold back the orders behind it on its
 // partition (the long chaos run saw rollbacks of other tasks expire behind stack tasks
 // waiting for their agent). One partition, so every order shares it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../core/config.js';
-import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
-import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
-import { topicNames } from '../../../topics/names.js';
-import { startWorker } from '../../../workers/start-worker.js';
-import type { Worker } from '../../../workers/worker.js';
-import { EventLog } from '../../support/event-log.js';
-import { testKafka } from '../../support/kafka.js';
-import { uniquePrefix } from '../../support/names.js';
+import { describe, expect, it } from 'vitest';
+import { useBrokerAndWorker } from '../../support/broker-and-worker.js';
 
-const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: uniquePrefix('channel-order'), STACKL_PARTITIONS: '1' });
-const topics = topicNames(config.topicPrefix);
-const kafka = testKafka();
-const client = new KafkaBrokerClient(kafka, topics.requests, config.partitions);
-const log = new EventLog(kafka, topics.events);
-let broker: RunningLifecycleApp;
-let worker: Worker;
-
-beforeAll(async () => {
-  broker = await startLifecycleApp(config, { tickIntervalMs: 20 });
-  worker = await startWorker(config, { STACKL_WORKER_CONCURRENCY: '4' });
-  await log.start();
-});
-afterAll(async () => {
-  await Promise.all([worker.stop(), log.stop(), client.close()]);
-  await broker.stop();
-});
+const { client, log } = useBrokerAndWorker('channel-order', 1);
 
 const completedAt = (taskId: string) => log.byTask.get(taskId)?.find((e) => e.type === 'TaskCompleted')?.time;
 

@@ -1,34 +1,10 @@
 // The worker runtime on the kafka channel, end to end through the real broker:
 // probe tasks succeed, fail and roll back, hang and time out, and long work stays
 // alive through heartbeats.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../core/config.js';
-import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
-import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
-import { topicNames } from '../../../topics/names.js';
-import { startWorker } from '../../../workers/start-worker.js';
-import type { Worker } from '../../../workers/worker.js';
-import { EventLog } from '../../support/event-log.js';
-import { testKafka } from '../../support/kafka.js';
-import { uniquePrefix } from '../../support/names.js';
+import { describe, expect, it } from 'vitest';
+import { useBrokerAndWorker } from '../../support/broker-and-worker.js';
 
-const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: uniquePrefix('worker'), STACKL_PARTITIONS: '3' });
-const topics = topicNames(config.topicPrefix);
-const kafka = testKafka();
-const client = new KafkaBrokerClient(kafka, topics.requests, config.partitions);
-const log = new EventLog(kafka, topics.events);
-let broker: RunningLifecycleApp;
-let worker: Worker;
-
-beforeAll(async () => {
-  broker = await startLifecycleApp(config, { tickIntervalMs: 20 });
-  worker = await startWorker(config, { STACKL_WORKER_CONCURRENCY: '4' });
-  await log.start();
-});
-afterAll(async () => {
-  await Promise.all([worker.stop(), log.stop(), client.close()]);
-  await broker.stop();
-});
+const { config, client, log, worker: runningWorker } = useBrokerAndWorker('worker', 3);
 
 const ends = (last: string) => (types: string[]) => types[types.length - 1] === last;
 
@@ -39,7 +15,7 @@ describe('probe worker on the kafka channel', () => {
     const hung = await client.submit({ kind: 'probe', action: 'run', payload: { outcome: 'hang' }, timeoutMs: 1000 });
     const completed = await log.waitFor(ok.taskId, ends('TaskCompleted'));
     expect(JSON.parse((completed[completed.length - 1]?.body as { output: string }).output)).toEqual({ probe: 'ok', attempt: 1 });
-    expect(completed.find((e) => e.type === 'AttemptStarted')?.body).toMatchObject({ workerId: worker.workerId });
+    expect(completed.find((e) => e.type === 'AttemptStarted')?.body).toMatchObject({ workerId: runningWorker().workerId });
     await log.waitFor(bad.taskId, ends('RollbackSucceeded'));
     const timedOut = await log.waitFor(hung.taskId, ends('RollbackSucceeded'));
     expect(timedOut.find((e) => e.type === 'TaskFailed')?.body).toMatchObject({ reason: 'timeout' });
@@ -66,6 +42,6 @@ describe('probe worker on the kafka channel', () => {
     const { taskId } = await client.submit({ kind: 'probe', action: 'run', payload: { outcome: 'fail', rollback: 'fail' }, rollbackMaxAttempts: 1 });
     const history = await log.waitFor(taskId, ends('RollbackFailed'));
     expect(history[history.length - 1]?.body).toMatchObject({ retryAt: null });
-    expect(worker.stats().rollbacks).toBeGreaterThan(0);
+    expect(runningWorker().stats().rollbacks).toBeGreaterThan(0);
   });
 });
