@@ -6,6 +6,7 @@ import type { StacklConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { checkKafkaAccess } from './kafka-access.js';
 import { isSecured, kafkajsConfig, type KafkaClientOptions } from './kafka-options.js';
+import { passEmptyRecordBatches } from './kafkajs-empty-batches.js';
 
 export type { KafkaClientOptions } from './kafka-options.js';
 export { KafkaAccessError, checkKafkaAccess } from './kafka-access.js';
@@ -16,6 +17,9 @@ export type KafkaConnection = Pick<StacklConfig, 'kafkaBrokers' | 'kafkaSecurity
 // We use kafkajs' v2 default partitioner on purpose (murmur2, the Java client's), so
 // its one-time warning about the v1 partitioner says nothing to us.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+// Before any client fetches: compacted topics hold empty record batches kafkajs cannot pass.
+passEmptyRecordBatches();
 
 /** A client for a role: the brokers and security of the configuration. */
 export function createKafka(connection: KafkaConnection, clientId: string): Kafka;
