@@ -13,6 +13,7 @@ import { createKafka } from '../../topics/kafka.js';
 import { startRelay } from '../../topics/channel/start-relay.js';
 import { startWorker } from '../../workers/start-worker.js';
 import { agentSettingsFrom, startAgent } from '../../agents/start-agent.js';
+import { apiOptionsFromEnv } from '../options.js';
 import { startApi } from '../server.js';
 import { apiCommands } from './api-commands.js';
 import { intFlag, parseFlags } from './cli-io.js';
@@ -69,6 +70,9 @@ const stackCommands: Record<string, Command> = {
     async run(args) {
       parseFlags(args, {});
       const config = loadConfig();
+      // The API's settings (host, keys, limits) are read again when it starts, last of
+      // all; a mistake there is refused now, before Kafka and the other roles start.
+      apiOptionsFromEnv(process.env, config.maxPayloadBytes);
       const stack = await stackUp(config, progress);
       progress('stack is up; creating or verifying topics');
       const topics = await createTopics(config);

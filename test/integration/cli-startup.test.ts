@@ -58,6 +58,12 @@ describe('start-up', () => {
       [{ STACKL_CHANNEL: 'bogus' }, 'stackl: STACKL_CHANNEL must be "kafka" or "redis", got "bogus" [CONFIG_INVALID]'],
       [{ STACKL_LOG_LEVEL: 'loud' }, 'stackl: STACKL_LOG_LEVEL must be debug, info, warn or error, got "loud" [CONFIG_INVALID]'],
       [{ STACKL_MIGRATE: 'sometimes' }, 'stackl: STACKL_MIGRATE must be "auto" or "off", got "sometimes" [CONFIG_INVALID]'],
+      // The API starts last in `stackl all`; its settings are refused before anything else starts.
+      [{ STACKL_API_KEYS: 'read:short' }, 'stackl: STACKL_API_KEYS entry 1 has a key of 4 characters; keys must have at least 32 (e.g. openssl rand -hex 32) [CONFIG_INVALID]'],
+      [
+        { STACKL_API_HOST: '0.0.0.0' },
+        'stackl: STACKL_API_HOST=0.0.0.0 is reachable from other machines and STACKL_API_KEYS is not set: set STACKL_API_KEYS, or STACKL_API_INSECURE=1 to serve every route without keys [CONFIG_INVALID]',
+      ],
     ] as const) {
       const exit = await stackl(['all'], { ...isolated('startup_config'), ...env });
       expect({ env, code: exit.code, lines: exit.lines }).toEqual({ env, code: 1, lines: [message] });
