@@ -2,10 +2,11 @@
 // a small supervisor: a role that exits when nobody asked it to (a fatal error, a lost
 // dependency) is started again after a second, as systemd or Kubernetes would. The
 // chaos schedule kills, pauses and restarts roles through this class.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { spawnBuiltRole } from '../../support/built-role.js';
 import { injected, notInjected, type Injection } from './injection.js';
 
 export class Role {
@@ -46,32 +47,9 @@ export class Role {
     this.isReady = false;
     this.starts += 1;
     this.log ??= createWriteStream(join(this.logDir, `${this.name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, ['dist/api/cli/main.js', ...this.args], { env: { ...process.env, ...this.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, ready } = spawnBuiltRole(this.name, this.args, { ...this.env, ...extraEnv }, this.log, timeoutMs);
     this.child = child;
-    const tail: string[] = [];
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`${this.name} not ready in ${timeoutMs} ms:\n${tail.join('')}`));
-      }, timeoutMs);
-      const onData = (chunk: Buffer): void => {
-        const text = chunk.toString();
-        this.log?.write(text);
-        tail.push(text);
-        if (tail.length > 30) tail.shift();
-        if (/ ready|"ready": true|api listening on/.test(text)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`${this.name} exited (${code ?? signal}) before it was ready:\n${tail.join('')}`));
-      });
-    });
-    child.removeAllListeners('exit');
+    await ready;
     this.isReady = true;
     child.once('exit', (code, signal) => {
       if (this.child === child) this.isReady = false;
