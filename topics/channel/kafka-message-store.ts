@@ -6,9 +6,10 @@
 // this instance has read their record back, and get first catches up to the partitions'
 // ends, so it sees every put that completed anywhere before it began (one ListOffsets
 // request per get). Expiry compares the writer's clock with the reader's: skew shifts it.
-import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Admin, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { ServiceUnavailableError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
+import { RenewedConsumer } from './renewed-consumer.js';
 
 const EXPIRES_HEADER = 'stackl.expires-at';
 /** How long a read or write waits for the store to catch up before saying Kafka is behind. */
@@ -34,18 +35,25 @@ export class KafkaMessageStore {
   /** Per partition, the next offset to apply; everything before it is in `entries`. */
   private readonly applied = new Map<number, number>();
   private waiters: { partition: number; offset: number; resolve: () => void }[] = [];
-  private readonly consumer: Consumer;
+  private readonly consumer: RenewedConsumer;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly log = createLogger({ component: 'kafka-message-store' });
 
   constructor(private readonly options: KafkaMessageStoreOptions) {
-    this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50 });
+    this.consumer = new RenewedConsumer({
+      make: () => options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50 }),
+      start: async (consumer) => {
+        await consumer.connect();
+        await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+        await consumer.run({ autoCommit: false, eachBatch: (payload) => this.apply(payload) });
+      },
+      what: `message store ${options.topic}`,
+      log: this.log,
+    });
   }
 
   async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
-    await this.consumer.run({ autoCommit: false, eachBatch: (payload) => this.apply(payload) });
+    await this.consumer.run();
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
   }
 
@@ -69,7 +77,7 @@ export class KafkaMessageStore {
 
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
-    await this.consumer.disconnect();
+    await this.consumer.stop();
   }
 
   private async write(key: string, value: string | null, headers: Record<string, string>): Promise<void> {

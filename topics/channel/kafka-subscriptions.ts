@@ -9,6 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { ServiceUnavailableError } from '../../core/errors.js';
+import { createLogger } from '../../core/log.js';
+import { RenewedConsumer } from './renewed-consumer.js';
 import type { TextHandler } from './checked-message-channel.js';
 import type { Subscription } from './message-channel.js';
 
@@ -24,6 +26,7 @@ export interface KafkaSubscriptionsOptions {
 
 export class KafkaSubscriptions {
   private readonly open = new Set<Subscription>();
+  private readonly log = createLogger({ component: 'kafka-subscriptions' });
 
   constructor(private readonly options: KafkaSubscriptionsOptions) {}
 
@@ -32,28 +35,35 @@ export class KafkaSubscriptions {
   }
 
   async subscribe(topic: string, groupId: string, handler: TextHandler): Promise<Subscription> {
-    const consumer = this.options.kafka.consumer({ groupId, maxWaitTimeInMs: 50 });
     const token = randomUUID();
     let active = true;
     let markerSeen: () => void = () => {};
     const marked = new Promise<void>((resolve) => (markerSeen = resolve));
-    await consumer.connect();
+    const consumer = new RenewedConsumer({
+      make: () => this.options.kafka.consumer({ groupId, maxWaitTimeInMs: 50 }),
+      start: async (made) => {
+        await made.connect();
+        await made.subscribe({ topic, fromBeginning: false });
+        await made.run({
+          eachMessage: async ({ message }) => {
+            const marker = message.headers?.[MARKER_HEADER];
+            // Markers, ours or other subscriptions', are never values.
+            if (marker !== undefined) {
+              if (marker.toString() === token) markerSeen();
+              return;
+            }
+            if (active && message.value !== null) await handler(message.value.toString('utf8'));
+          },
+        });
+      },
+      what: `subscription ${groupId} to ${topic}`,
+      log: this.log,
+    });
+    await consumer.run();
     try {
-      await consumer.subscribe({ topic, fromBeginning: false });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          const marker = message.headers?.[MARKER_HEADER];
-          // Markers, ours or other subscriptions', are never values.
-          if (marker !== undefined) {
-            if (marker.toString() === token) markerSeen();
-            return;
-          }
-          if (active && message.value !== null) await handler(message.value.toString('utf8'));
-        },
-      });
       await this.awaitMarker(topic, token, marked);
     } catch (error) {
-      await consumer.disconnect().catch(() => {});
+      await consumer.stop().catch(() => {});
       throw error;
     }
     const subscription: Subscription = {
@@ -61,7 +71,7 @@ export class KafkaSubscriptions {
         if (!active) return;
         active = false;
         this.open.delete(subscription);
-        await consumer.disconnect();
+        await consumer.stop();
         await this.options.admin.deleteGroups([groupId]).catch(() => {});
       },
     };

@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../core/config.js';
 import { encode, taskDispatchSchema } from '../../../schemas/index.js';
 import { KafkaWorkChannel } from '../../../topics/channel/kafka-channel.js';
+import { KafkaMessageChannel } from '../../../topics/channel/kafka-message-channel.js';
 import { RedisRelay } from '../../../topics/channel/redis-relay.js';
 import { ensureTopics } from '../../../topics/admin.js';
 import { catalogueFor } from '../../../topics/catalogue.js';
@@ -42,6 +43,25 @@ function crashingKafka(): ReturnType<typeof testKafka> {
           throw new kafkajs.KafkaJSNonRetriableError('Failed to find group coordinator (injected)');
         },
       });
+    return made;
+  });
+  return kafka;
+}
+
+/** A Kafka client where the first consumer of each group crashes, for good, on its first message or batch; later ones run normally. */
+function firstConsumerCrashesKafka(): ReturnType<typeof testKafka> {
+  const kafka = testKafka();
+  const consumer = kafka.consumer.bind(kafka);
+  const crashedGroups = new Set<string>();
+  vi.spyOn(kafka, 'consumer').mockImplementation((settings: ConsumerConfig): Consumer => {
+    const made = consumer(settings);
+    if (crashedGroups.has(settings.groupId)) return made;
+    crashedGroups.add(settings.groupId);
+    const run = made.run.bind(made);
+    const crash = async (): Promise<never> => {
+      throw new kafkajs.KafkaJSNonRetriableError('Failed to find group coordinator (injected)');
+    };
+    made.run = (options?: ConsumerRunConfig) => run(options?.eachMessage === undefined ? { ...options, eachBatch: crash } : { ...options, eachMessage: crash });
     return made;
   });
   return kafka;
@@ -90,5 +110,27 @@ describe('a consumer kafkajs stopped for good', () => {
     await channel.consume(async () => {}, 2);
     await waitFor(() => channelStopped.length > 0);
     expect(String(channelStopped[0])).toMatch(/Failed to find group coordinator/);
+  });
+});
+
+describe('a message channel consumer kafkajs stopped for good', () => {
+  it('is replaced by a new one of its group: the store and a subscription keep working', async () => {
+    const channel = new KafkaMessageChannel({ kafka: firstConsumerCrashesKafka(), prefix: config.topicPrefix, storePartitions: config.partitions });
+    stoppers.push(() => channel.close());
+
+    // The store's first consumer dies on the put's own record; the put returns once a new one read it back.
+    await channel.put('renewed', { value: 1 }, 60_000);
+    expect(await channel.get('renewed')).toEqual({ value: 1 });
+
+    // The subscription's first consumer dies before the marker that makes it live; a new one takes over.
+    const received: unknown[] = [];
+    const subscription = await channel.subscribe('renewals', async (value) => {
+      received.push(value);
+    });
+    await channel.publish('renewals', { n: 1 });
+    await channel.publish('renewals', { n: 2 });
+    await waitFor(() => received.length >= 2);
+    expect(received).toEqual([{ n: 1 }, { n: 2 }]);
+    await subscription.unsubscribe();
   });
 });
