@@ -48,6 +48,7 @@ export async function checkInvariants(g: Gathered): Promise<{ invariants: Invari
       rolledBack: one.rolledBack,
       rollbackGivenUp: one.rollbackGivenUp.length,
       rollbackGivenUpAfterReopen: one.rollbackGivenUpAfterReopen.length,
+      shedByTheApi: one.shed,
       rollbackGivenUpTasks: one.rollbackGivenUp.slice(0, 20),
     }),
   );

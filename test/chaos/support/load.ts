@@ -53,6 +53,8 @@ export interface SubmittedTask {
   accepted: boolean;
   /** Answers to the submission that were neither an acceptance nor "try again later". */
   refusals: string[];
+  /** The last "try again later" answer, when there was one. */
+  lastTransient?: string;
   cancel?: CancelRecord;
 }
 
@@ -174,6 +176,7 @@ export class Load {
       }
       // A refusal is kept for the report (and fails the run); the same request with the same key is still sent again.
       if (answer.kind !== 'transient') task.refusals.push(answer.text);
+      else task.lastTransient = answer.text;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
@@ -232,6 +235,11 @@ export class Load {
     if (response.status === 503 && problem?.retriable === true) return { kind: 'transient', text: said };
     return { kind: 'refused', text: said };
   }
+}
+
+/** Never accepted because the API shed it: its last answer was 503 OVERLOADED ("come back later"), as it is meant to be under overload. */
+export function wasShed(task: SubmittedTask): boolean {
+  return !task.accepted && task.lastTransient !== undefined && / answered 503 OVERLOADED/.test(task.lastTransient);
 }
 
 function parseProblem(text: string): { code?: string; retriable?: boolean } | undefined {
