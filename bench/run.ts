@@ -1,5 +1,6 @@
 // `npm run bench [-- name …]`: runs the named benchmarks (all by default), prints one
-// JSON document per benchmark on stdout, and writes them to bench/results/.
+// JSON document per benchmark on stdout, and writes them to bench/results/. Each names
+// the commit, versions, settings and load it was taken with (provenance.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { bullmqBenchmarks } from './bullmq-peer.js';
 import { comparisonBenchmarks } from './e2e-vs-bullmq.js';
 import { ceilingBenchmarks } from './kafka-ceiling.js';
 import { probeBenchmarks } from './probe-e2e.js';
+import { loadAverage, provenance } from './provenance.js';
 import { projectionBenchmarks } from './projection.js';
 import { recoveryBenchmarks } from './recovery.js';
 import { roleRssBenchmarks } from './role-rss.js';
@@ -45,7 +47,10 @@ const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Ma
 mkdirSync('bench/results', { recursive: true });
 for (const name of names) {
   const began = Date.now();
-  const result = { benchmark: name, machine, startedAt: new Date(began).toISOString(), ...(await (benchmarks[name] as Benchmark)()), elapsedMs: Date.now() - began };
+  const source = await provenance();
+  const loadAtStart = loadAverage();
+  const figures = await (benchmarks[name] as Benchmark)();
+  const result = { benchmark: name, machine, provenance: source, loadAverage: { start: loadAtStart, end: loadAverage() }, startedAt: new Date(began).toISOString(), ...figures, elapsedMs: Date.now() - began };
   const text = JSON.stringify(result, null, 2);
   process.stdout.write(`${text}\n`);
   writeFileSync(join('bench/results', `${name}-${began}.json`), `${text}\n`);

@@ -19,11 +19,14 @@ import { Load } from './load.js';
 import { FAULTS_FROM_MS, FAULTS_UNTIL_BEFORE_END_MS, replayCommand, type ChaosOptions } from './options.js';
 import { hostileRound, hostileSummary, prepareHostile, type HostileSubmission } from './hostile.js';
 import { poisonApi, poisonKafka, type PoisonRecord, type PoisonRequest } from './poison.js';
+import { provenance, type Provenance } from '../../../bench/provenance.js';
 import { Random } from './random.js';
 import { World } from './world.js';
 
 export interface ChaosReport {
   seed: number;
+  /** Commit, versions and settings of the run (bench/provenance.ts), so its figures can be traced. */
+  provenance: Provenance;
   replay: string;
   options: ChaosOptions;
   schedule: Fault[];
@@ -57,7 +60,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   progress(`fault schedule: ${schedule.map((f) => `${(f.atMs / 1000).toFixed(0)}s ${describeFault(f)}`).join(', ')}`);
 
   const world = new World(options.channel);
-  const report: Partial<ChaosReport> = { seed: options.seed, replay, options, schedule, kinds: { required: faultKindsFor(options.channel), skipped: options.skipFaults } };
+  const report: Partial<ChaosReport> = { seed: options.seed, provenance: await provenance(), replay, options, schedule, kinds: { required: faultKindsFor(options.channel), skipped: options.skipFaults } };
   let keepLogs = true;
   try {
     await world.start(progress);
