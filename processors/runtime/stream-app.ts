@@ -118,7 +118,8 @@ export class StreamApp<V> {
     this.timers = { ...this.target, processor: options.processor, now: this.clock, maxPerTransaction: options.maxRecordsPerTransaction ?? 2000 };
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
-      partitionAssigners: [coPartitionedAssigner],
+      // Partitions this instance serves, claimed at each rebalance so it keeps them (sticky).
+      partitionAssigners: [coPartitionedAssigner(() => this.assigned)],
       readUncommitted: false,
       allowAutoTopicCreation: false,
       sessionTimeout: this.sessionTimeoutMs,

@@ -15,12 +15,12 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((app) => app.stop()));
 });
 
-async function setup(): Promise<{ topics: CounterTopics; groupId: string }> {
+async function setup(partitions = PARTITIONS): Promise<{ topics: CounterTopics; groupId: string }> {
   const id = token();
   const topics = { input: `rt.in.${id}`, output: `rt.out.${id}`, changelog: `rt.changelog.${id}`, dlq: `rt.dlq.${id}` };
-  await createTopic(kafka, topics.input, PARTITIONS);
-  await createTopic(kafka, topics.output, PARTITIONS);
-  await createTopic(kafka, topics.changelog, PARTITIONS, { 'cleanup.policy': 'compact' });
+  await createTopic(kafka, topics.input, partitions);
+  await createTopic(kafka, topics.output, partitions);
+  await createTopic(kafka, topics.changelog, partitions, { 'cleanup.policy': 'compact' });
   await createTopic(kafka, topics.dlq, 1);
   return { topics, groupId: `rt-group-${id}` };
 }
@@ -142,6 +142,21 @@ describe('stream runtime', () => {
     await waitUntil(() => a.stats().ownedPartitions.length === PARTITIONS);
     await a.ready();
     for (let k = 0; k < 6; k++) expect(a.get(`r${k}`)?.count).toBe(2);
+  });
+
+  it('keeps partitions where they are when an instance joins: a third of six moves two, each serving member keeps the rest', async () => {
+    const partitions = 6;
+    const { topics, groupId } = await setup(partitions);
+    const a = await started(counterApp(kafka, topics, partitions, groupId));
+    const b = await started(counterApp(kafka, topics, partitions, groupId));
+    await waitUntil(() => a.stats().ownedPartitions.length === 3 && b.stats().ownedPartitions.length === 3);
+    const before = { a: a.stats().ownedPartitions, b: b.stats().ownedPartitions };
+
+    const c = await started(counterApp(kafka, topics, partitions, groupId));
+    await waitUntil(() => [a, b, c].every((app) => app.stats().ownedPartitions.length === 2));
+    expect(before.a).toEqual(expect.arrayContaining(a.stats().ownedPartitions));
+    expect(before.b).toEqual(expect.arrayContaining(b.stats().ownedPartitions));
+    expect([...a.stats().ownedPartitions, ...b.stats().ownedPartitions, ...c.stats().ownedPartitions].sort()).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
 
