@@ -172,6 +172,8 @@ export function hostileViolations(sent: readonly HostileSubmission[], histories:
       if (s.status !== s.expected.status || s.code !== s.expected.code) violations.push(`${label}: answered ${s.status} ${s.code ?? ''}, expected ${s.expected.status} ${s.expected.code}`);
       continue;
     }
+    // Shed under overload: the API said "come back later" before judging the body, as it must.
+    if (s.route === 'api' && s.status === 503 && s.code === 'OVERLOADED') continue;
     if (s.route === 'api' && s.status !== 202) {
       violations.push(`${label}: answered ${s.status} ${s.code ?? ''}, expected 202`);
       continue;
