@@ -19,6 +19,7 @@ import { Load } from './load.js';
 import { FAULTS_FROM_MS, FAULTS_UNTIL_BEFORE_END_MS, replayCommand, type ChaosOptions } from './options.js';
 import { hostileRound, hostileSummary, prepareHostile, type HostileSubmission } from './hostile.js';
 import { poisonApi, poisonKafka, type PoisonRecord, type PoisonRequest } from './poison.js';
+import { kafkaBacklogReader } from '../../../api/backlog.js';
 import { provenance, type Provenance } from '../../../bench/provenance.js';
 import { Random } from './random.js';
 import { World } from './world.js';
@@ -110,6 +111,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         rounds += 1;
       }
     })();
+    // How deep the queues are, read beside the load's own counts: a growing order queue is
+    // how overload shows before any invariant fails.
+    const admin = kafka.admin();
+    await admin.connect();
+    const readBacklog = kafkaBacklogReader(admin, topics, world.config.topicPrefix, options.channel);
+    const queues = async (): Promise<string> => {
+      const reading = await readBacklog().catch(() => undefined);
+      const waiting = load.tasks.filter((t) => !t.accepted).length;
+      return `${waiting} awaiting acceptance, ${reading === undefined ? '?' : `${reading.requests} requests and ${reading.orders} orders`} queued`;
+    };
     const interval = 100;
     let due = 0;
     while (Date.now() - loadStart < options.durationMs) {
@@ -117,9 +128,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       for (; due >= 1; due -= 1) load.next();
       await sleep(interval);
       const elapsed = Date.now() - loadStart;
-      if (elapsed % 15_000 < interval) progress(`${(elapsed / 1000).toFixed(0)}s: ${load.tasks.length} tasks submitted, ${countEnded(load.tasks, log.byTask)} ended`);
+      if (elapsed % 15_000 < interval) {
+        const counts = `${(elapsed / 1000).toFixed(0)}s: ${load.tasks.length} tasks submitted, ${countEnded(load.tasks, log.byTask)} ended`;
+        // Not awaited: a reading that waits out a Kafka restart must not hold the load back.
+        void queues().then((q) => progress(`${counts}; ${q}`));
+      }
     }
     progress(`load done: ${load.tasks.length} tasks; waiting for the rest of the fault schedule`);
+    await admin.disconnect().catch(() => {});
     await Promise.all([faults, poisoning, hostility]);
     await load.settled();
     progress(`faults done (${injected.length}); draining`);
