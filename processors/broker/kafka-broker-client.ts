@@ -2,11 +2,12 @@
 // task.requests, keyed by task id, and is acknowledged once the log has it (acks=all,
 // idempotent producer). The lifecycle processor decides what it means. Requests made
 // at about the same time (the API's concurrent POSTs) share one produce request.
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { StacklError } from '../../core/errors.js';
 import { encode, taskRequestSchema, type TaskRequestMessage } from '../../schemas/index.js';
 import { CoalescingSender } from '../../topics/coalescing-sender.js';
 import { partitionForKey } from '../../topics/partitioner.js';
+import { RenewingProducer } from '../../topics/renewing-producer.js';
 import { eventId, isTaskId, taskIdForKey, uuidV7 } from './ids.js';
 import type { OperatorRequest, Receipt, SubmitRequest, TaskCommands } from './task-broker.js';
 
@@ -23,8 +24,7 @@ interface EncodedRequest {
 const MAX_COALESCED_BYTES = 512 * 1024;
 
 export class KafkaBrokerClient implements TaskCommands {
-  private readonly producer: Producer;
-  private connected: Promise<void> | undefined;
+  private readonly producer: RenewingProducer;
   private readonly coalesced = new CoalescingSender<EncodedRequest, Receipt>((requests) => this.sendAll(requests), {
     maxItems: 1000,
     maxBytes: MAX_COALESCED_BYTES,
@@ -36,7 +36,8 @@ export class KafkaBrokerClient implements TaskCommands {
     private readonly requestsTopic: string,
     private readonly partitions: number,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    // Replaced after a failed send: kafkajs' sequence numbers are not to be trusted then.
+    this.producer = new RenewingProducer(kafka);
   }
 
   submit(request: SubmitRequest): Promise<Receipt> {
@@ -57,8 +58,7 @@ export class KafkaBrokerClient implements TaskCommands {
   }
 
   async close(): Promise<void> {
-    if (this.connected) await this.producer.disconnect();
-    this.connected = undefined;
+    await this.producer.disconnect();
   }
 
   private submitMessage(request: SubmitRequest): TaskRequestMessage {
@@ -67,15 +67,6 @@ export class KafkaBrokerClient implements TaskCommands {
 
   private envelope(taskId: string, correlationId: string | undefined) {
     return { eventId: eventId(), taskId, sequence: 0, time: Date.now(), causationId: null, correlationId: correlationId ?? null };
-  }
-
-  /** A connect that failed (Kafka away) is forgotten, so the next request tries again. */
-  private connect(): Promise<void> {
-    this.connected ??= this.producer.connect().catch((error: unknown) => {
-      this.connected = undefined;
-      throw error;
-    });
-    return this.connected;
   }
 
   private async send(message: TaskRequestMessage): Promise<Receipt> {
@@ -88,7 +79,6 @@ export class KafkaBrokerClient implements TaskCommands {
    * request are appended in order.
    */
   private async sendAll(messages: EncodedRequest[]): Promise<Receipt[]> {
-    await this.connect();
     const partitionOf = messages.map((m) => partitionForKey(m.taskId, this.partitions));
     const metadata = await this.producer.send({
       topic: this.requestsTopic,

@@ -108,10 +108,15 @@ export class PartitionProducer {
   private async transact(content: TransactionContent): Promise<void> {
     const transaction = await this.producer.transaction();
     try {
-      // One produce request per slice: a record batch over the broker's max.message.bytes
-      // (1 MiB by default) is refused, and a batch of 2,000 task states exceeds it.
+      // Requests of at most MAX_REQUEST_BYTES (a record batch over the broker's
+      // max.message.bytes, 1 MiB by default, is refused), each to one partition, one after
+      // another. kafkajs sends a request to several leaders side by side and, when one
+      // fails, retries before the others answered: a request still in flight is then sent
+      // again with the next sequence numbers and the broker writes its records twice, inside
+      // a transaction that commits (events duplicated in task.events, found by the 3-node
+      // leader-kill test). One leader per request leaves nothing in flight to send again.
       for (const slice of slices(content.records, MAX_REQUEST_BYTES)) {
-        await transaction.sendBatch({ topicMessages: groupByTopic(slice), acks: -1 });
+        for (const request of byDestination(slice)) await transaction.send({ ...request, acks: -1 });
       }
       if (content.offsets.length > 0) {
         const topics = content.offsets.map((o) => ({ topic: o.topic, partitions: [{ partition: o.partition, offset: o.offset }] }));
@@ -184,15 +189,23 @@ export function slices(records: OutputRecord[], maxBytes: number): OutputRecord[
   return result;
 }
 
-function groupByTopic(records: OutputRecord[]): TopicMessages[] {
-  const byTopic = new Map<string, Message[]>();
+/**
+ * The records for each partition, in order. Records without a partition (replies to
+ * topics of a producer's own) are grouped by topic: kafkajs' partitioner places them.
+ */
+export function byDestination(records: OutputRecord[]): TopicMessages[] {
+  const byKey = new Map<string, TopicMessages>();
   for (const record of records) {
-    const messages = byTopic.get(record.topic) ?? [];
+    const key = `${record.topic}\u0000${record.partition ?? ''}`;
+    let group = byKey.get(key);
+    if (group === undefined) {
+      group = { topic: record.topic, messages: [] };
+      byKey.set(key, group);
+    }
     const message: Message = { key: record.key, value: record.value };
     if (record.headers !== undefined) message.headers = record.headers;
     if (record.partition !== undefined) message.partition = record.partition;
-    messages.push(message);
-    byTopic.set(record.topic, messages);
+    group.messages.push(message);
   }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  return [...byKey.values()];
 }

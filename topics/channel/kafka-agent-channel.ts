@@ -3,7 +3,8 @@
 // the jobs of the targets it serves. Replies go to agent.replies keyed by the waiting
 // worker, which reads them in a private, never-committing group.
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { RenewingProducer } from '../renewing-producer.js';
 import { createLogger } from '../../core/log.js';
 import { deadLetter } from '../dead-letter.js';
 import { abortable, RESEND_AFTER_MS, sendUntilAnswered, type AgentJobClient, type AgentJobServer } from './agent-channel.js';
@@ -32,7 +33,7 @@ export interface KafkaAgentClientOptions {
 
 export class KafkaAgentJobClient implements AgentJobClient {
   readonly name = 'kafka';
-  private readonly producer: Producer;
+  private readonly producer: RenewingProducer;
   private readonly consumer: Consumer;
   private readonly pending = new Map<string, (reply: AgentReply) => void>();
   private readonly markers = new Set<string>();
@@ -40,7 +41,7 @@ export class KafkaAgentJobClient implements AgentJobClient {
   private readonly log = createLogger({ component: 'kafka-agent-client' });
 
   constructor(private readonly options: KafkaAgentClientOptions) {
-    this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = new RenewingProducer(options.kafka);
     // Nothing committed: the group exists only while this worker does.
     this.consumer = options.kafka.consumer({ groupId: `${options.groupPrefix}agent-replies-${options.replyTo}`, maxWaitTimeInMs: 50, ...AGENT_SESSION });
     watchConsumer(this.consumer, 'agent replies', this.log, options.onFatal);
@@ -126,12 +127,12 @@ export interface KafkaAgentServerOptions {
 
 export class KafkaAgentJobServer implements AgentJobServer {
   readonly name = 'kafka';
-  private readonly producer: Producer;
+  private readonly producer: RenewingProducer;
   private readonly consumer: Consumer;
   private readonly log = createLogger({ component: 'kafka-agent-server' });
 
   constructor(private readonly options: KafkaAgentServerOptions) {
-    this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = new RenewingProducer(options.kafka);
     this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50, ...AGENT_SESSION });
     watchConsumer(this.consumer, 'agent jobs', this.log, options.onFatal);
   }

@@ -6,16 +6,21 @@
 // number). Waiting for a whole batch instead let one slow order (a stack whose agent was
 // away) hold back every order behind it, rollbacks included, until they expired (found
 // by the long chaos run on this channel).
-import type { Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Consumer, Kafka, KafkaMessage, Message } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMessage } from '../../schemas/index.js';
 import { createLogger } from '../../core/log.js';
 import { deadLetter } from '../dead-letter.js';
 import { partitionForKey } from '../partitioner.js';
 import { CoalescingSender } from '../coalescing-sender.js';
+import { RenewingProducer } from '../renewing-producer.js';
 import { OrderWindow } from './order-window.js';
 import { Semaphore } from './semaphore.js';
 import type { WorkChannel, WorkDelivery } from './work-channel.js';
 import { watchConsumer, type OnConsumerStopped } from '../consumer-watch.js';
+
+/** How long a worker keeps trying to send one result. */
+const RESULT_PATIENCE_MS = 60_000;
 
 export interface KafkaChannelOptions {
   kafka: Kafka;
@@ -33,9 +38,8 @@ export interface KafkaChannelOptions {
 export class KafkaWorkChannel implements WorkChannel {
   readonly name = 'kafka';
   private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private readonly producer: RenewingProducer;
   private readonly results: CoalescingSender<Message, void>;
-  private connected: Promise<void> | undefined;
   private readonly log = createLogger({ component: 'kafka-channel' });
   private readonly windows = new Map<number, OrderWindow>();
   private commitTimer: NodeJS.Timeout | undefined;
@@ -47,7 +51,7 @@ export class KafkaWorkChannel implements WorkChannel {
   constructor(private readonly options: KafkaChannelOptions) {
     this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50, sessionTimeout: options.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)) });
     watchConsumer(this.consumer, 'worker channel', this.log, options.onFatal);
-    this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = new RenewingProducer(options.kafka);
     // Hundreds of concurrent attempts reporting at once share produce requests.
     this.results = new CoalescingSender<Message, void>(async (messages) => {
       await this.producer.send({ topic: options.resultsTopic, acks: -1, messages });
@@ -56,7 +60,6 @@ export class KafkaWorkChannel implements WorkChannel {
   }
 
   async consume(handle: (delivery: WorkDelivery) => Promise<void>, concurrency: number): Promise<void> {
-    await this.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.dispatchTopic, fromBeginning: true });
     const slots = new Semaphore(concurrency);
@@ -129,9 +132,25 @@ export class KafkaWorkChannel implements WorkChannel {
     }
   }
 
+  /**
+   * A result is worth waiting for: lost, its task waits out its deadline and rolls back
+   * work that was done. So a send that failed (a leader moving takes seconds, longer than
+   * kafkajs' own retries) is tried again, on a new producer, for up to a minute; the
+   * broker fences duplicates by attempt.
+   */
   async report(result: TaskResultMessage): Promise<void> {
-    await this.connect();
-    await this.results.send({ key: result.taskId, value: encode(taskResultSchema, result), partition: partitionForKey(result.taskId, this.options.partitions) });
+    const message = { key: result.taskId, value: encode(taskResultSchema, result), partition: partitionForKey(result.taskId, this.options.partitions) };
+    const giveUpAt = Date.now() + RESULT_PATIENCE_MS;
+    for (let pause = 250; ; pause = Math.min(pause * 2, 5_000)) {
+      try {
+        await this.results.send(message);
+        return;
+      } catch (error) {
+        if (Date.now() + pause > giveUpAt) throw error;
+        this.log.warn('result not sent; trying again', { taskId: result.taskId, type: result.type, inMs: pause, error });
+        await sleep(pause);
+      }
+    }
   }
 
   /**
@@ -174,15 +193,6 @@ export class KafkaWorkChannel implements WorkChannel {
     // What settled since the last commit is not handed to another worker again.
     await this.commitSettled().catch(() => {});
     await this.consumer.disconnect();
-    if (this.connected) await this.producer.disconnect();
-  }
-
-  /** A connect that failed (Kafka away) is forgotten, so the next report tries again. */
-  private connect(): Promise<void> {
-    this.connected ??= this.producer.connect().catch((error: unknown) => {
-      this.connected = undefined;
-      throw error;
-    });
-    return this.connected;
+    await this.producer.disconnect();
   }
 }

@@ -3,7 +3,8 @@
 // queue as JSON, commits their offsets once workers acknowledged them, moves results
 // from Redis into task.results, requeues the orders of workers whose lease expired,
 // and, when Redis restarted empty, rewinds to the unacknowledged orders.
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
+import { RenewingProducer } from '../renewing-producer.js';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../core/log.js';
 import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMessage } from '../../schemas/index.js';
@@ -37,7 +38,7 @@ export interface RelayStats {
 export class RedisRelay {
   private readonly keys: RedisChannelKeys;
   private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private readonly producer: RenewingProducer;
   private readonly commands: Redis;
   private readonly blocking: Redis;
   private readonly offsets = new RelayOffsets();
@@ -54,7 +55,7 @@ export class RedisRelay {
     // the partitions back: 10 s rather than kafkajs' 30 s keeps that stall short.
     this.consumer = options.kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50, sessionTimeout: 10_000, heartbeatInterval: 3_000 });
     watchConsumer(this.consumer, 'relay', this.log, options.onFatal);
-    this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = new RenewingProducer(options.kafka);
     this.commands = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     this.blocking = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     for (const client of [this.commands, this.blocking]) client.on('error', (error) => this.log.warn('redis connection error', { error: error.message }));
