@@ -44,7 +44,21 @@ describe('chaos invariant 1: exactly one outcome', () => {
     expect(tally.violations).toEqual([
       expect.stringContaining('t6 (probe-ok #1) has 1 TaskCompleted and 1 TaskFailed'),
       expect.stringContaining('t7 (probe-ok #1) has event sequences 1,2,9,4,5'),
-      'task t8 (probe-ok #1) was never accepted after 4 tries',
+      'task t8 (probe-ok #1) was never accepted after 4 tries (last answer: none)',
+    ]);
+  });
+
+  it('counts a task the API shed as shed, not lost, but still judges one that reached Kafka anyway', () => {
+    const overloaded = '/tasks answered 503 OVERLOADED: {"code":"OVERLOADED"}';
+    const shed = loadTask('t9', { accepted: false, tries: 240, route: 'api', lastTransient: overloaded });
+    const unavailable = loadTask('t10', { accepted: false, tries: 240, route: 'api', lastTransient: '/tasks: fetch failed' });
+    const shedButRanTwice = loadTask('t11', { accepted: false, tries: 3, route: 'api', lastTransient: overloaded });
+    const twice = events('t11', ...completed, ['TaskFailed', 9, { reason: 'error' }]);
+    const tally = exactlyOneOutcome([shed, unavailable, shedButRanTwice], new Map([['t11', twice]]));
+    expect(tally.shed).toBe(2);
+    expect(tally.violations).toEqual([
+      'task t10 (probe-ok #1) was never accepted after 240 tries (last answer: /tasks: fetch failed)',
+      expect.stringContaining('t11 (probe-ok #1) has 1 TaskCompleted and 1 TaskFailed'),
     ]);
   });
 });
