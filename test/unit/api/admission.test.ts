@@ -111,33 +111,34 @@ describe('admission with the backlog', () => {
   });
 
   it('treats a reading Kafka stopped giving as Kafka unavailable, never as an empty backlog', async () => {
-    let now = 0;
     let answer: BacklogReading | Error = { requests: 0, orders: 0 };
-    const monitor = new BacklogMonitor(async () => {
+    const { admission, clock } = await afterOneReading(async () => {
       if (answer instanceof Error) throw answer;
       return answer;
-    }, { pollMs: 60_000, log, clock: () => now, staleAfterMs: 5000 });
-    monitor.start();
-    await monitor.stop();
-    const admission = new Admission(options, monitor, log, () => now);
-    now = 5000;
+    });
+    clock.now = 5000;
     await expect(admission.send('submit', async () => 'fresh enough')).resolves.toBe('fresh enough');
-    now = 5001;
+    clock.now = 5001;
     answer = new Error('Connection timeout');
     expect(await refusal(admission.send('submit', never))).toMatchObject({ details: { reason: 'kafka' }, message: expect.stringContaining('5001 ms') });
   });
 
   it('does not refuse while the first readings fail (topics getting their leaders), only once none came for as long as a stale one', async () => {
-    let now = 0;
-    const monitor = new BacklogMonitor(async () => {
+    const { admission, clock } = await afterOneReading(async () => {
       throw new Error('This server is not the leader for that topic-partition');
-    }, { pollMs: 60_000, log, clock: () => now, staleAfterMs: 5000 });
-    monitor.start();
-    await monitor.stop();
-    const admission = new Admission(options, monitor, log, () => now);
-    now = 5000;
+    });
+    clock.now = 5000;
     await expect(admission.send('submit', async () => 'young')).resolves.toBe('young');
-    now = 5001;
+    clock.now = 5001;
     expect(await refusal(admission.send('submit', never))).toMatchObject({ details: { reason: 'kafka' }, message: expect.stringContaining('not the leader') });
   });
 });
+
+/** An admission whose monitor took one reading at time 0 (stale after 5 s) and polls no more; `clock.now` moves time. */
+async function afterOneReading(read: () => Promise<BacklogReading>): Promise<{ admission: Admission; clock: { now: number } }> {
+  const clock = { now: 0 };
+  const monitor = new BacklogMonitor(read, { pollMs: 60_000, log, clock: () => clock.now, staleAfterMs: 5000 });
+  monitor.start();
+  await monitor.stop();
+  return { admission: new Admission(options, monitor, log, () => clock.now), clock };
+}
