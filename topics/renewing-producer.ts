@@ -12,8 +12,6 @@ import type { Kafka, Producer, ProducerConfig, ProducerRecord, RecordMetadata } 
 export class RenewingProducer {
   private producer: Producer;
   private connected: Promise<void> | undefined;
-  /** Producers made so far (1 + replacements); tests and logs read it. */
-  generation = 1;
 
   constructor(
     private readonly kafka: Kafka,
@@ -58,7 +56,6 @@ export class RenewingProducer {
     if (this.producer !== failed) return;
     this.producer = this.kafka.producer(this.config);
     this.connected = undefined;
-    this.generation += 1;
     void failed.disconnect().catch(() => {});
   }
 }
