@@ -21,6 +21,7 @@ const ROLES: Record<string, { writer: string; reader?: string }> = {
   [plain.results]: { writer: 'worker', reader: 'processor' },
   // With BENCH_CHANNEL=redis the relay reads it instead of the worker: one read all the same.
   [plain.dispatch]: { writer: 'processor', reader: 'worker' },
+  [plain.rollbacks]: { writer: 'processor', reader: 'worker' },
   [plain.events]: { writer: 'processor', reader: 'projector' },
   // Read only to restore state on assignment, which a burst on fresh topics never does.
   [CHANGELOG]: { writer: 'processor' },

@@ -5,7 +5,13 @@
 export interface TopicNames {
   requests: string;
   results: string;
+  /** Run orders (RunAttempt) from the lifecycle processor to the workers. */
   dispatch: string;
+  /**
+   * Rollback orders (RunRollback), apart from run orders: a backlog of new work must never
+   * delay an undo, so workers take these first, with slots of their own.
+   */
+  rollbacks: string;
   events: string;
   dlq: string;
   /** Jobs from workers to agents, keyed by target (not co-partitioned: agents pick by target). */
@@ -19,6 +25,7 @@ export function topicNames(prefix: string): TopicNames {
     requests: `${prefix}task.requests`,
     results: `${prefix}task.results`,
     dispatch: `${prefix}task.dispatch`,
+    rollbacks: `${prefix}task.rollbacks`,
     events: `${prefix}task.events`,
     dlq: `${prefix}task.dlq`,
     agentJobs: `${prefix}agent.jobs`,

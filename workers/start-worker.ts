@@ -76,6 +76,7 @@ function workChannel(config: StacklConfig, env: Env, workerId: string, onFatal: 
   return new KafkaWorkChannel({
     kafka: createKafka(config, 'stackl-worker'),
     dispatchTopic: topics.dispatch,
+    rollbacksTopic: topics.rollbacks,
     resultsTopic: topics.results,
     dlqTopic: topics.dlq,
     groupId: consumerGroup(config.topicPrefix, WORKERS_APP),

@@ -1,5 +1,5 @@
 // A scripted stand-in for the workers of a later issue, for broker tests on the real
-// broker: it takes work orders from task.dispatch and reports results on task.results
+// broker: it takes work orders from task.dispatch and task.rollbacks and reports results on task.results
 // exactly as a worker must (AttemptStarted, then the outcome, fenced by attempt
 // number). What it does per order comes from a script, by default the probe payload.
 import type { Consumer, Kafka, Producer } from 'kafkajs';
@@ -46,7 +46,7 @@ export class ScriptedWorker {
   async start(): Promise<void> {
     await this.producer.connect();
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topics.dispatch, fromBeginning: true });
+    await this.consumer.subscribe({ topics: [this.topics.dispatch, this.topics.rollbacks], fromBeginning: true });
     await this.consumer.run({
       eachMessage: async ({ message }) => {
         const order = await decode(message.value ?? Buffer.alloc(0), taskDispatchSchema);

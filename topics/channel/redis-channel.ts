@@ -1,15 +1,25 @@
-// The `redis` channel as workers see it: a reliable queue. An order moves atomically
-// from the shared queue into this worker's processing list (BLMOVE) and leaves it only
-// when its work settled (acknowledged); a worker that dies stops renewing its lease and
+// The `redis` channel as workers see it: two reliable queues, run orders and rollback
+// orders, each taken in a loop with slots of its own so an undo never waits behind new
+// work. An order moves atomically from its queue into this worker's processing list
+// (BLMOVE) and leaves it only when its work settled (acknowledged); a worker that dies stops renewing its lease and
 // the relay's reaper puts its orders back on the queue. Results are pushed as JSON;
 // the relay writes them to task.results. Orders and results are JSON in and out.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../core/log.js';
 import type { TaskDispatchMessage, TaskResultMessage } from '../../schemas/index.js';
-import { redisChannelKeys, type QueuedOrder, type RedisChannelKeys } from './redis-keys.js';
+import { orderAck, redisChannelKeys, type QueuedOrder, type RedisChannelKeys } from './redis-keys.js';
 import { Semaphore } from './semaphore.js';
-import type { WorkChannel, WorkDelivery } from './work-channel.js';
+import { rollbackSlotsFor, type WorkChannel, type WorkDelivery } from './work-channel.js';
+
+/** One queue as this worker takes it: a blocking connection (BLMOVE holds it) and slots of its own. */
+interface TakingLoop {
+  queue: string;
+  blocking: Redis;
+  /** The take (BLMOVE) in progress, if any; it never rejects. */
+  taking: Promise<string | null> | undefined;
+  done: Promise<void> | undefined;
+}
 
 export interface RedisChannelOptions {
   redisUrl: string;
@@ -24,12 +34,9 @@ export class RedisWorkChannel implements WorkChannel {
   readonly workerId: string;
   private readonly keys: RedisChannelKeys;
   private readonly commands: Redis;
-  private readonly blocking: Redis;
+  private readonly loops: TakingLoop[];
   private readonly leaseMs: number;
   private running = false;
-  private loop: Promise<void> | undefined;
-  /** The take (BLMOVE) in progress, if any; it never rejects. */
-  private taking: Promise<string | null> | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly log = createLogger({ component: 'redis-channel' });
@@ -40,38 +47,41 @@ export class RedisWorkChannel implements WorkChannel {
     this.leaseMs = options.leaseMs ?? 10_000;
     // A blocking BLMOVE holds its connection, so commands get a connection of their own.
     this.commands = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-    this.blocking = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-    for (const client of [this.commands, this.blocking]) client.on('error', (error) => this.log.warn('redis connection error', { error: error.message }));
+    this.loops = [this.keys.queue, this.keys.rollbackQueue].map((queue) => ({ queue, blocking: new Redis(options.redisUrl, { maxRetriesPerRequest: null }), taking: undefined, done: undefined }));
+    for (const client of [this.commands, ...this.loops.map((l) => l.blocking)]) client.on('error', (error) => this.log.warn('redis connection error', { error: error.message }));
   }
 
   async consume(handle: (delivery: WorkDelivery) => Promise<void>, concurrency: number): Promise<void> {
     await this.renewLease();
     this.leaseTimer = setInterval(() => void this.renewLease().catch(() => {}), Math.max(100, Math.floor(this.leaseMs / 3)));
     this.running = true;
-    const slots = new Semaphore(concurrency);
-    this.loop = (async () => {
-      while (this.running) {
-        // Hold a free slot before taking an order, so nothing waits in our list unworked.
-        await slots.acquire();
-        if (!this.running) {
-          slots.release();
-          break;
-        }
-        this.taking = this.take();
-        const raw = await this.taking;
-        if (raw === null) {
-          slots.release();
-          continue;
-        }
-        const work = this.deliver(raw, handle)
-          .catch((error: unknown) => this.log.warn('order handling failed', { error }))
-          .finally(() => {
-            slots.release();
-            this.inFlight.delete(work);
-          });
-        this.inFlight.add(work);
+    const [runs, rollbacks] = this.loops as [TakingLoop, TakingLoop];
+    runs.done = this.takeFrom(runs, new Semaphore(concurrency), handle);
+    rollbacks.done = this.takeFrom(rollbacks, new Semaphore(rollbackSlotsFor(concurrency)), handle);
+  }
+
+  private async takeFrom(loop: TakingLoop, slots: Semaphore, handle: (delivery: WorkDelivery) => Promise<void>): Promise<void> {
+    while (this.running) {
+      // Hold a free slot before taking an order, so nothing waits in our list unworked.
+      await slots.acquire();
+      if (!this.running) {
+        slots.release();
+        break;
       }
-    })();
+      loop.taking = this.take(loop);
+      const raw = await loop.taking;
+      if (raw === null) {
+        slots.release();
+        continue;
+      }
+      const work = this.deliver(raw, handle)
+        .catch((error: unknown) => this.log.warn('order handling failed', { error }))
+        .finally(() => {
+          slots.release();
+          this.inFlight.delete(work);
+        });
+      this.inFlight.add(work);
+    }
   }
 
   async report(result: TaskResultMessage): Promise<void> {
@@ -81,28 +91,28 @@ export class RedisWorkChannel implements WorkChannel {
   /**
    * Ends the taking loop; the lease is still renewed, so the reaper leaves our orders to us.
    * An order a take in progress brings is handed to `handle` before this resolves (the
-   * loop's continuation of that take was queued first). The loop itself may be waiting for
-   * a slot, so it is not awaited here.
+   * loop's continuation of that take was queued first). The loops themselves may be
+   * waiting for a slot, so they are not awaited here.
    */
   async stopTaking(): Promise<void> {
     this.running = false;
-    this.blocking.disconnect();
-    await this.taking;
+    for (const loop of this.loops) loop.blocking.disconnect();
+    await Promise.all(this.loops.map((loop) => loop.taking));
   }
 
   /** Stops taking orders, lets in-flight ones settle, then gives up the lease. */
   async close(): Promise<void> {
     await this.stopTaking();
     await Promise.allSettled([...this.inFlight]);
-    await this.loop?.catch(() => {});
+    await Promise.all(this.loops.map((loop) => loop.done?.catch(() => {})));
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     await this.commands.del(this.keys.lease(this.workerId)).catch(() => {});
     this.commands.disconnect();
   }
 
-  private async take(): Promise<string | null> {
+  private async take(loop: TakingLoop): Promise<string | null> {
     try {
-      return await this.blocking.blmove(this.keys.queue, this.keys.processing(this.workerId), 'RIGHT', 'LEFT', 1);
+      return await loop.blocking.blmove(loop.queue, this.keys.processing(this.workerId), 'RIGHT', 'LEFT', 1);
     } catch (error) {
       if (this.running) {
         this.log.warn('taking an order failed; retrying', { error: (error as Error).message });
@@ -118,7 +128,7 @@ export class RedisWorkChannel implements WorkChannel {
       await handle({ order: queued.order as TaskDispatchMessage, keepAlive: () => this.renewLease() });
     } finally {
       // Acknowledge: out of our processing list, and tell the relay the offset is done.
-      await this.commands.multi().lrem(this.keys.processing(this.workerId), 1, raw).lpush(this.keys.acks, `${queued.source.partition}:${queued.source.offset}`).exec();
+      await this.commands.multi().lrem(this.keys.processing(this.workerId), 1, raw).lpush(this.keys.acks, orderAck(queued.source)).exec();
     }
   }
 

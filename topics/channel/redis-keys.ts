@@ -2,8 +2,10 @@
 // (as BullMQ derives its queue keys), so deployments sharing a Redis never collide.
 
 export interface RedisChannelKeys {
-  /** Orders waiting for a worker (LPUSH by the relay, taken from the right). */
+  /** Run orders waiting for a worker (LPUSH by the relay, taken from the right). */
   queue: string;
+  /** Rollback orders waiting for a worker: a queue of their own, taken with slots of their own. */
+  rollbackQueue: string;
   /** Orders a worker has taken and not yet acknowledged. */
   processing(workerId: string): string;
   /** A worker's lease; it expires when the worker stops renewing it (dead). */
@@ -14,7 +16,7 @@ export interface RedisChannelKeys {
   results: string;
   /** Results the relay has taken and not yet written to Kafka. */
   resultsProcessing: string;
-  /** Acknowledged orders ("partition:offset"), so the relay can commit their offsets. */
+  /** Acknowledged orders ("partition:offset:topic"), so the relay can commit their offsets. */
   acks: string;
 }
 
@@ -22,6 +24,7 @@ export function redisChannelKeys(prefix: string): RedisChannelKeys {
   const base = `${prefix}channel:`;
   return {
     queue: `${base}queue`,
+    rollbackQueue: `${base}rollbacks`,
     processing: (workerId) => `${base}processing:${workerId}`,
     lease: (workerId) => `${base}lease:${workerId}`,
     workers: `${base}workers`,
@@ -43,8 +46,21 @@ export function redisAgentKeys(prefix: string): RedisAgentKeys {
   return { jobs: `${base}jobs`, replies: (workerId) => `${base}replies:${workerId}`, group: (agentName) => `${base}${agentName}` };
 }
 
-/** What the relay puts on the queue: the order as JSON, and where it came from in task.dispatch. */
+/**
+ * What the relay puts on a queue: the order as JSON, and where it came from (task.dispatch
+ * or task.rollbacks; entries queued before rollbacks had a topic of their own name none).
+ */
 export interface QueuedOrder {
-  source: { partition: number; offset: string };
+  source: { topic?: string; partition: number; offset: string };
   order: unknown;
+}
+
+/** A worker's acknowledgement of one order; no topic means task.dispatch (older workers). */
+export function orderAck(source: QueuedOrder['source']): string {
+  return source.topic === undefined ? `${source.partition}:${source.offset}` : `${source.partition}:${source.offset}:${source.topic}`;
+}
+
+export function parseOrderAck(ack: string, dispatchTopic: string): { topic: string; partition: number; offset: bigint } {
+  const [partition, offset, topic] = ack.split(':');
+  return { topic: topic ?? dispatchTopic, partition: Number(partition), offset: BigInt(offset ?? '0') };
 }

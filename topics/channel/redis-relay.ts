@@ -1,6 +1,6 @@
 // The relay between Kafka and the `redis` channel (a transactional outbox: the broker
-// only ever writes to Kafka). It pushes work orders from task.dispatch onto the Redis
-// queue as JSON, commits their offsets once workers acknowledged them, moves results
+// only ever writes to Kafka). It pushes work orders from task.dispatch and task.rollbacks
+// onto two Redis queues as JSON (workers take rollbacks with slots of their own), commits their offsets once workers acknowledged them, moves results
 // from Redis into task.results, requeues the orders of workers whose lease expired,
 // and, when Redis restarted empty, rewinds to the unacknowledged orders.
 import type { Consumer, Kafka } from 'kafkajs';
@@ -11,7 +11,7 @@ import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMe
 import { deadLetter } from '../dead-letter.js';
 import { partitionForKey } from '../partitioner.js';
 import type { TopicNames } from '../names.js';
-import { redisChannelKeys, type QueuedOrder, type RedisChannelKeys } from './redis-keys.js';
+import { parseOrderAck, redisChannelKeys, type QueuedOrder, type RedisChannelKeys } from './redis-keys.js';
 import { RelayOffsets } from './relay-offsets.js';
 import { watchConsumer, type OnConsumerStopped } from '../consumer-watch.js';
 
@@ -24,7 +24,7 @@ export interface RelayOptions {
   partitions: number;
   /** How often acknowledgements, leases and Redis' identity are checked. */
   intervalMs?: number;
-  /** Its consumer of task.dispatch stopped for good (the role should exit and be restarted). */
+  /** Its consumer of the order topics stopped for good (the role should exit and be restarted). */
   onFatal?: OnConsumerStopped;
 }
 
@@ -41,7 +41,8 @@ export class RedisRelay {
   private readonly producer: RenewingProducer;
   private readonly commands: Redis;
   private readonly blocking: Redis;
-  private readonly offsets = new RelayOffsets();
+  /** Per order topic: what was pushed and not yet acknowledged. */
+  private readonly offsets = new Map<string, RelayOffsets>();
   private readonly log = createLogger({ component: 'relay' });
   private running = false;
   private timer: NodeJS.Timeout | undefined;
@@ -72,10 +73,12 @@ export class RedisRelay {
     await this.recoverResults();
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      const mine = new Set(Object.values(payload.memberAssignment).flat());
-      for (const partition of this.offsets.partitions()) if (!mine.has(partition)) this.offsets.forget(partition);
+      for (const [topic, offsets] of this.offsets) {
+        const mine = new Set(payload.memberAssignment[topic] ?? []);
+        for (const partition of offsets.partitions()) if (!mine.has(partition)) offsets.forget(partition);
+      }
     });
-    await this.consumer.subscribe({ topic: this.options.topics.dispatch, fromBeginning: true });
+    await this.consumer.subscribe({ topics: [this.options.topics.dispatch, this.options.topics.rollbacks], fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, resolveOffset, isStale }) => {
@@ -92,16 +95,16 @@ export class RedisRelay {
             await this.producer.send({ topic: dead.topic, acks: -1, messages: [{ key: dead.key, value: dead.value, headers: dead.headers }] });
             continue;
           }
-          const entry: QueuedOrder = { source: { partition: batch.partition, offset: message.offset }, order };
+          const entry: QueuedOrder = { source: { topic: batch.topic, partition: batch.partition, offset: message.offset }, order };
           queued.push(JSON.stringify(entry));
           queuedOffsets.push(BigInt(message.offset));
         }
-        if (queued.length > 0) await this.commands.lpush(this.keys.queue, ...queued);
+        if (queued.length > 0) await this.commands.lpush(this.queueOf(batch.topic), ...queued);
         this.counters.ordersPushed += queued.length;
         // Only what went onto the queue awaits a worker's acknowledgement. A dead-lettered
         // record counted here was never acknowledged: the partition's commit stood still
         // and every Redis restart pushed everything since it again (found by the chaos run).
-        this.offsets.pushed(batch.partition, queuedOffsets, BigInt(batch.lastOffset()) + 1n);
+        this.offsetsOf(batch.topic).pushed(batch.partition, queuedOffsets, BigInt(batch.lastOffset()) + 1n);
         resolveOffset(batch.lastOffset());
       },
     });
@@ -130,24 +133,37 @@ export class RedisRelay {
     }
     const acks = (await this.commands.lpop(this.keys.acks, 10_000)) ?? [];
     for (const ack of acks) {
-      const [partition, offset] = ack.split(':');
-      this.offsets.acked(Number(partition), BigInt(offset ?? '0'));
+      const { topic, partition, offset } = parseOrderAck(ack, this.options.topics.dispatch);
+      this.offsets.get(topic)?.acked(partition, offset);
     }
-    const moves = this.offsets.committable();
-    if (moves.length > 0) {
-      await this.consumer.commitOffsets(moves.map((m) => ({ topic: this.options.topics.dispatch, partition: m.partition, offset: m.offset.toString() })));
-    }
+    const moves = [...this.offsets].flatMap(([topic, offsets]) => offsets.committable().map((m) => ({ topic, partition: m.partition, offset: m.offset.toString() })));
+    if (moves.length > 0) await this.consumer.commitOffsets(moves);
     await this.reapDeadWorkers();
+  }
+
+  private queueOf(topic: string | undefined): string {
+    return topic === this.options.topics.rollbacks ? this.keys.rollbackQueue : this.keys.queue;
+  }
+
+  private offsetsOf(topic: string): RelayOffsets {
+    let offsets = this.offsets.get(topic);
+    if (offsets === undefined) {
+      offsets = new RelayOffsets();
+      this.offsets.set(topic, offsets);
+    }
+    return offsets;
   }
 
   /** Redis came back empty: push every order not yet acknowledged again (attempts are fenced). */
   private rewind(): void {
-    for (const partition of this.offsets.partitions()) {
-      const offset = this.offsets.rewindPoint(partition);
-      this.offsets.forget(partition);
-      if (offset === undefined) continue;
-      this.log.warn('redis restarted; pushing unacknowledged orders again', { partition, from: offset.toString() });
-      this.consumer.seek({ topic: this.options.topics.dispatch, partition, offset: offset.toString() });
+    for (const [topic, offsets] of this.offsets) {
+      for (const partition of offsets.partitions()) {
+        const offset = offsets.rewindPoint(partition);
+        offsets.forget(partition);
+        if (offset === undefined) continue;
+        this.log.warn('redis restarted; pushing unacknowledged orders again', { topic, partition, from: offset.toString() });
+        this.consumer.seek({ topic, partition, offset: offset.toString() });
+      }
     }
   }
 
@@ -155,11 +171,29 @@ export class RedisRelay {
     for (const workerId of await this.commands.smembers(this.keys.workers)) {
       if ((await this.commands.exists(this.keys.lease(workerId))) === 1) continue;
       let moved = 0;
-      while ((await this.commands.lmove(this.keys.processing(workerId), this.keys.queue, 'RIGHT', 'RIGHT')) !== null) moved += 1;
+      while (await this.requeueOldest(workerId)) moved += 1;
       await this.commands.srem(this.keys.workers, workerId);
       if (moved > 0) this.log.warn('requeued the orders of a worker whose lease expired', { workerId, moved });
       this.counters.ordersRequeued += moved;
     }
+  }
+
+  /**
+   * Moves a dead worker's oldest order back to the front of its queue (run or rollback).
+   * Peeked, then moved: only reapers touch a dead worker's list, and an order that two
+   * reapers send to the wrong queue is still run, only without its priority.
+   */
+  private async requeueOldest(workerId: string): Promise<boolean> {
+    const processing = this.keys.processing(workerId);
+    const oldest = await this.commands.lindex(processing, -1);
+    if (oldest === null) return false;
+    let topic: string | undefined;
+    try {
+      topic = (JSON.parse(oldest) as QueuedOrder).source.topic;
+    } catch {
+      topic = undefined;
+    }
+    return (await this.commands.lmove(processing, this.queueOf(topic), 'RIGHT', 'RIGHT')) !== null;
   }
 
   /** Results: Redis → task.results, removed from Redis only once Kafka has them. */

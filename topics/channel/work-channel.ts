@@ -1,6 +1,6 @@
 // The message channel (the seed's MC) as workers see it: work orders arrive, results
 // go back. Implementations are chosen by configuration (STACKL_CHANNEL): `kafka`
-// (workers consume task.dispatch themselves) and, through a relay, others. Orders and
+// (workers consume task.dispatch and task.rollbacks themselves) and, through a relay, others. Orders and
 // results are the Avro records of schemas/; what a worker does with them is JSON.
 import type { TaskDispatchMessage, TaskResultMessage } from '../../schemas/index.js';
 
@@ -10,10 +10,20 @@ export interface WorkDelivery {
   keepAlive(): Promise<void>;
 }
 
+/**
+ * Slots a worker keeps for rollback orders, beside the `concurrency` it gives run orders:
+ * a quarter as many, at least two. Rollbacks are short and must finish; kept apart, they
+ * go ahead however many run orders wait or hang.
+ */
+export function rollbackSlotsFor(concurrency: number): number {
+  return Math.max(2, Math.ceil(concurrency / 4));
+}
+
 export interface WorkChannel {
   readonly name: string;
   /**
-   * Starts delivering orders to `handle`, at most `concurrency` at a time. A delivery
+   * Starts delivering orders to `handle`: run orders at most `concurrency` at a time and,
+   * beside them, rollback orders in rollbackSlotsFor(concurrency) slots of their own. A delivery
    * counts as done when `handle` settles; an order whose worker dies before that is
    * delivered again (duplicates are harmless: attempts are fenced).
    */

@@ -1,7 +1,8 @@
 // The lifecycle decider as a stream processor: decodes a request or result, asks the
 // decider what happened, folds the events into the task's state, and writes each
 // event (numbered by the task's sequence) plus its effects: work orders on
-// task.dispatch, the outcome to the task's origin, a tombstone when the task is done.
+// task.dispatch (runs) or task.rollbacks (undos, which workers take first), the
+// outcome to the task's origin, a tombstone when the task is done.
 import { StacklError } from '../../../core/errors.js';
 import {
   decode,
@@ -69,7 +70,7 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
         switch (effect.type) {
           case 'dispatch':
             ctx.send({
-              topic: topics.dispatch,
+              topic: effect.body.type === 'RunRollback' ? topics.rollbacks : topics.dispatch,
               key: taskId,
               partition: ctx.partition,
               value: encode(taskDispatchSchema, { ...envelope, eventId: eventId(), causationId: envelope.eventId, ...effect.body }),

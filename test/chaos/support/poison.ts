@@ -69,6 +69,7 @@ async function poisonKafkaOnce(kafka: Kafka, topics: TopicNames, partitions: num
     await send(topics.results, 'random bytes', randomBytes(64));
     await send(topics.results, 'truncated Avro', someResult(randomUUID()).subarray(0, 12));
     await send(topics.dispatch, 'random bytes', randomBytes(48));
+    await send(topics.rollbacks, 'random bytes', randomBytes(48));
     if (channel === 'kafka') await send(topics.agentJobs, 'not JSON', Buffer.from('{"jobId": '));
   } finally {
     await producer.disconnect();

@@ -62,7 +62,7 @@ async function anOrdinaryTaskCompletes(): Promise<void> {
 
 describe('the kafka broker under hostile submissions', () => {
   it('rejects an origin naming an internal or STACKL topic, answering nothing there, and keeps serving', async () => {
-    const forbidden = ['__consumer_offsets', '__transaction_state', topics.requests, topics.events, topics.dispatch, topics.dlq, changelogTopic(config.topicPrefix, LIFECYCLE_APP, LIFECYCLE_TABLE), 'elsewhere'];
+    const forbidden = ['__consumer_offsets', '__transaction_state', topics.requests, topics.events, topics.dispatch, topics.rollbacks, topics.dlq, changelogTopic(config.topicPrefix, LIFECYCLE_APP, LIFECYCLE_TABLE), 'elsewhere'];
     const ids = await Promise.all(forbidden.map((target) => client.submit({ ...probe, origin: { type: 'topic', target } })));
     for (const [i, { taskId }] of ids.entries()) {
       const history = await log.waitFor(taskId, ends('TaskRejected'));

@@ -105,7 +105,7 @@ describe('a consumer kafkajs stopped for good', () => {
     expect(String(relayStopped[0])).toMatch(/Failed to find group coordinator/);
 
     const channelStopped: unknown[] = [];
-    const channel = new KafkaWorkChannel({ kafka: crashingKafka(), dispatchTopic: topics.dispatch, resultsTopic: topics.results, dlqTopic: topics.dlq, groupId: `${config.topicPrefix}workers`, partitions: config.partitions, onFatal: (error) => channelStopped.push(error) });
+    const channel = new KafkaWorkChannel({ kafka: crashingKafka(), dispatchTopic: topics.dispatch, rollbacksTopic: topics.rollbacks, resultsTopic: topics.results, dlqTopic: topics.dlq, groupId: `${config.topicPrefix}workers`, partitions: config.partitions, onFatal: (error) => channelStopped.push(error) });
     stoppers.push(() => channel.close());
     await channel.consume(async () => {}, 2);
     await waitFor(() => channelStopped.length > 0);

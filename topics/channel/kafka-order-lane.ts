@@ -1,0 +1,143 @@
+// One topic of work orders as a worker of the `kafka` channel takes them: a consumer
+// group of its own and slots of its own. The channel runs two lanes, run orders
+// (task.dispatch) and rollback orders (task.rollbacks), so a backlog of new work, or
+// run orders holding every slot, never delays an undo (the 30-minute chaos run saw
+// rollbacks expire in a shared queue twenty times over).
+//
+// Orders start as they arrive, up to the lane's slots, each without waiting for the
+// ones before it; a partition's offset is committed up to its oldest unsettled order
+// (order-window.ts), so a worker killed mid-task leaves its unfinished orders to the
+// next member of the group (duplicates are fenced by attempt number).
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { createLogger } from '../../core/log.js';
+import { watchConsumer, type OnConsumerStopped } from '../consumer-watch.js';
+import { OrderWindow } from './order-window.js';
+import { Semaphore } from './semaphore.js';
+
+export interface KafkaOrderLaneOptions {
+  kafka: Kafka;
+  topic: string;
+  groupId: string;
+  partitions: number;
+  sessionTimeoutMs: number;
+  /** What the logs call this lane ("run orders", "rollback orders"). */
+  label: string;
+  onFatal?: OnConsumerStopped;
+}
+
+/** Starts one order; resolves once it settled (done, failed or skipped). */
+export type StartOrder = (topic: string, partition: number, message: KafkaMessage, keepAlive: () => Promise<void>) => Promise<void>;
+
+export class KafkaOrderLane {
+  private readonly consumer: Consumer;
+  private readonly log;
+  private readonly windows = new Map<number, OrderWindow>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> = Promise.resolve();
+  private taking = true;
+
+  constructor(private readonly options: KafkaOrderLaneOptions) {
+    this.log = createLogger({ component: 'kafka-channel', lane: options.label });
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      maxWaitTimeInMs: 50,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
+    });
+    watchConsumer(this.consumer, `worker channel (${options.label})`, this.log, options.onFatal);
+  }
+
+  async consume(start: StartOrder, slotCount: number): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    const slots = new Semaphore(slotCount);
+    // Partitions lost in a rebalance are forgotten (their running orders finish, fenced);
+    // kept ones keep their window, so orders Kafka hands again are not started twice.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      const mine = new Set(payload.memberAssignment[this.options.topic] ?? []);
+      for (const partition of this.windows.keys()) if (!mine.has(partition)) this.windows.delete(partition);
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: Math.min(slotCount, this.options.partitions),
+      // A batch returns once its orders have started; waiting for a free slot is the
+      // back-pressure that keeps a worker from taking more than it can run.
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        const window = this.windowOf(batch.partition);
+        for (const message of batch.messages) {
+          const offset = BigInt(message.offset);
+          if (!window.isNew(offset)) continue;
+          await slots.acquire();
+          if (!this.taking || !isRunning() || isStale()) {
+            slots.release();
+            return;
+          }
+          window.started(offset);
+          void start(batch.topic, batch.partition, message, heartbeat)
+            .catch((error: unknown) => this.log.warn('work order failed', { partition: batch.partition, offset: message.offset, error }))
+            .finally(() => {
+              slots.release();
+              window.settled(offset);
+              this.scheduleCommit();
+            });
+        }
+        // Markers and orders skipped count as settled once nothing before them is pending.
+        if (batch.messages.length === 0 || window.inFlight === 0) this.scheduleCommit();
+        await heartbeat();
+      },
+    });
+  }
+
+  /** Pauses fetching; the consumer keeps heartbeating, so the orders we run stay ours. */
+  stopTaking(): void {
+    this.taking = false;
+    try {
+      this.consumer.pause([{ topic: this.options.topic }]);
+    } catch {
+      // Never consumed: there is nothing to pause.
+    }
+  }
+
+  /** Commits what settled and leaves the group. */
+  async close(): Promise<void> {
+    this.stopTaking();
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    await this.committing;
+    // What settled since the last commit is not handed to another worker again.
+    await this.commitSettled().catch(() => {});
+    await this.consumer.disconnect();
+  }
+
+  private windowOf(partition: number): OrderWindow {
+    let window = this.windows.get(partition);
+    if (window === undefined) {
+      window = new OrderWindow();
+      this.windows.set(partition, window);
+    }
+    return window;
+  }
+
+  /** Commits, every 200 ms at most, each partition's offset up to its oldest unsettled order. */
+  private scheduleCommit(): void {
+    if (this.commitTimer !== undefined) return;
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = undefined;
+      this.committing = this.committing.then(() => this.commitSettled()).catch((error: unknown) => this.log.debug('committing settled orders failed; the next commit covers them', { error }));
+    }, 200);
+  }
+
+  private async commitSettled(): Promise<void> {
+    const offsets: { topic: string; partition: number; offset: string }[] = [];
+    for (const [partition, window] of this.windows) {
+      const next = window.committable();
+      if (next > window.committed) offsets.push({ topic: this.options.topic, partition, offset: next.toString() });
+    }
+    if (offsets.length === 0) return;
+    await this.consumer.commitOffsets(offsets);
+    for (const { partition, offset } of offsets) {
+      const window = this.windows.get(partition);
+      if (window !== undefined && BigInt(offset) > window.committed) window.committed = BigInt(offset);
+    }
+  }
+}
