@@ -1,8 +1,8 @@
 // The `redis` channel as workers see it: two reliable queues, run orders and rollback
 // orders, each taken in a loop with slots of its own so an undo never waits behind new
 // work. An order moves atomically from its queue into this worker's processing list
-// (BLMOVE) and leaves it only when its work settled (acknowledged); a worker that dies stops renewing its lease and
-// the relay's reaper puts its orders back on the queue. Results are pushed as JSON;
+// (BLMOVE) and leaves it only when its work settled (acknowledged); a worker that dies
+// stops renewing its lease and the relay's reaper puts its orders back on their queue. Results are pushed as JSON;
 // the relay writes them to task.results. Orders and results are JSON in and out.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';

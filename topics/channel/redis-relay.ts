@@ -1,6 +1,7 @@
 // The relay between Kafka and the `redis` channel (a transactional outbox: the broker
-// only ever writes to Kafka). It pushes work orders from task.dispatch and task.rollbacks
-// onto two Redis queues as JSON (workers take rollbacks with slots of their own), commits their offsets once workers acknowledged them, moves results
+// only ever writes to Kafka). It pushes work orders from task.dispatch and
+// task.rollbacks onto two Redis queues as JSON (workers take rollbacks with slots of
+// their own), commits their offsets once workers acknowledged them, moves results
 // from Redis into task.results, requeues the orders of workers whose lease expired,
 // and, when Redis restarted empty, rewinds to the unacknowledged orders.
 import type { Consumer, Kafka } from 'kafkajs';
