@@ -20,7 +20,7 @@ import { FAULTS_FROM_MS, FAULTS_UNTIL_BEFORE_END_MS, replayCommand, type ChaosOp
 import { hostileRound, hostileSummary, prepareHostile, type HostileSubmission } from './hostile.js';
 import { poisonApi, poisonKafka, type PoisonRecord, type PoisonRequest } from './poison.js';
 import { kafkaBacklogReader } from '../../../api/backlog.js';
-import { provenance, type Provenance } from '../../../bench/provenance.js';
+import { loadAverage, provenance, type Provenance } from '../../../bench/provenance.js';
 import { Random } from './random.js';
 import { World } from './world.js';
 
@@ -42,6 +42,8 @@ export interface ChaosReport {
   hostile: { sent: number; rounds: number; byKind: Record<string, { sent: number; completed: number; timedOut: number }> };
   invariants: InvariantResult[];
   logs: string;
+  /** How busy the machine and the queues were: the highest one-minute load average and run orders queued seen at a progress line. */
+  pressure: { loadAverageHighest: number; loadAverageAtEnd: number; ordersQueuedHighest: number };
   elapsedMs: number;
 }
 
@@ -62,6 +64,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   const world = new World(options.channel);
   const report: Partial<ChaosReport> = { seed: options.seed, provenance: await provenance(), replay, options, schedule, kinds: { required: faultKindsFor(options.channel), skipped: options.skipFaults } };
+  const pressure = { loadAverageHighest: loadAverage(), ordersQueuedHighest: 0 };
   let keepLogs = true;
   try {
     await world.start(progress);
@@ -118,6 +121,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const readBacklog = kafkaBacklogReader(admin, topics, world.config.topicPrefix, options.channel);
     const queues = async (): Promise<string> => {
       const reading = await readBacklog().catch(() => undefined);
+      pressure.ordersQueuedHighest = Math.max(pressure.ordersQueuedHighest, reading?.orders ?? 0);
+      pressure.loadAverageHighest = Math.max(pressure.loadAverageHighest, loadAverage());
       const waiting = load.tasks.filter((t) => !t.accepted).length;
       return `${waiting} awaiting acceptance, ${reading === undefined ? '?' : `${reading.requests} requests and ${reading.orders} orders`} queued`;
     };
@@ -171,6 +176,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await world.stop();
     if (!keepLogs) world.discard();
   }
+  report.pressure = { ...pressure, loadAverageAtEnd: loadAverage() };
   report.elapsedMs = Date.now() - began;
   const full = report as ChaosReport;
   mkdirSync('.stackl/chaos', { recursive: true });
