@@ -192,7 +192,7 @@ export const avroSources: readonly AvroSource[] = [
       "type": "record",
       "name": "TaskDispatch",
       "namespace": "stackl.v1",
-      "doc": "A work order from the broker to the workers on task.dispatch.",
+      "doc": "A work order from the broker to the workers: RunAttempt on task.dispatch, RunRollback on task.rollbacks.",
       "fields": [
         {
           "name": "eventId",

@@ -105,7 +105,7 @@ export interface TaskDispatchBodies {
   RunRollback: RunRollback;
 }
 
-/** A work order from the broker to the workers on task.dispatch. */
+/** A work order from the broker to the workers: RunAttempt on task.dispatch, RunRollback on task.rollbacks. */
 export type TaskDispatchMessage = Envelope & (
   | { type: 'RunAttempt'; body: RunAttempt }
   | { type: 'RunRollback'; body: RunRollback }
