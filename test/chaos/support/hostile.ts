@@ -60,7 +60,7 @@ function ballast(payloadBytes: number): string {
 
 /** One round: every hostile shape once, through both routes. */
 export async function hostileRound(kafka: Kafka, api: string, config: StacklConfig, topics: TopicNames, targets: HostileTargets): Promise<HostileSubmission[]> {
-  const internal = ['__consumer_offsets', '__transaction_state', topics.requests, topics.events, topics.dlq, changelogTopic(config.topicPrefix, LIFECYCLE_APP, LIFECYCLE_TABLE)];
+  const internal = ['__consumer_offsets', '__transaction_state', topics.requests, topics.events, topics.dispatch, topics.rollbacks, topics.dlq, changelogTopic(config.topicPrefix, LIFECYCLE_APP, LIFECYCLE_TABLE)];
   const limit = config.maxPayloadBytes;
   const probe = (extra: Record<string, unknown> = {}) => ({ outcome: 'succeed', ...extra });
   const nearLimit = probe({ ballast: ballast(limit) });
