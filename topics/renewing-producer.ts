@@ -7,7 +7,12 @@
 // partition died). A new producer gets a new producer id, so its sequences start afresh.
 // The record that failed is the caller's to send again; where a duplicate could matter
 // the consumer deduplicates (requests by task id, results by attempt).
+//
+// Each send also goes out one partition per kafkajs send (one-partition-per-send.ts):
+// kafkajs may otherwise report a send spanning several leaders as written when a leader
+// moved during it and some of its records were not.
 import type { Kafka, Producer, ProducerConfig, ProducerRecord, RecordMetadata } from 'kafkajs';
+import { onePartitionPerSend } from './one-partition-per-send.js';
 
 export class RenewingProducer {
   private producer: Producer;
@@ -29,7 +34,9 @@ export class RenewingProducer {
     const producer = this.producer;
     await this.connectProducer(producer);
     try {
-      return await producer.send(record);
+      const groups = onePartitionPerSend(record.messages);
+      if (groups.length <= 1) return await producer.send(record);
+      return (await Promise.all(groups.map((messages) => producer.send({ ...record, messages })))).flat();
     } catch (error) {
       this.replace(producer);
       throw error;

@@ -5,7 +5,8 @@
 // Kafka acknowledged (acks=all) and the rows are marked, so neither a sweep and a batch
 // of this process nor two projectors send the same row twice. Only a crash after the
 // acknowledgement and before the mark repeats a record; its source header names it.
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { RenewingProducer } from '../../topics/renewing-producer.js';
 import pg from 'pg';
 import type { Logger } from '../../core/log.js';
 import { headersFromJson } from './dead-letter-rows.js';
@@ -48,7 +49,8 @@ interface WaitingRow {
 }
 
 export class DeadLetterPublisher {
-  private producer: Promise<Producer> | undefined;
+  /** Connects on first use (most projectors never dead-letter anything); replaced after a failed send. */
+  private readonly producer: RenewingProducer;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -59,6 +61,7 @@ export class DeadLetterPublisher {
 
   constructor(private readonly options: DeadLetterPublisherOptions) {
     this.table = `${pg.escapeIdentifier(options.key.schema)}.projection_dead_letters`;
+    this.producer = new RenewingProducer(options.kafka);
   }
 
   /** Sends what is waiting now, then looks again every sweepMs. */
@@ -97,8 +100,7 @@ export class DeadLetterPublisher {
     this.stopped = true;
     clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight]);
-    const producer = await this.producer?.catch(() => undefined);
-    await producer?.disconnect().catch(() => {});
+    await this.producer.disconnect().catch(() => {});
   }
 
   /** Locks waiting rows (those of `only`, or any), sends them, marks them published; returns how many. */
@@ -129,28 +131,11 @@ export class DeadLetterPublisher {
   }
 
   private async send(rows: readonly WaitingRow[]): Promise<void> {
-    const producer = await this.connected();
     const topics = [...new Set(rows.map((r) => r.dlq_topic))];
     for (const topic of topics) {
       const messages = rows.filter((r) => r.dlq_topic === topic).map((r) => ({ key: r.key, value: r.value, headers: headersFromJson(r.headers) }));
-      await producer.send({ topic, acks: -1, messages });
+      await this.producer.send({ topic, acks: -1, messages });
     }
-  }
-
-  /** The producer, connected on first use: most projectors never dead-letter anything. */
-  private connected(): Promise<Producer> {
-    if (this.producer !== undefined) return this.producer;
-    const connecting = (async () => {
-      const producer = this.options.kafka.producer({ idempotent: true });
-      await producer.connect();
-      return producer;
-    })();
-    this.producer = connecting;
-    // A failed connect is forgotten, so the next send tries again.
-    connecting.catch(() => {
-      if (this.producer === connecting) this.producer = undefined;
-    });
-    return connecting;
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@ import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StacklError } from '../../core/errors.js';
 import type { OutputRecord } from './types.js';
+import { onePartitionPerSend } from '../../topics/one-partition-per-send.js';
 
 export interface TransactionContent {
   records: OutputRecord[];
@@ -190,22 +191,20 @@ export function slices(records: OutputRecord[], maxBytes: number): OutputRecord[
 }
 
 /**
- * The records for each partition, in order. Records without a partition (replies to
- * topics of a producer's own) are grouped by topic: kafkajs' partitioner places them.
+ * The records for each partition, in order, one request each (one-partition-per-send.ts:
+ * a request spanning leaders can lose records when a leader moves). Records without a
+ * partition (replies to topics of a producer's own, placed by kafkajs' partitioner) go
+ * one per request.
  */
 export function byDestination(records: OutputRecord[]): TopicMessages[] {
-  const byKey = new Map<string, TopicMessages>();
+  const byTopic = new Map<string, Message[]>();
   for (const record of records) {
-    const key = `${record.topic}\u0000${record.partition ?? ''}`;
-    let group = byKey.get(key);
-    if (group === undefined) {
-      group = { topic: record.topic, messages: [] };
-      byKey.set(key, group);
-    }
     const message: Message = { key: record.key, value: record.value };
     if (record.headers !== undefined) message.headers = record.headers;
     if (record.partition !== undefined) message.partition = record.partition;
-    group.messages.push(message);
+    const messages = byTopic.get(record.topic);
+    if (messages === undefined) byTopic.set(record.topic, [message]);
+    else messages.push(message);
   }
-  return [...byKey.values()];
+  return [...byTopic].flatMap(([topic, messages]) => onePartitionPerSend(messages).map((group) => ({ topic, messages: group })));
 }
