@@ -5,9 +5,12 @@
 // whose leadership moved to a broker that already answered for other partitions is
 // skipped, and the send succeeds without its records. The 3-node leader-kill test lost
 // one or two worker results per run this way (the task then timed out and rolled back
-// work that had succeeded). A send that names one partition has one leader at a time,
-// so its retry always carries its records.
-import type { Message } from 'kafkajs';
+// work that had succeeded).
+//
+// Such a partition is missing from the send's answer, so senders check the answer and
+// send what it lacks again, one partition per send: a send that names one partition has
+// one leader at a time, so its retry always carries its records.
+import type { Message, RecordMetadata } from 'kafkajs';
 
 /** The messages grouped so each group names exactly one partition, in their order; a message without a partition stands alone. */
 export function onePartitionPerSend<M extends Pick<Message, 'partition'>>(messages: readonly M[]): M[][] {
@@ -27,4 +30,10 @@ export function onePartitionPerSend<M extends Pick<Message, 'partition'>>(messag
     group.push(message);
   }
   return groups;
+}
+
+/** The messages (all naming a partition) of partitions the answer of a send to `topic` does not mention. */
+export function unanswered<M extends Pick<Message, 'partition'>>(topic: string, messages: readonly M[], answer: readonly RecordMetadata[]): M[] {
+  const answered = new Set(answer.filter((m) => m.topicName === topic).map((m) => m.partition));
+  return messages.filter((m) => m.partition !== undefined && !answered.has(m.partition));
 }

@@ -8,11 +8,15 @@
 // The record that failed is the caller's to send again; where a duplicate could matter
 // the consumer deduplicates (requests by task id, results by attempt).
 //
-// Each send also goes out one partition per kafkajs send (one-partition-per-send.ts):
-// kafkajs may otherwise report a send spanning several leaders as written when a leader
-// moved during it and some of its records were not.
+// kafkajs may also report a send spanning several leaders as written when a leader moved
+// during it and some of its records were not (one-partition-per-send.ts): the partitions
+// its answer lacks are sent again, one per send. Messages without a partition, whose
+// answer cannot be told apart, go one per send from the start.
 import type { Kafka, Producer, ProducerConfig, ProducerRecord, RecordMetadata } from 'kafkajs';
-import { onePartitionPerSend } from './one-partition-per-send.js';
+import { createLogger } from '../core/log.js';
+import { onePartitionPerSend, unanswered } from './one-partition-per-send.js';
+
+const log = createLogger({ component: 'producer' });
 
 export class RenewingProducer {
   private producer: Producer;
@@ -34,13 +38,24 @@ export class RenewingProducer {
     const producer = this.producer;
     await this.connectProducer(producer);
     try {
-      const groups = onePartitionPerSend(record.messages);
-      if (groups.length <= 1) return await producer.send(record);
-      return (await Promise.all(groups.map((messages) => producer.send({ ...record, messages })))).flat();
+      const checkable = record.acks !== 0 && record.messages.every((m) => m.partition !== undefined);
+      if (!checkable && record.messages.length > 1) return await this.sendApart(producer, record, record.messages);
+      const answer = await producer.send(record);
+      if (!checkable) return answer;
+      const lacking = unanswered(record.topic, record.messages, answer);
+      if (lacking.length === 0) return answer;
+      const partitions = [...new Set(lacking.map((m) => m.partition))];
+      log.warn('kafkajs answered a send without some of its partitions (a leader moved during it); sending them again', { topic: record.topic, partitions });
+      return [...answer, ...(await this.sendApart(producer, record, lacking))];
     } catch (error) {
       this.replace(producer);
       throw error;
     }
+  }
+
+  private async sendApart(producer: Producer, record: ProducerRecord, messages: ProducerRecord['messages']): Promise<RecordMetadata[]> {
+    const answers = await Promise.all(onePartitionPerSend(messages).map((group) => producer.send({ ...record, messages: group })));
+    return answers.flat();
   }
 
   async disconnect(): Promise<void> {
