@@ -60,10 +60,18 @@ function redactScram(text: string): string {
 }
 
 /** A KRaft cluster id is 16 random bytes in URL-safe base64 without padding (22 characters). */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url. One id in 64 would start with "-",
+ * which kafka-storage's argument parser takes for an option ("--cluster-id/-t: expected
+ * one argument"), failing the format; such ids are drawn again, as Kafka's own do.
+ */
 export function randomClusterId(): string {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
-  return Buffer.from(bytes).toString('base64url');
+  for (;;) {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    const id = Buffer.from(bytes).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export function runningBrokerPid(pidsDir: string, name = BROKER_PID_NAME): number | undefined {
