@@ -90,7 +90,10 @@ it('`stackl down` stops the nodes still running, and nothing else', () => {
   expect(running.length).toBeGreaterThan(0);
   const down = spawnSync(process.execPath, ['dist/api/cli/main.js', 'down'], { env, encoding: 'utf8', timeout: 120_000 });
   expect(down.status, down.stderr).toBe(0);
-  expect(JSON.parse(down.stdout)).toEqual({ stopped: running.map((nodeId) => `kafka node ${nodeId} (stopped)`) });
+  // Each node gets SIGTERM and 60 s; a node whose controlled shutdown overruns that (seen
+  // once on a loaded machine, right after the leader-kill suite) is killed, and says so.
+  const stopped = (JSON.parse(down.stdout) as { stopped: string[] }).stopped;
+  expect(stopped.map((line) => /^kafka node (\d+) \((?:stopped|killed)\)$/.exec(line)?.[1])).toEqual(running.map(String));
   expect(clusterNodePids(clusterHome).size).toBe(0);
 });
 
