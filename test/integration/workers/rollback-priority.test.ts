@@ -3,16 +3,18 @@
 // a long task, so the run orders of short tasks wait and expire: their rollbacks must
 // still run at once, not after the long task frees the slot (before, they queued on
 // task.dispatch behind it; the 30-minute chaos run saw rollbacks expire there again and
-// again under a backlog).
+// again under a backlog). Undecodable records on task.rollbacks, one per partition, go
+// to the dead-letter topic with their origin, and the rollbacks behind them still run.
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../core/config.js';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
 import { startLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
 import { startRelay } from '../../../topics/channel/start-relay.js';
+import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { topicNames } from '../../../topics/names.js';
 import { startWorker } from '../../../workers/start-worker.js';
 import { EventLog } from '../../support/event-log.js';
-import { testKafka } from '../../support/kafka.js';
+import { consumeCount, testKafka } from '../../support/kafka.js';
 import { uniquePrefix } from '../../support/names.js';
 import { PrivateRedis } from '../../support/redis-server.js';
 
@@ -45,6 +47,12 @@ describe.each(['kafka', 'redis'] as const)('on the %s channel, rollback orders',
     const worker = await startWorker(config, { ...env, STACKL_WORKER_CONCURRENCY: '1' });
     stoppers.push(() => worker.stop());
     await log.start();
+    const producer = kafka.producer();
+    await producer.connect();
+    const poison = ['random bytes', 'C3 01 and nothing after', 'deeply nested JSON'];
+    const bodies = [Buffer.from([0x9f, 0x00, 0xff, 0x12]), Buffer.from([0xc3, 0x01]), Buffer.from(`${'['.repeat(20_000)}${']'.repeat(20_000)}`)];
+    await producer.send({ topic: topics.rollbacks, messages: bodies.map((value, partition) => ({ key: poison[partition] ?? null, value, partition })) });
+    await producer.disconnect();
 
     const hog = await client.submit({ kind: 'probe', action: 'run', payload: { outcome: 'succeed', durationMs: HOG_MS }, timeoutMs: 120_000 });
     await log.waitFor(hog.taskId, (t) => t.includes('AttemptStarted'), 30_000);
@@ -62,6 +70,9 @@ describe.each(['kafka', 'redis'] as const)('on the %s channel, rollback orders',
     expect(Date.now() - hogStartedAt).toBeLessThan(HOG_MS);
     expect(log.types(hog.taskId)).not.toContain('TaskCompleted');
     expect(worker.stats()).toMatchObject({ rollbacks: 3 });
+    const dead = await consumeCount(kafka, topics.dlq, 3, { timeoutMs: 15_000 });
+    expect(dead.map((d) => String(d.message.headers?.[DLQ_HEADERS.topic])).sort()).toEqual([topics.rollbacks, topics.rollbacks, topics.rollbacks]);
+    expect(dead.map((d) => String(d.message.key)).sort()).toEqual([...poison].sort());
     await log.waitFor(hog.taskId, (t) => t.includes('TaskCompleted'), HOG_MS + 15_000);
   });
 });
