@@ -34,7 +34,8 @@ export class RedisWorkChannel implements WorkChannel {
   readonly workerId: string;
   private readonly keys: RedisChannelKeys;
   private readonly commands: Redis;
-  private readonly loops: TakingLoop[];
+  /** Run orders, then rollback orders. */
+  private readonly loops: readonly [TakingLoop, TakingLoop];
   private readonly leaseMs: number;
   private running = false;
   private leaseTimer: NodeJS.Timeout | undefined;
@@ -47,7 +48,8 @@ export class RedisWorkChannel implements WorkChannel {
     this.leaseMs = options.leaseMs ?? 10_000;
     // A blocking BLMOVE holds its connection, so commands get a connection of their own.
     this.commands = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-    this.loops = [this.keys.queue, this.keys.rollbackQueue].map((queue) => ({ queue, blocking: new Redis(options.redisUrl, { maxRetriesPerRequest: null }), taking: undefined, done: undefined }));
+    const loop = (queue: string): TakingLoop => ({ queue, blocking: new Redis(options.redisUrl, { maxRetriesPerRequest: null }), taking: undefined, done: undefined });
+    this.loops = [loop(this.keys.queue), loop(this.keys.rollbackQueue)];
     for (const client of [this.commands, ...this.loops.map((l) => l.blocking)]) client.on('error', (error) => this.log.warn('redis connection error', { error: error.message }));
   }
 
@@ -55,7 +57,7 @@ export class RedisWorkChannel implements WorkChannel {
     await this.renewLease();
     this.leaseTimer = setInterval(() => void this.renewLease().catch(() => {}), Math.max(100, Math.floor(this.leaseMs / 3)));
     this.running = true;
-    const [runs, rollbacks] = this.loops as [TakingLoop, TakingLoop];
+    const [runs, rollbacks] = this.loops;
     runs.done = this.takeFrom(runs, new Semaphore(concurrency), handle);
     rollbacks.done = this.takeFrom(rollbacks, new Semaphore(rollbackSlotsFor(concurrency)), handle);
   }
