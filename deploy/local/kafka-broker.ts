@@ -59,7 +59,6 @@ function redactScram(text: string): string {
   return text.replace(/password=[^,\]\s]*/g, 'password=***');
 }
 
-/** A KRaft cluster id is 16 random bytes in URL-safe base64 without padding (22 characters). */
 /**
  * A KRaft cluster id: 16 random bytes, base64url. One id in 64 would start with "-",
  * which kafka-storage's argument parser takes for an option ("--cluster-id/-t: expected

@@ -8,8 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { BROKER_MARKER, waitForBroker } from '../../../deploy/local/kafka-broker.js';
+import { BROKER_MARKER, randomClusterId, waitForBroker } from '../../../deploy/local/kafka-broker.js';
 import { loggingConfig, serverProperties } from '../../../deploy/local/kafka-config.js';
 import { ensureKafkaInstalled, type KafkaInstall } from '../../../deploy/local/kafka-install.js';
 import { isAlive, stopProcess } from '../../../deploy/local/processes.js';
@@ -106,7 +105,7 @@ export class PrivateKafka {
   private format(): void {
     if (existsSync(join(this.dataDir, 'meta.properties')) || this.install === undefined) return;
     const logging = loggingConfig(this.install.major, join(this.logsDir, 'kafka-server.log'));
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = randomClusterId();
     const result = spawnSync(java(), ['-Xmx256m', `${logging.jvmFlag}${join(this.configDir, logging.file)}`, '-cp', `${this.install.libDir}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', this.propertiesFile, '--ignore-formatted'], { encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`formatting the chaos Kafka's storage failed (${result.status}): ${result.stderr || result.stdout}`);
   }
