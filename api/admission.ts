@@ -10,7 +10,7 @@
 // counts as pending until Kafka answers, so the bound holds for what really is in flight.
 import { isStacklError, StacklError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { BacklogMonitor, BacklogState } from './backlog.js';
+import type { BacklogMonitor, BacklogState } from '../topics/backlog.js';
 import type { ApiOptions } from './options.js';
 
 export type ShedReason = 'pending' | 'kafka' | 'requests' | 'orders';

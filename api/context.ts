@@ -6,7 +6,7 @@ import type { TaskCommands } from '../processors/broker/task-broker.js';
 import type { KindRegistry, LifecycleLimits } from '../processors/lifecycle/index.js';
 import { Admission } from './admission.js';
 import type { ApiScope } from './api-keys.js';
-import type { BacklogMonitor } from './backlog.js';
+import type { BacklogMonitor } from '../topics/backlog.js';
 import { HttpMetrics } from './metrics.js';
 import { defaultApiOptions, type ApiOptions } from './options.js';
 import type { ProjectionProgress } from './projection-progress.js';

@@ -8,7 +8,7 @@ import { KafkaBrokerClient } from '../processors/broker/kafka-broker-client.js';
 import { createKindRegistry, lifecycleLimitsOf, type KindRegistry } from '../processors/lifecycle/index.js';
 import { createKafka } from '../topics/kafka.js';
 import { topicNames } from '../topics/names.js';
-import { BacklogMonitor, kafkaBacklogReader } from './backlog.js';
+import { BacklogMonitor, kafkaBacklogReader } from '../topics/backlog.js';
 import type { ApiDeps } from './context.js';
 import { defaultApiOptions, type ApiOptions } from './options.js';
 import { KafkaProjectionProgress } from './projection-progress.js';

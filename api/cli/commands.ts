@@ -6,6 +6,7 @@ import type { Admin } from 'kafkajs';
 import { migrate } from '../../deploy/migrations/runner.js';
 import { stackDown, stackUp } from '../../deploy/local/stack.js';
 import { idempotencyWindowFromEnv, lifecycleDefaultsFromEnv, startLifecycleApp } from '../../processors/broker/kafka/lifecycle-app.js';
+import { submitSheddingFromEnv } from '../../processors/broker/kafka/submit-admission.js';
 import { replayCommand, startProjector } from '../../processors/projection/index.js';
 import { ensureTopics, verifyTopics } from '../../topics/admin.js';
 import { catalogueFor } from '../../topics/catalogue.js';
@@ -58,6 +59,7 @@ const broker = (config: StacklConfig) => {
   const idempotencyWindowMs = idempotencyWindowFromEnv();
   return startLifecycleApp(config, {
     defaults: lifecycleDefaultsFromEnv(),
+    shedding: submitSheddingFromEnv(),
     onFatal: exitOnFatal,
     ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }),
     ...(idempotencyWindowMs === undefined ? {} : { idempotencyWindowMs }),

@@ -33,6 +33,13 @@ export interface DecideContext {
   defaults: LifecycleDefaults;
   /** Sizes and reply topics the deployment allows; applied to every input. */
   limits: LifecycleLimits;
+  /**
+   * Set while the broker sheds new work, saying why (the request waited too long, too
+   * many orders wait for a worker): a valid submission of a new task is then rejected
+   * OVERLOADED instead of queueing work that could not start in time. Only new tasks:
+   * duplicates, cancels and results are decided as always.
+   */
+  shedding?: string;
 }
 
 /** Something the adapter must write besides the event itself, in the same transaction. */

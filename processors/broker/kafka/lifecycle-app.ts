@@ -3,15 +3,18 @@
 // `<prefix>lifecycle-tasks-changelog`); outputs: task.events, task.dispatch, origins, DLQ.
 import { positiveIntFromEnv, type StacklConfig } from '../../../core/config.js';
 import { ConfigError } from '../../../core/errors.js';
-import { createLogger } from '../../../core/log.js';
+import { createLogger, type Logger } from '../../../core/log.js';
+import type { Admin } from 'kafkajs';
 import { ensureTopics } from '../../../topics/admin.js';
 import { catalogueFor } from '../../../topics/catalogue.js';
 import { createKafka } from '../../../topics/kafka.js';
 import { changelogTopic, consumerGroup, LIFECYCLE_APP, LIFECYCLE_TABLE, topicNames, transactionalId } from '../../../topics/names.js';
 import { createKindRegistry, defaultLifecycleDefaults, lifecycleLimitsOf, type KindRegistry, type LifecycleDefaults, type TaskState } from '../../lifecycle/index.js';
 import { StreamApp } from '../../runtime/stream-app.js';
+import { BacklogMonitor, kafkaBacklogReader } from '../../../topics/backlog.js';
 import { lifecycleProcessor } from './lifecycle-processor.js';
 import { originTopicsFrom } from './origin-topics.js';
+import { SubmitAdmission, type SubmitSheddingOptions } from './submit-admission.js';
 
 export interface LifecycleAppOptions {
   defaults?: Partial<LifecycleDefaults>;
@@ -29,6 +32,11 @@ export interface LifecycleAppOptions {
    * 40 bytes of memory and one small changelog record for the window.
    */
   idempotencyWindowMs?: number;
+  /**
+   * Refuse new tasks under overload (submit-admission.ts); `stackl broker` turns it on
+   * with submitSheddingFromEnv. Absent: every valid submission is taken (tests, benchmarks).
+   */
+  shedding?: SubmitSheddingOptions;
 }
 
 export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 7 * 24 * 3_600_000;
@@ -45,6 +53,9 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
   await admin.connect();
   await ensureTopics(admin, catalogueFor(config));
   const topics = topicNames(config.topicPrefix);
+  const log = createLogger({ component: 'lifecycle' });
+  const backlog = backlogFor(options.shedding, admin, config, log);
+  const admission = options.shedding === undefined ? undefined : new SubmitAdmission(options.shedding, backlog, log);
   const app = new StreamApp<TaskState>({
     kafka,
     groupId: consumerGroup(config.topicPrefix, LIFECYCLE_APP),
@@ -56,25 +67,40 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
     processor: lifecycleProcessor({
       topics,
       originTopics: originTopicsFrom(admin),
+      ...(admission === undefined ? {} : { admission }),
       decider: { kinds: options.kinds ?? createKindRegistry(), defaults: { ...defaultLifecycleDefaults, ...options.defaults }, limits: lifecycleLimitsOf(config) },
     }),
     serde: { encode: (state) => Buffer.from(JSON.stringify(state)), decode: (bytes) => JSON.parse(bytes.toString('utf8')) as TaskState },
-    logger: createLogger({ component: 'lifecycle' }),
+    logger: log,
     retiredWindowMs: options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS,
     ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }),
     ...(options.tickIntervalMs === undefined ? {} : { tickIntervalMs: options.tickIntervalMs }),
     ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: options.sessionTimeoutMs }),
     ...(options.maxRecordsPerTransaction === undefined ? {} : { maxRecordsPerTransaction: options.maxRecordsPerTransaction }),
   });
-  await app.start();
-  await app.ready();
+  backlog?.start();
+  try {
+    await app.start();
+    await app.ready();
+  } catch (error) {
+    await backlog?.stop();
+    throw error;
+  }
   return {
     app,
     async stop() {
       await app.stop();
+      await backlog?.stop();
       await admin.disconnect();
     },
   };
+}
+
+/** The reading of orders waiting for a worker, when shedding by their count is on. */
+function backlogFor(shedding: SubmitSheddingOptions | undefined, admin: Admin, config: StacklConfig, log: Logger): BacklogMonitor | undefined {
+  if (shedding === undefined || shedding.maxQueuedOrders === 0) return undefined;
+  const channel = process.env.STACKL_CHANNEL === 'redis' ? 'redis' : 'kafka';
+  return new BacklogMonitor(kafkaBacklogReader(admin, topicNames(config.topicPrefix), config.topicPrefix, channel), { pollMs: shedding.backlogPollMs, log });
 }
 
 /** STACKL_IDEMPOTENCY_WINDOW_MS, when set (0 allowed: no window). */

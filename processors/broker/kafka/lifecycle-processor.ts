@@ -34,20 +34,23 @@ import { describeFailure } from '../../runtime/failures.js';
 import type { ProcessContext, StreamProcessor } from '../../runtime/types.js';
 import { eventId } from '../ids.js';
 import type { OriginTopics } from './origin-topics.js';
+import type { SubmitAdmission } from './submit-admission.js';
 
 export interface LifecycleProcessorOptions {
   topics: TopicNames;
   decider: Omit<DecideContext, 'now'>;
   originTopics: OriginTopics;
+  /** Refuses new tasks under overload; absent: every valid submission is taken. */
+  admission?: SubmitAdmission;
 }
 
 export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamProcessor<TaskState> {
   const { topics } = options;
 
-  async function apply(ctx: ProcessContext<TaskState>, taskId: string, input: LifecycleInput, cause: Envelope | null): Promise<void> {
+  async function apply(ctx: ProcessContext<TaskState>, taskId: string, input: LifecycleInput, cause: Envelope | null, shedding?: string): Promise<void> {
     // An id expunged within the idempotency window is spent: the runtime remembers it.
     let state = ctx.get(taskId) ?? (ctx.isRetired(taskId) ? retiredState : initialState);
-    const decided = decide(input, state, { ...options.decider, now: ctx.now });
+    const decided = decide(input, state, { ...options.decider, now: ctx.now, ...(shedding === undefined ? {} : { shedding }) });
     const envelopeFor = (current: TaskState): Envelope => ({
       eventId: eventId(),
       taskId,
@@ -130,7 +133,9 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
       if (record.topic === topics.requests) {
         const message = await decode(record.value ?? Buffer.alloc(0), taskRequestSchema);
         checkKey(key, message.taskId);
-        await apply(ctx, key, { type: 'command', message }, message);
+        // Asked only for a submission of a task this partition does not hold yet.
+        const shedding = message.type === 'SubmitTask' && ctx.get(key) === undefined && !ctx.isRetired(key) ? options.admission?.verdict(Number(record.timestamp), ctx.now) : undefined;
+        await apply(ctx, key, { type: 'command', message }, message, shedding);
       } else if (record.topic === topics.results) {
         const message = await decode(record.value ?? Buffer.alloc(0), taskResultSchema);
         checkKey(key, message.taskId);

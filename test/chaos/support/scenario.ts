@@ -19,7 +19,7 @@ import { Load } from './load.js';
 import { FAULTS_FROM_MS, FAULTS_UNTIL_BEFORE_END_MS, replayCommand, type ChaosOptions } from './options.js';
 import { hostileRound, hostileSummary, prepareHostile, type HostileSubmission } from './hostile.js';
 import { poisonApi, poisonKafka, type PoisonRecord, type PoisonRequest } from './poison.js';
-import { kafkaBacklogReader } from '../../../api/backlog.js';
+import { kafkaBacklogReader } from '../../../topics/backlog.js';
 import { loadAverage, provenance, type Provenance } from '../../../bench/provenance.js';
 import { Random } from './random.js';
 import { World } from './world.js';

@@ -4,7 +4,7 @@
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, type StacklApi } from '../../../api/app.js';
-import { BacklogMonitor, kafkaBacklogReader } from '../../../api/backlog.js';
+import { BacklogMonitor, kafkaBacklogReader } from '../../../topics/backlog.js';
 import { createLogger } from '../../../core/log.js';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
 import { createKafka } from '../../../topics/kafka.js';

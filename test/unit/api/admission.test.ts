@@ -2,7 +2,7 @@
 // Kafka (the integration tests in test/integration/api/overload.test.ts use the real one).
 import { describe, expect, it } from 'vitest';
 import { Admission } from '../../../api/admission.js';
-import { BacklogMonitor, type BacklogReading } from '../../../api/backlog.js';
+import { BacklogMonitor, type BacklogReading } from '../../../topics/backlog.js';
 import { createLogger } from '../../../core/log.js';
 
 const log = createLogger({ component: 'test' });

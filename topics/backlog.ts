@@ -1,13 +1,14 @@
-// How much work is waiting, read from Kafka every STACKL_API_BACKLOG_POLL_MS and kept,
-// so no request pays for it: requests the lifecycle processor has not processed (its
-// consumer group's lag on task.requests) and orders no worker has taken yet (the lag of
-// the workers' group, or of the relay's on the redis channel, on task.dispatch). The
-// API sheds submissions when either passes its bound (admission.ts). A reading that
+// How much work is waiting, read from Kafka every poll interval and kept, so no request
+// pays for it: requests the lifecycle processor has not processed (its consumer group's
+// lag on task.requests) and orders no worker has taken yet (the lag of the workers'
+// group, or of the relay's on the redis channel, on task.dispatch). The API sheds
+// submissions when either passes its bound (api/admission.ts); the broker refuses new
+// tasks when the orders do (processors/broker/kafka/submit-admission.ts). A reading that
 // stopped coming (Kafka unreachable) is reported as such, never as "no backlog".
 import type { Admin } from 'kafkajs';
 import type { Logger } from '../core/log.js';
-import { RELAY_APP } from '../topics/channel/start-relay.js';
-import { consumerGroup, LIFECYCLE_APP, type TopicNames } from '../topics/names.js';
+import { RELAY_APP } from './channel/start-relay.js';
+import { consumerGroup, LIFECYCLE_APP, type TopicNames } from './names.js';
 import { WORKERS_APP } from '../workers/start-worker.js';
 
 export interface BacklogReading {

@@ -1,0 +1,94 @@
+// Load shedding at the broker. The API refuses submissions with 503 when too much work
+// waits (api/admission.ts), but producers that write to task.requests directly never
+// pass through it: under overload their tasks queued without bound, timed out in the
+// work queue and were rolled back, and each rollback took a worker slot too. The broker
+// therefore refuses a new task (TaskRejected OVERLOADED, replied to its origin) when
+//   - its request waited in task.requests longer than maxRequestAgeMs (measured from the
+//     record's timestamp: the broker itself is behind), or
+//   - the orders no worker has taken yet reach maxQueuedOrders (the same reading of
+//     Kafka the API sheds on), so work that could not start in time is never queued.
+// Cancels, results and duplicates are never shed: they end or reduce work.
+import { ConfigError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/log.js';
+import type { BacklogMonitor } from '../../../topics/backlog.js';
+
+export interface SubmitSheddingOptions {
+  /** 0 turns the check off. */
+  maxRequestAgeMs: number;
+  /** 0 turns the check off. */
+  maxQueuedOrders: number;
+  /** How often the orders waiting are read from Kafka. */
+  backlogPollMs: number;
+}
+
+export const DEFAULT_SUBMIT_SHEDDING: SubmitSheddingOptions = { maxRequestAgeMs: 60_000, maxQueuedOrders: 2_000, backlogPollMs: 1_000 };
+
+/** How often a shedding broker says so in its log, with the count since the last line. */
+const REPORT_EVERY_MS = 10_000;
+
+export class SubmitAdmission {
+  /** New tasks refused, by reason, since start. */
+  readonly shed = { requestAge: 0, orders: 0 };
+  private unreported = 0;
+  private reportedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly options: SubmitSheddingOptions,
+    private readonly backlog: Pick<BacklogMonitor, 'state'> | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Why a new task requested at `requestedAt` should be refused now, or undefined to take
+   * it. A timestamp in the future (a producer's clock ahead) counts as no wait.
+   */
+  verdict(requestedAt: number, now: number): string | undefined {
+    const reason = this.reason(requestedAt, now);
+    if (reason !== undefined) this.report(reason, now);
+    return reason;
+  }
+
+  private reason(requestedAt: number, now: number): string | undefined {
+    const waited = Number.isFinite(requestedAt) ? now - requestedAt : 0;
+    if (this.options.maxRequestAgeMs > 0 && waited > this.options.maxRequestAgeMs) {
+      this.shed.requestAge += 1;
+      return `the request waited ${waited} ms for the broker (limit ${this.options.maxRequestAgeMs} ms)`;
+    }
+    if (this.options.maxQueuedOrders === 0 || this.backlog === undefined) return undefined;
+    // A stale reading (Kafka's admin not answering) is no reason to refuse: this broker
+    // is reading its input, so only a fresh count of waiting orders decides.
+    const state = this.backlog.state();
+    const orders = state.fresh ? state.estimate?.orders : undefined;
+    if (orders === undefined || orders < this.options.maxQueuedOrders) return undefined;
+    this.shed.orders += 1;
+    return `${orders} orders wait for a worker (limit ${this.options.maxQueuedOrders})`;
+  }
+
+  private report(reason: string, now: number): void {
+    this.unreported += 1;
+    if (now - this.reportedAt < REPORT_EVERY_MS) return;
+    this.log.warn('shedding new tasks (TaskRejected OVERLOADED)', { refused: this.unreported, latest: reason, since: { requestAge: this.shed.requestAge, orders: this.shed.orders } });
+    this.unreported = 0;
+    this.reportedAt = now;
+  }
+}
+
+/**
+ * STACKL_BROKER_MAX_REQUEST_AGE_MS, STACKL_BROKER_MAX_QUEUED_ORDERS (0 turns either off)
+ * and STACKL_BROKER_BACKLOG_POLL_MS, over the defaults.
+ */
+export function submitSheddingFromEnv(env: Record<string, string | undefined> = process.env): SubmitSheddingOptions {
+  const int = (name: string, fallback: number, min: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value < min) throw new ConfigError(`${name} must be a whole number ≥ ${min}${min === 0 ? ' (0 turns the check off)' : ''}, got "${raw}"`);
+    return value;
+  };
+  const d = DEFAULT_SUBMIT_SHEDDING;
+  return {
+    maxRequestAgeMs: int('STACKL_BROKER_MAX_REQUEST_AGE_MS', d.maxRequestAgeMs, 0),
+    maxQueuedOrders: int('STACKL_BROKER_MAX_QUEUED_ORDERS', d.maxQueuedOrders, 0),
+    backlogPollMs: int('STACKL_BROKER_BACKLOG_POLL_MS', d.backlogPollMs, 100),
+  };
+}

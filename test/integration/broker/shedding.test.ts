@@ -1,0 +1,101 @@
+// Load shedding at the broker, on a real Kafka: producers that write to task.requests
+// directly never meet the API's 503, so the broker refuses new tasks itself
+// (TaskRejected OVERLOADED, replied to the origin) when their request waited too long or
+// too many orders wait for a worker — and takes them again once the workers catch up.
+// Without broker shedding every one of these submissions would be queued.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../core/config.js';
+import { uuidV7 } from '../../../processors/broker/ids.js';
+import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
+import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
+import { decode, taskEventSchema, type TaskEventMessage } from '../../../schemas/index.js';
+import { topicNames } from '../../../topics/names.js';
+import { partitionForKey } from '../../../topics/partitioner.js';
+import { startWorker } from '../../../workers/start-worker.js';
+import type { Worker } from '../../../workers/worker.js';
+import { EventLog } from '../../support/event-log.js';
+import { consumeCount, createTopic, testKafka } from '../../support/kafka.js';
+import { uniquePrefix } from '../../support/names.js';
+import { rawSubmit } from '../../support/raw-requests.js';
+
+const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: uniquePrefix('shed'), STACKL_PARTITIONS: '2' });
+const topics = topicNames(config.topicPrefix);
+const replyTopic = `${config.replyTopicPrefix}${uniquePrefix('shed')}`;
+const kafka = testKafka();
+const client = new KafkaBrokerClient(kafka, topics.requests, config.partitions);
+const log = new EventLog(kafka, topics.events);
+const MAX_QUEUED_ORDERS = 6;
+let broker: RunningLifecycleApp;
+let worker: Worker | undefined;
+
+beforeAll(async () => {
+  broker = await startLifecycleApp(config, { tickIntervalMs: 20, shedding: { maxRequestAgeMs: 30_000, maxQueuedOrders: MAX_QUEUED_ORDERS, backlogPollMs: 200 } });
+  await createTopic(kafka, replyTopic, 1);
+  await log.start();
+});
+afterAll(async () => {
+  await Promise.all([worker?.stop(), log.stop(), client.close()]);
+  await broker.stop();
+});
+
+const probe = { kind: 'probe', action: 'run', payload: { outcome: 'succeed' } };
+const rejectionOf = (events: TaskEventMessage[]) => events.find((e) => e.type === 'TaskRejected')?.body as { code: string; message: string } | undefined;
+
+/** A SubmitTask straight to task.requests with the record timestamp a producer chose. */
+async function submitStamped(timestamp: number): Promise<string> {
+  const taskId = uuidV7();
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  const value = rawSubmit(taskId, { origin: { type: 'topic', target: replyTopic } });
+  await producer.send({ topic: topics.requests, acks: -1, messages: [{ key: taskId, value, timestamp: String(timestamp), partition: partitionForKey(taskId, config.partitions) }] });
+  await producer.disconnect();
+  return taskId;
+}
+
+describe('the broker sheds new tasks under overload', () => {
+  it('refuses a request that waited longer than STACKL_BROKER_MAX_REQUEST_AGE_MS, replies the refusal to its origin, and takes a fresh one', async () => {
+    const stale = await submitStamped(Date.now() - 120_000);
+    const fresh = await submitStamped(Date.now());
+    const staleHistory = await log.waitFor(stale, (types) => types.includes('TaskRejected'));
+    expect(staleHistory.map((e) => e.type)).toEqual(['TaskRejected']);
+    expect(rejectionOf(staleHistory)).toEqual({ code: 'OVERLOADED', message: expect.stringMatching(/^the broker is shedding load: the request waited 1\d{5} ms for the broker \(limit 30000 ms\); submit again later under a new idempotency key$/) });
+    expect((await log.waitFor(fresh, (types) => types.includes('AttemptDispatched'))).map((e) => e.type)).toEqual(['TaskSubmitted', 'AttemptDispatched']);
+
+    const replies = await consumeCount(kafka, replyTopic, 1, { timeoutMs: 30_000 });
+    const reply = await decode(replies[0]?.message.value ?? Buffer.alloc(0), taskEventSchema);
+    expect({ taskId: reply.taskId, type: reply.type, code: (reply.body as { code?: string }).code }).toEqual({ taskId: stale, type: 'TaskRejected', code: 'OVERLOADED' });
+  });
+
+  it('refuses new tasks once STACKL_BROKER_MAX_QUEUED_ORDERS orders wait for a worker, still serves the tasks it holds, and takes new ones when workers catch up', async () => {
+    // No worker runs: every task taken leaves its order on task.dispatch.
+    const taken: string[] = [];
+    for (let i = 0; i < MAX_QUEUED_ORDERS; i++) taken.push((await client.submit(probe)).taskId);
+    for (const id of taken) await log.waitFor(id, (types) => types.includes('AttemptDispatched'));
+    // The broker reads the workers' lag every 200 ms: past the bound, a new task is refused.
+    let refused: TaskEventMessage[] | undefined;
+    for (let i = 0; i < 50 && refused === undefined; i++) {
+      const { taskId } = await client.submit(probe);
+      const history = await log.waitFor(taskId, (types) => types.includes('TaskRejected') || types.includes('AttemptDispatched'));
+      if (history[0]?.type === 'TaskRejected') refused = history;
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(rejectionOf(refused ?? [])).toEqual({ code: 'OVERLOADED', message: expect.stringMatching(new RegExp(`\\d+ orders wait for a worker \\(limit ${MAX_QUEUED_ORDERS}\\)`)) });
+
+    // A task it holds is still served: its cancel goes through.
+    const [cancelled] = taken as [string];
+    await client.cancel(cancelled, { reason: 'no longer needed' });
+    expect((await log.waitFor(cancelled, (types) => types.includes('TaskFailed'))).map((e) => e.type)).toContain('TaskFailed');
+
+    // Workers drain the queue; the broker takes new tasks again and they complete.
+    worker = await startWorker(config, { ...process.env, STACKL_WORKER_CONCURRENCY: '4' });
+    for (const id of taken.slice(1)) await log.waitFor(id, (types) => types.includes('TaskCompleted'), 60_000);
+    let completed: string | undefined;
+    for (let i = 0; i < 100 && completed === undefined; i++) {
+      const { taskId } = await client.submit(probe);
+      const history = await log.waitFor(taskId, (types) => types.includes('TaskRejected') || types.includes('TaskCompleted'), 60_000);
+      if (history.some((e) => e.type === 'TaskCompleted')) completed = taskId;
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(completed).toBeDefined();
+  });
+});

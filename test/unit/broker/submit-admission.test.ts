@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/log.js';
+import { DEFAULT_SUBMIT_SHEDDING, SubmitAdmission, submitSheddingFromEnv } from '../../../processors/broker/kafka/submit-admission.js';
+import type { BacklogState } from '../../../topics/backlog.js';
+
+const NOW = 1_750_000_000_000;
+
+function recordingLog(): Logger & { warnings: unknown[] } {
+  const warnings: unknown[] = [];
+  const noop = (): void => undefined;
+  const log: Logger & { warnings: unknown[] } = {
+    warnings,
+    debug: noop,
+    info: noop,
+    error: noop,
+    warn: (msg, fields) => void warnings.push({ msg, ...fields }),
+    child: () => log,
+  };
+  return log;
+}
+
+const backlogOf = (state: BacklogState) => ({ state: () => state });
+
+describe('SubmitAdmission', () => {
+  it('refuses a request that waited longer than the limit, and takes one that did not', () => {
+    const admission = new SubmitAdmission({ ...DEFAULT_SUBMIT_SHEDDING, maxRequestAgeMs: 5_000, maxQueuedOrders: 0 }, undefined, recordingLog());
+    expect(admission.verdict(NOW - 5_000, NOW)).toBeUndefined();
+    expect(admission.verdict(NOW - 5_001, NOW)).toBe('the request waited 5001 ms for the broker (limit 5000 ms)');
+    expect(admission.shed).toEqual({ requestAge: 1, orders: 0 });
+  });
+
+  it('counts a timestamp from a clock ahead, or none, as no wait', () => {
+    const admission = new SubmitAdmission({ ...DEFAULT_SUBMIT_SHEDDING, maxRequestAgeMs: 1 }, undefined, recordingLog());
+    expect(admission.verdict(NOW + 60_000, NOW)).toBeUndefined();
+    expect(admission.verdict(Number('not a number'), NOW)).toBeUndefined();
+  });
+
+  it('refuses while a fresh reading shows the orders bound reached, never on a stale or missing one', () => {
+    const options = { ...DEFAULT_SUBMIT_SHEDDING, maxRequestAgeMs: 0, maxQueuedOrders: 100 };
+    const at = (state: BacklogState) => new SubmitAdmission(options, backlogOf(state), recordingLog()).verdict(NOW, NOW);
+    expect(at({ fresh: true, estimate: { requests: 0, orders: 99 }, ageMs: 10 })).toBeUndefined();
+    expect(at({ fresh: true, estimate: { requests: 0, orders: 100 }, ageMs: 10 })).toBe('100 orders wait for a worker (limit 100)');
+    expect(at({ fresh: false, estimate: { requests: 0, orders: 5_000 }, ageMs: 60_000, error: 'timeout' })).toBeUndefined();
+    expect(at({ fresh: true, ageMs: 10 })).toBeUndefined();
+  });
+
+  it('turns each check off with 0', () => {
+    const admission = new SubmitAdmission({ ...DEFAULT_SUBMIT_SHEDDING, maxRequestAgeMs: 0, maxQueuedOrders: 0 }, backlogOf({ fresh: true, estimate: { requests: 0, orders: 1e6 } }), recordingLog());
+    expect(admission.verdict(NOW - 3_600_000, NOW)).toBeUndefined();
+  });
+
+  it('says it sheds in the log at most every 10 s, with how many it refused since', () => {
+    const log = recordingLog();
+    const admission = new SubmitAdmission({ ...DEFAULT_SUBMIT_SHEDDING, maxRequestAgeMs: 1_000, maxQueuedOrders: 0 }, undefined, log);
+    for (let i = 0; i < 5; i++) admission.verdict(NOW - 2_000, NOW + i);
+    admission.verdict(NOW + 10_000 - 2_000, NOW + 10_000);
+    expect(log.warnings).toEqual([
+      expect.objectContaining({ refused: 1, latest: 'the request waited 2000 ms for the broker (limit 1000 ms)' }),
+      expect.objectContaining({ refused: 5, since: { requestAge: 6, orders: 0 } }),
+    ]);
+  });
+});
+
+describe('submitSheddingFromEnv', () => {
+  it('reads each setting over the defaults, 0 included', () => {
+    expect(submitSheddingFromEnv({})).toEqual(DEFAULT_SUBMIT_SHEDDING);
+    expect(submitSheddingFromEnv({ STACKL_BROKER_MAX_REQUEST_AGE_MS: '0', STACKL_BROKER_MAX_QUEUED_ORDERS: '500', STACKL_BROKER_BACKLOG_POLL_MS: '250' })).toEqual({
+      maxRequestAgeMs: 0,
+      maxQueuedOrders: 500,
+      backlogPollMs: 250,
+    });
+  });
+
+  it('refuses what is not a whole number in range, naming the setting', () => {
+    expect(() => submitSheddingFromEnv({ STACKL_BROKER_MAX_QUEUED_ORDERS: 'lots' })).toThrow(ConfigError);
+    expect(() => submitSheddingFromEnv({ STACKL_BROKER_MAX_REQUEST_AGE_MS: '-1' })).toThrow(/STACKL_BROKER_MAX_REQUEST_AGE_MS must be a whole number ≥ 0 \(0 turns the check off\), got "-1"/);
+    expect(() => submitSheddingFromEnv({ STACKL_BROKER_BACKLOG_POLL_MS: '10' })).toThrow(/STACKL_BROKER_BACKLOG_POLL_MS must be a whole number ≥ 100, got "10"/);
+  });
+});
