@@ -4,7 +4,7 @@
 // end. A cancel the load could not get answered is a violation, not a shrug.
 import { outcomeOf } from '../../support/consistency.js';
 import type { Histories } from './invariants.js';
-import type { SubmittedTask } from './load.js';
+import { shedByTheBroker, type SubmittedTask } from './load.js';
 
 export interface CancellationResult {
   violations: string[];
@@ -13,12 +13,14 @@ export interface CancellationResult {
   completedFirst: number;
   /** Tasks that had failed for another reason before the cancel arrived. */
   failedFirst: number;
+  /** Tasks the broker refused while shedding load: the cancel found nothing to cancel. */
+  shedFirst: number;
   /** "Try again later" answers the load retried (faults in the way). */
   transientAnswers: number;
 }
 
 export function cancellationsHeld(tasks: readonly SubmittedTask[], histories: Histories): CancellationResult {
-  const result: CancellationResult = { violations: [], sent: 0, cancelled: 0, completedFirst: 0, failedFirst: 0, transientAnswers: 0 };
+  const result: CancellationResult = { violations: [], sent: 0, cancelled: 0, completedFirst: 0, failedFirst: 0, shedFirst: 0, transientAnswers: 0 };
   for (const task of tasks) {
     const cancel = task.cancel;
     if (cancel === undefined) continue;
@@ -34,6 +36,11 @@ export function cancellationsHeld(tasks: readonly SubmittedTask[], histories: Hi
     const failed = events.findIndex((e) => e.type === 'TaskFailed');
     const completed = events.findIndex((e) => e.type === 'TaskCompleted');
     const rejections = events.flatMap((e, i) => (e.type === 'CommandRejected' && e.body.command === 'CancelTask' ? [{ at: i, code: e.body.code }] : []));
+    if (shedByTheBroker(events)) {
+      if (rejections.some((r) => r.code === 'TASK_NOT_CANCELLABLE')) result.shedFirst += 1;
+      else result.violations.push(`${label} was shed by the broker, but the log shows no refusal of its cancel: ${types}`);
+      continue;
+    }
     const failure = failed >= 0 ? events[failed] : undefined;
     if (failure?.type === 'TaskFailed' && failure.body.reason === 'cancelled') {
       result.cancelled += 1;

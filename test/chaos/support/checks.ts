@@ -8,7 +8,7 @@ import type { TopicNames } from '../../../topics/names.js';
 import { cancellationsHeld } from './cancellation.js';
 import { endedInTime, endedTasks, exactlyOneOutcome, lateResultTasks, LATENESS_BOUND_MS, type Histories } from './invariants.js';
 import { leftovers } from './leftovers.js';
-import type { SubmittedTask } from './load.js';
+import { shedByTheBroker, wasShed, type SubmittedTask } from './load.js';
 import type { ChaosOptions } from './options.js';
 import { hostileSummary, hostileViolations, type HostileSubmission } from './hostile.js';
 import { deadLettered, type PoisonRecord, type PoisonRequest } from './poison.js';
@@ -49,6 +49,7 @@ export async function checkInvariants(g: Gathered): Promise<{ invariants: Invari
       rollbackGivenUp: one.rollbackGivenUp.length,
       rollbackGivenUpAfterReopen: one.rollbackGivenUpAfterReopen.length,
       shedByTheApi: one.shed,
+      shedByTheBroker: one.shedByTheBroker,
       rollbackGivenUpTasks: one.rollbackGivenUp.slice(0, 20),
     }),
   );
@@ -145,10 +146,15 @@ export function countEnded(tasks: readonly SubmittedTask[], histories: Histories
   return tasks.filter((t) => outcomeOf(histories.get(t.taskId) ?? []) !== undefined).length;
 }
 
+/** Outcomes in byScenario of tasks the system refused under overload: they never ran. */
+export const SHED_BY_THE_API = 'shed by the API';
+export const SHED_BY_THE_BROKER = 'shed by the broker';
+
 export function byScenario(tasks: readonly SubmittedTask[], histories: Histories): Record<string, Record<string, number>> {
   const table: Record<string, Record<string, number>> = {};
   for (const task of tasks) {
-    const outcome = outcomeOf(histories.get(task.taskId) ?? []) ?? (task.accepted ? 'not ended' : 'not accepted');
+    const events = histories.get(task.taskId) ?? [];
+    const outcome = shedByTheBroker(events) ? SHED_BY_THE_BROKER : (outcomeOf(events) ?? (task.accepted ? 'not ended' : wasShed(task) ? SHED_BY_THE_API : 'not accepted'));
     const row = (table[task.scenario] ??= {});
     row[outcome] = (row[outcome] ?? 0) + 1;
   }

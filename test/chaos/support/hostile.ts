@@ -11,6 +11,7 @@ import type { TaskEventMessage } from '../../../schemas/index.js';
 import { changelogTopic, LIFECYCLE_APP, LIFECYCLE_TABLE, type TopicNames } from '../../../topics/names.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
 import { rawSubmit } from '../../support/raw-requests.js';
+import { shedByTheBroker } from './load.js';
 
 /** How a hostile submission must end. */
 export type Expected =
@@ -181,6 +182,8 @@ export function hostileViolations(sent: readonly HostileSubmission[], histories:
     const events = histories.get(s.taskId ?? '') ?? [];
     const types = events.map((e) => e.type);
     const count = (type: string) => types.filter((t) => t === type).length;
+    // A valid submission the broker refused while shedding load: it never ran, as it must.
+    if (s.expected.answer !== 'rejected' && shedByTheBroker(events)) continue;
     switch (s.expected.answer) {
       case 'rejected': {
         const code = (events.find((e) => e.type === 'TaskRejected')?.body as { code?: string } | undefined)?.code;

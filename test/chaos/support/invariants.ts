@@ -3,7 +3,7 @@
 // datastore and the environment. Each returns its violations, described.
 import type { TaskEventMessage } from '../../../schemas/index.js';
 import { outcomeOf, type EndedTask } from '../../support/consistency.js';
-import { wasShed, type SubmittedTask } from './load.js';
+import { shedByTheBroker, wasShed, type SubmittedTask } from './load.js';
 
 /** How long past its timeout a task may take to end: a Kafka restart, role restarts and rollback retries fit in it. */
 export const LATENESS_BOUND_MS = 120_000;
@@ -20,6 +20,8 @@ export interface OutcomeTally {
   rollbackGivenUpAfterReopen: string[];
   /** Never accepted: the API answered 503 OVERLOADED until the client gave up (load shed, not lost). */
   shed: number;
+  /** Accepted by Kafka, then refused by the broker shedding load (TaskRejected OVERLOADED, nothing ran). */
+  shedByTheBroker: number;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface OutcomeTally {
  * rollback a late result reopened that was then given up is counted as given up.
  */
 export function exactlyOneOutcome(tasks: readonly SubmittedTask[], histories: Histories): OutcomeTally {
-  const tally: OutcomeTally = { violations: [], completed: 0, rolledBack: 0, rollbackGivenUp: [], rollbackGivenUpAfterReopen: [], shed: 0 };
+  const tally: OutcomeTally = { violations: [], completed: 0, rolledBack: 0, rollbackGivenUp: [], rollbackGivenUpAfterReopen: [], shed: 0, shedByTheBroker: 0 };
   const violations = tally.violations;
   for (const task of tasks) {
     const label = `task ${task.taskId} (${task.scenario} #${task.n})`;
@@ -41,6 +43,12 @@ export function exactlyOneOutcome(tasks: readonly SubmittedTask[], histories: Hi
       if (events.length === 0) continue;
     }
     const types = events.map((e) => e.type);
+    if (shedByTheBroker(events)) {
+      // One answer and nothing after it but refused cancels: it never ran.
+      if (events.some((e, i) => i > 0 && e.type !== 'CommandRejected')) violations.push(`${label} was shed by the broker but has more history: ${types.join(' ')}`);
+      else tally.shedByTheBroker += 1;
+      continue;
+    }
     const completed = types.filter((t) => t === 'TaskCompleted').length;
     const failed = types.filter((t) => t === 'TaskFailed').length;
     const outcome = outcomeOf(events);
@@ -74,7 +82,8 @@ export function endedTasks(tasks: readonly SubmittedTask[], histories: Histories
 }
 
 function isTerminal(event: TaskEventMessage): boolean {
-  if (event.type === 'TaskCompleted' || event.type === 'RollbackSucceeded') return true;
+  // A rejection is an end too: the broker shedding load answers with it.
+  if (event.type === 'TaskCompleted' || event.type === 'RollbackSucceeded' || event.type === 'TaskRejected') return true;
   // A failed rollback attempt that will be retried is not an outcome; one given up is.
   return event.type === 'RollbackFailed' && (event.body as { retryAt: number | null }).retryAt === null;
 }

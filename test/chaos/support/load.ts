@@ -242,6 +242,15 @@ export function wasShed(task: SubmittedTask): boolean {
   return !task.accepted && task.lastTransient !== undefined && / answered 503 OVERLOADED/.test(task.lastTransient);
 }
 
+/**
+ * Accepted by Kafka but refused by the broker because it was shedding load: the task's
+ * first event is TaskRejected OVERLOADED, its one terminal answer. Nothing ran.
+ */
+export function shedByTheBroker(events: readonly { type: string; body?: unknown }[]): boolean {
+  const first = events[0];
+  return first?.type === 'TaskRejected' && (first.body as { code?: string } | undefined)?.code === 'OVERLOADED';
+}
+
 function parseProblem(text: string): { code?: string; retriable?: boolean } | undefined {
   try {
     const parsed: unknown = JSON.parse(text);

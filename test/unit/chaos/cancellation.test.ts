@@ -17,7 +17,18 @@ describe('chaos cancellation check', () => {
       ['c1', events('c1', ...cancelledRun, ['RollbackSucceeded', 600])],
       ['c2', events('c2', ...completed, notCancellable)],
     ]);
-    expect(cancellationsHeld([cancelTask('c1'), cancelTask('c2'), loadTask('other')], histories)).toEqual({ violations: [], sent: 2, cancelled: 1, completedFirst: 1, failedFirst: 0, transientAnswers: 0 });
+    expect(cancellationsHeld([cancelTask('c1'), cancelTask('c2'), loadTask('other')], histories)).toEqual({ violations: [], sent: 2, cancelled: 1, completedFirst: 1, failedFirst: 0, shedFirst: 0, transientAnswers: 0 });
+  });
+
+  it('passes a task the broker shed before the cancel came, when the log refuses the cancel; reports one whose log does not', () => {
+    const shed: Step = ['TaskRejected', 0, { code: 'OVERLOADED', message: 'the broker is shedding load' }];
+    const histories = new Map([
+      ['s1', events('s1', shed, ['CommandRejected', 5, { command: 'CancelTask', code: 'TASK_NOT_CANCELLABLE', message: 'the task was rejected' }])],
+      ['s2', events('s2', shed)],
+    ]);
+    const result = cancellationsHeld([cancelTask('s1'), cancelTask('s2')], histories);
+    expect(result).toMatchObject({ shedFirst: 1, cancelled: 0 });
+    expect(result.violations).toEqual([expect.stringContaining('task s2 (probe-cancel #1, kafka) was shed by the broker, but the log shows no refusal of its cancel')]);
   });
 
   it('reports a cancelled task whose rollback did not end done', () => {

@@ -22,6 +22,12 @@ describe('chaos invariant 4: ended in time', () => {
     expect(result).toMatchObject({ worstOverMs: 4_000, reopened: 1, worstReopenedMs: 5_000 });
   });
 
+  it('counts a rejection as an end: a task the broker shed ended when it was refused', () => {
+    expect(endedInTime([task], history(['TaskRejected', 50_000, { code: 'OVERLOADED' }]))).toMatchObject({ violations: [], worstOverMs: 50_000 - TIMEOUT });
+    const late = TIMEOUT + LATENESS_BOUND_MS + 1;
+    expect(endedInTime([task], history(['TaskRejected', late, { code: 'OVERLOADED' }])).violations).toEqual([`task t1 (probe-timeout) ended ${LATENESS_BOUND_MS + 1} ms after its ${TIMEOUT} ms timeout, counted from its request`]);
+  });
+
   it('reports a task whose first outcome came later than its timeout plus the bound', () => {
     const late = TIMEOUT + LATENESS_BOUND_MS + 1;
     const result = endedInTime([task], history(['TaskSubmitted', 0], ['RollbackFailed', late - 1, { retryAt: T0 + late + 5 }], ['RollbackSucceeded', late]));

@@ -37,6 +37,19 @@ describe('chaos invariant 1: exactly one outcome', () => {
     expect(tally).toMatchObject({ violations: [], completed: 1, rolledBack: 1, rollbackGivenUp: [] });
   });
 
+  it('counts a task the broker shed (TaskRejected OVERLOADED, nothing after but refused commands) as shed, and any other rejection or a shed task that ran as a violation', () => {
+    const shed: Step = ['TaskRejected', 0, { code: 'OVERLOADED', message: 'shedding' }];
+    const histories = new Map([
+      ['r1', events('r1', shed)],
+      ['r2', events('r2', shed, ['CommandRejected', 5, { command: 'CancelTask', code: 'TASK_NOT_CANCELLABLE', message: 'rejected' }])],
+      ['r3', events('r3', ['TaskRejected', 0, { code: 'INVALID_PAYLOAD', message: 'bad' }])],
+      ['r4', events('r4', shed, ['TaskSubmitted', 5])],
+    ]);
+    const tally = exactlyOneOutcome(['r1', 'r2', 'r3', 'r4'].map((id) => loadTask(id)), histories);
+    expect(tally.shedByTheBroker).toBe(2);
+    expect(tally.violations).toEqual([expect.stringContaining('task r3 (probe-ok #1) has 0 TaskCompleted and 0 TaskFailed: TaskRejected'), expect.stringContaining('task r4 (probe-ok #1) was shed by the broker but has more history: TaskRejected TaskSubmitted')]);
+  });
+
   it('reports two outcomes, a gap in the sequence and a task never accepted', () => {
     const twice = events('t6', ...completed, ['TaskFailed', 9, { reason: 'error' }]);
     const gap = events('t7', ...completed).map((e, i) => (i === 2 ? { ...e, sequence: 9 } : e));
