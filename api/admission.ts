@@ -5,18 +5,20 @@
 //   - Kafka is unavailable: a produce failed or timed out in the last Retry-After
 //     seconds, or the backlog has not been readable for a while;
 //   - (submissions only) requests the broker has not processed, or orders no worker has
-//     taken, exceed their bound. Cancel and retry-rollback still pass: they reduce work.
+//     taken, exceed their bound, or those orders would take longer than maxOrderWaitMs
+//     to drain at the pace workers take them. Cancel and retry-rollback still pass:
+//     they reduce work.
 // A produce that outlives submitTimeoutMs is answered 503 while it goes on; it still
 // counts as pending until Kafka answers, so the bound holds for what really is in flight.
 import { isStacklError, StacklError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { BacklogMonitor, BacklogState } from '../topics/backlog.js';
+import { ordersWaitBeyond, type BacklogMonitor, type BacklogState } from '../topics/backlog.js';
 import type { ApiOptions } from './options.js';
 
 export type ShedReason = 'pending' | 'kafka' | 'requests' | 'orders';
 export type CommandKind = 'submit' | 'operate';
 
-type AdmissionOptions = Pick<ApiOptions, 'maxPendingSubmits' | 'submitTimeoutMs' | 'maxBacklog' | 'maxQueuedOrders' | 'retryAfterSeconds'>;
+type AdmissionOptions = Pick<ApiOptions, 'maxPendingSubmits' | 'submitTimeoutMs' | 'maxBacklog' | 'maxQueuedOrders' | 'retryAfterSeconds'> & Partial<Pick<ApiOptions, 'maxOrderWaitMs'>>;
 
 export interface SubmitReadiness {
   ready: boolean;
@@ -131,6 +133,10 @@ export class Admission {
       }
       case 'orders': {
         const orders = state?.fresh === true ? state.estimate?.orders : undefined;
+        const slow = kind === 'submit' && state !== undefined ? ordersWaitBeyond(state, this.options.maxOrderWaitMs ?? 0) : undefined;
+        if (slow !== undefined) {
+          return { reason, detail: slow.text, extra: { queuedOrders: slow.orders, ordersPerSecond: Number(slow.ordersPerSecond.toFixed(1)), maxOrderWaitMs: this.options.maxOrderWaitMs } };
+        }
         if (kind !== 'submit' || this.options.maxQueuedOrders === 0 || orders === undefined || orders < this.options.maxQueuedOrders) return undefined;
         return { reason, detail: `${orders} orders wait for a worker (limit ${this.options.maxQueuedOrders})`, extra: { queuedOrders: orders, maxQueuedOrders: this.options.maxQueuedOrders } };
       }

@@ -27,6 +27,8 @@ export interface ApiOptions {
   maxBacklog: number;
   /** Submissions are refused while at least this many orders wait for a worker (0: no bound). */
   maxQueuedOrders: number;
+  /** Submissions are refused while the orders waiting would take longer than this to drain, in ms (0: no bound). */
+  maxOrderWaitMs: number;
   /** How often both backlogs are read from Kafka. */
   backlogPollMs: number;
   /** The Retry-After of every 503 the API answers, in seconds. */
@@ -59,6 +61,7 @@ export const defaultApiOptions: ApiOptions = {
   submitTimeoutMs: 5000,
   maxBacklog: 5000,
   maxQueuedOrders: 2000,
+  maxOrderWaitMs: 30_000,
   backlogPollMs: 1000,
   retryAfterSeconds: 2,
   channel: 'kafka',
@@ -101,6 +104,7 @@ export function apiOptionsFromEnv(env: Env = process.env, maxPayloadBytes = DEFA
     submitTimeoutMs: int('STACKL_API_SUBMIT_TIMEOUT_MS', d.submitTimeoutMs, 100, 120_000),
     maxBacklog: int('STACKL_API_MAX_BACKLOG', d.maxBacklog, 0, Number.MAX_SAFE_INTEGER),
     maxQueuedOrders: int('STACKL_API_MAX_QUEUED_ORDERS', d.maxQueuedOrders, 0, Number.MAX_SAFE_INTEGER),
+    maxOrderWaitMs: int('STACKL_API_MAX_ORDER_WAIT_MS', d.maxOrderWaitMs, 0, 3_600_000),
     backlogPollMs: int('STACKL_API_BACKLOG_POLL_MS', d.backlogPollMs, 100, 60_000),
     retryAfterSeconds: int('STACKL_API_RETRY_AFTER_S', d.retryAfterSeconds, 1, 3600),
     // core/config.ts refuses any other channel before a role starts.

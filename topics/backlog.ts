@@ -16,7 +16,41 @@ export interface BacklogReading {
   requests: number;
   /** Records of task.dispatch the workers (or the relay) have not committed past. */
   orders: number;
+  /**
+   * Where the takers' group stands on task.dispatch, summed over partitions: it grows by
+   * one per order taken (and per transaction marker passed). Its rate of growth is how
+   * fast the queue drains, which turns a count of orders into a wait.
+   */
+  ordersTaken?: number;
 }
+
+/** How fast orders leave the queue, and how long the orders waiting now would take at that pace. */
+export interface Drain {
+  ordersPerSecond: number;
+  /** Infinity when orders wait and none was taken in the window. */
+  ordersWaitMs: number;
+}
+
+/** Below this many orders waiting, their wait is not judged: a few orders are no queue, and the pace of a near-idle queue says little. */
+export const MIN_ORDERS_FOR_WAIT = 100;
+
+/**
+ * The orders waiting and the pace they leave at, when a fresh reading shows them taking
+ * longer than maxWaitMs to drain; undefined when they do not, or cannot be judged (a
+ * stale reading, no pace measured yet, fewer than MIN_ORDERS_FOR_WAIT orders, 0 = off).
+ */
+export function ordersWaitBeyond(state: BacklogState, maxWaitMs: number): (Drain & { orders: number; text: string }) | undefined {
+  const orders = state.fresh ? state.estimate?.orders : undefined;
+  const drain = state.drain;
+  if (maxWaitMs === 0 || orders === undefined || drain === undefined || orders < MIN_ORDERS_FOR_WAIT || drain.ordersWaitMs <= maxWaitMs) return undefined;
+  const how = drain.ordersPerSecond === 0 ? 'no worker took one in the last seconds' : `about ${Math.round(drain.ordersWaitMs / 1000)} s at the ${drain.ordersPerSecond.toFixed(1)}/s workers take them`;
+  return { orders, ...drain, text: `${orders} orders wait for a worker, ${how} (limit ${maxWaitMs / 1000} s)` };
+}
+
+/** The drain rate is measured over the readings of this last stretch of time... */
+const DRAIN_WINDOW_MS = 15_000;
+/** ...once they span at least this much. */
+const DRAIN_MIN_SPAN_MS = 3_000;
 
 export interface BacklogState {
   /** A reading younger than the staleness limit exists, or the monitor started less than that ago. */
@@ -27,6 +61,8 @@ export interface BacklogState {
   ageMs?: number;
   /** Why the last poll failed, when it did. */
   error?: string;
+  /** Present once fresh readings span a few seconds (see DRAIN_MIN_SPAN_MS). */
+  drain?: Drain;
 }
 
 export interface BacklogMonitorOptions {
@@ -39,6 +75,8 @@ export interface BacklogMonitorOptions {
 
 export class BacklogMonitor {
   private reading: (BacklogReading & { at: number }) | undefined;
+  /** Recent readings of ordersTaken, oldest first, within DRAIN_WINDOW_MS of the last. */
+  private taken: { at: number; taken: number }[] = [];
   private startedAt: number | undefined;
   private acceptedSince = 0;
   private lastError: string | undefined;
@@ -89,7 +127,17 @@ export class BacklogMonitor {
     }
     const ageMs = now - this.reading.at;
     const estimate = { requests: this.reading.requests + this.acceptedSince, orders: this.reading.orders };
-    return { fresh: ageMs <= this.staleAfterMs, estimate, ageMs, ...error };
+    const drain = this.drain(this.reading.orders);
+    return { fresh: ageMs <= this.staleAfterMs, estimate, ageMs, ...error, ...(drain === undefined ? {} : { drain }) };
+  }
+
+  private drain(orders: number): Drain | undefined {
+    const first = this.taken[0];
+    const last = this.taken[this.taken.length - 1];
+    if (first === undefined || last === undefined || last.at - first.at < DRAIN_MIN_SPAN_MS) return undefined;
+    const ordersPerSecond = (Math.max(0, last.taken - first.taken) * 1000) / (last.at - first.at);
+    const ordersWaitMs = orders === 0 ? 0 : ordersPerSecond === 0 ? Number.POSITIVE_INFINITY : Math.round((orders * 1000) / ordersPerSecond);
+    return { ordersPerSecond, ordersWaitMs };
   }
 
   private async poll(): Promise<void> {
@@ -100,10 +148,16 @@ export class BacklogMonitor {
     try {
       const reading = await this.read();
       this.reading = { ...reading, at: began };
+      if (reading.ordersTaken !== undefined) {
+        this.taken.push({ at: began, taken: reading.ordersTaken });
+        while ((this.taken[0]?.at ?? began) < began - DRAIN_WINDOW_MS) this.taken.shift();
+      }
       this.acceptedSince -= acceptedBefore;
       this.lastError = undefined;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      // A gap in the readings is no measure of the pace: start the window again.
+      this.taken = [];
       if (this.lastError === undefined) this.options.log.warn('backlog not readable from Kafka', { error: message });
       this.lastError = message;
     }
@@ -116,24 +170,27 @@ export function kafkaBacklogReader(admin: Admin, topics: TopicNames, topicPrefix
   const takers = consumerGroup(topicPrefix, channel === 'redis' ? RELAY_APP : WORKERS_APP);
   return async () => {
     const [requests, orders] = await Promise.all([groupLag(admin, lifecycle, topics.requests), groupLag(admin, takers, topics.dispatch)]);
-    return { requests, orders };
+    return { requests: requests.lag, orders: orders.lag, ordersTaken: orders.position };
   };
 }
 
 /**
- * Records of `topic` past the group's committed offsets, summed over partitions. A
- * partition the group never committed counts from the log start: both groups read from
- * the beginning, so everything there is still ahead of them. Transaction markers count
- * too (one per transaction): a small overestimate on task.dispatch.
+ * Records of `topic` past the group's committed offsets (lag), and the offsets it stands
+ * at (position), each summed over partitions. A partition the group never committed
+ * counts from the log start: both groups read from the beginning, so everything there is
+ * still ahead of them. Transaction markers count too (one per transaction): a small
+ * overestimate on task.dispatch.
  */
-async function groupLag(admin: Admin, groupId: string, topic: string): Promise<number> {
+async function groupLag(admin: Admin, groupId: string, topic: string): Promise<{ lag: number; position: number }> {
   const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
   const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
   let lag = 0;
+  let position = 0;
   for (const end of ends) {
     const at = done.get(end.partition) ?? -1;
     const from = at >= 0 ? at : Number(end.low);
     lag += Math.max(0, Number(end.high) - from);
+    position += from;
   }
-  return lag;
+  return { lag, position };
 }

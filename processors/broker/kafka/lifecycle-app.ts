@@ -96,9 +96,9 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
   };
 }
 
-/** The reading of orders waiting for a worker, when shedding by their count is on. */
+/** The reading of orders waiting for a worker, when shedding by their count or wait is on. */
 function backlogFor(shedding: SubmitSheddingOptions | undefined, admin: Admin, config: StacklConfig, log: Logger): BacklogMonitor | undefined {
-  if (shedding === undefined || shedding.maxQueuedOrders === 0) return undefined;
+  if (shedding === undefined || (shedding.maxQueuedOrders === 0 && shedding.maxOrderWaitMs === 0)) return undefined;
   const channel = process.env.STACKL_CHANNEL === 'redis' ? 'redis' : 'kafka';
   return new BacklogMonitor(kafkaBacklogReader(admin, topicNames(config.topicPrefix), config.topicPrefix, channel), { pollMs: shedding.backlogPollMs, log });
 }

@@ -5,30 +5,35 @@
 // therefore refuses a new task (TaskRejected OVERLOADED, replied to its origin) when
 //   - its request waited in task.requests longer than maxRequestAgeMs (measured from the
 //     record's timestamp: the broker itself is behind), or
-//   - the orders no worker has taken yet reach maxQueuedOrders (the same reading of
-//     Kafka the API sheds on), so work that could not start in time is never queued.
+//   - the orders no worker has taken yet would take longer than maxOrderWaitMs to drain
+//     at the pace workers took orders in the last seconds, or reach maxQueuedOrders
+//     (the same reading of Kafka the API sheds on), so work that could not start in
+//     time is not queued. The wait is what matters: a count of orders is seconds on a
+//     fast day and minutes when faults slow the workers down.
 // Cancels, results and duplicates are never shed: they end or reduce work.
 import { ConfigError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/log.js';
-import type { BacklogMonitor } from '../../../topics/backlog.js';
+import { ordersWaitBeyond, type BacklogMonitor } from '../../../topics/backlog.js';
 
 export interface SubmitSheddingOptions {
   /** 0 turns the check off. */
   maxRequestAgeMs: number;
   /** 0 turns the check off. */
   maxQueuedOrders: number;
+  /** 0 turns the check off; keep it well below your tasks' timeouts. */
+  maxOrderWaitMs: number;
   /** How often the orders waiting are read from Kafka. */
   backlogPollMs: number;
 }
 
-export const DEFAULT_SUBMIT_SHEDDING: SubmitSheddingOptions = { maxRequestAgeMs: 60_000, maxQueuedOrders: 2_000, backlogPollMs: 1_000 };
+export const DEFAULT_SUBMIT_SHEDDING: SubmitSheddingOptions = { maxRequestAgeMs: 60_000, maxQueuedOrders: 2_000, maxOrderWaitMs: 30_000, backlogPollMs: 1_000 };
 
 /** How often a shedding broker says so in its log, with the count since the last line. */
 const REPORT_EVERY_MS = 10_000;
 
 export class SubmitAdmission {
   /** New tasks refused, by reason, since start. */
-  readonly shed = { requestAge: 0, orders: 0 };
+  readonly shed = { requestAge: 0, orderWait: 0, orders: 0 };
   private unreported = 0;
   private reportedAt = Number.NEGATIVE_INFINITY;
 
@@ -54,28 +59,36 @@ export class SubmitAdmission {
       this.shed.requestAge += 1;
       return `the request waited ${waited} ms for the broker (limit ${this.options.maxRequestAgeMs} ms)`;
     }
-    if (this.options.maxQueuedOrders === 0 || this.backlog === undefined) return undefined;
+    if (this.backlog === undefined) return undefined;
     // A stale reading (Kafka's admin not answering) is no reason to refuse: this broker
-    // is reading its input, so only a fresh count of waiting orders decides.
+    // is reading its input, so only a fresh reading of waiting orders decides.
     const state = this.backlog.state();
     const orders = state.fresh ? state.estimate?.orders : undefined;
-    if (orders === undefined || orders < this.options.maxQueuedOrders) return undefined;
+    if (orders === undefined) return undefined;
+    const { maxOrderWaitMs, maxQueuedOrders } = this.options;
+    const slow = ordersWaitBeyond(state, maxOrderWaitMs);
+    if (slow !== undefined) {
+      this.shed.orderWait += 1;
+      return slow.text;
+    }
+    if (maxQueuedOrders === 0 || orders < maxQueuedOrders) return undefined;
     this.shed.orders += 1;
-    return `${orders} orders wait for a worker (limit ${this.options.maxQueuedOrders})`;
+    return `${orders} orders wait for a worker (limit ${maxQueuedOrders})`;
   }
 
   private report(reason: string, now: number): void {
     this.unreported += 1;
     if (now - this.reportedAt < REPORT_EVERY_MS) return;
-    this.log.warn('shedding new tasks (TaskRejected OVERLOADED)', { refused: this.unreported, latest: reason, since: { requestAge: this.shed.requestAge, orders: this.shed.orders } });
+    this.log.warn('shedding new tasks (TaskRejected OVERLOADED)', { refused: this.unreported, latest: reason, since: { ...this.shed } });
     this.unreported = 0;
     this.reportedAt = now;
   }
 }
 
 /**
- * STACKL_BROKER_MAX_REQUEST_AGE_MS, STACKL_BROKER_MAX_QUEUED_ORDERS (0 turns either off)
- * and STACKL_BROKER_BACKLOG_POLL_MS, over the defaults.
+ * STACKL_BROKER_MAX_REQUEST_AGE_MS, STACKL_BROKER_MAX_ORDER_WAIT_MS,
+ * STACKL_BROKER_MAX_QUEUED_ORDERS (0 turns each off) and STACKL_BROKER_BACKLOG_POLL_MS,
+ * over the defaults.
  */
 export function submitSheddingFromEnv(env: Record<string, string | undefined> = process.env): SubmitSheddingOptions {
   const int = (name: string, fallback: number, min: number): number => {
@@ -89,6 +102,7 @@ export function submitSheddingFromEnv(env: Record<string, string | undefined> = 
   return {
     maxRequestAgeMs: int('STACKL_BROKER_MAX_REQUEST_AGE_MS', d.maxRequestAgeMs, 0),
     maxQueuedOrders: int('STACKL_BROKER_MAX_QUEUED_ORDERS', d.maxQueuedOrders, 0),
+    maxOrderWaitMs: int('STACKL_BROKER_MAX_ORDER_WAIT_MS', d.maxOrderWaitMs, 0),
     backlogPollMs: int('STACKL_BROKER_BACKLOG_POLL_MS', d.backlogPollMs, 100),
   };
 }

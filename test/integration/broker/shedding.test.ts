@@ -16,6 +16,7 @@ import type { Worker } from '../../../workers/worker.js';
 import { EventLog } from '../../support/event-log.js';
 import { consumeCount, createTopic, testKafka } from '../../support/kafka.js';
 import { uniquePrefix } from '../../support/names.js';
+import { MIN_ORDERS_FOR_WAIT } from '../../../topics/backlog.js';
 import { rawSubmit } from '../../support/raw-requests.js';
 
 const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: uniquePrefix('shed'), STACKL_PARTITIONS: '2' });
@@ -24,12 +25,13 @@ const replyTopic = `${config.replyTopicPrefix}${uniquePrefix('shed')}`;
 const kafka = testKafka();
 const client = new KafkaBrokerClient(kafka, topics.requests, config.partitions);
 const log = new EventLog(kafka, topics.events);
-const MAX_QUEUED_ORDERS = 6;
+/** Enough orders that their wait is judged (MIN_ORDERS_FOR_WAIT), with no worker to take them. */
+const QUEUED = MIN_ORDERS_FOR_WAIT + 20;
 let broker: RunningLifecycleApp;
 let worker: Worker | undefined;
 
 beforeAll(async () => {
-  broker = await startLifecycleApp(config, { tickIntervalMs: 20, shedding: { maxRequestAgeMs: 30_000, maxQueuedOrders: MAX_QUEUED_ORDERS, backlogPollMs: 200 } });
+  broker = await startLifecycleApp(config, { tickIntervalMs: 20, shedding: { maxRequestAgeMs: 30_000, maxOrderWaitMs: 10_000, maxQueuedOrders: 100_000, backlogPollMs: 200 } });
   await createTopic(kafka, replyTopic, 1);
   await log.start();
 });
@@ -66,20 +68,20 @@ describe('the broker sheds new tasks under overload', () => {
     expect({ taskId: reply.taskId, type: reply.type, code: (reply.body as { code?: string }).code }).toEqual({ taskId: stale, type: 'TaskRejected', code: 'OVERLOADED' });
   });
 
-  it('refuses new tasks once STACKL_BROKER_MAX_QUEUED_ORDERS orders wait for a worker, still serves the tasks it holds, and takes new ones when workers catch up', async () => {
-    // No worker runs: every task taken leaves its order on task.dispatch.
-    const taken: string[] = [];
-    for (let i = 0; i < MAX_QUEUED_ORDERS; i++) taken.push((await client.submit(probe)).taskId);
+  it('refuses new tasks while the orders waiting would not drain within STACKL_BROKER_MAX_ORDER_WAIT_MS, still serves the tasks it holds, and takes new ones when workers catch up', async () => {
+    // No worker runs: every task taken leaves its order on task.dispatch, and none is taken.
+    const taken = (await client.submitMany(Array.from({ length: QUEUED }, () => probe))).map((r) => r.taskId);
     for (const id of taken) await log.waitFor(id, (types) => types.includes('AttemptDispatched'));
-    // The broker reads the workers' lag every 200 ms: past the bound, a new task is refused.
+    // The broker reads the workers' group every 200 ms; after a few seconds of readings
+    // with orders waiting and none taken, their wait is without end: a new task is refused.
     let refused: TaskEventMessage[] | undefined;
-    for (let i = 0; i < 50 && refused === undefined; i++) {
+    for (let i = 0; i < 100 && refused === undefined; i++) {
       const { taskId } = await client.submit(probe);
       const history = await log.waitFor(taskId, (types) => types.includes('TaskRejected') || types.includes('AttemptDispatched'));
       if (history[0]?.type === 'TaskRejected') refused = history;
       else await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect(rejectionOf(refused ?? [])).toEqual({ code: 'OVERLOADED', message: expect.stringMatching(new RegExp(`\\d+ orders wait for a worker \\(limit ${MAX_QUEUED_ORDERS}\\)`)) });
+    expect(rejectionOf(refused ?? [])).toEqual({ code: 'OVERLOADED', message: expect.stringMatching(/\d+ orders wait for a worker, no worker took one in the last seconds \(limit 10 s\)/) });
 
     // A task it holds is still served: its cancel goes through.
     const [cancelled] = taken as [string];

@@ -1,6 +1,6 @@
 // The admission rules on their own: a clock and produce functions stand in for time and
 // Kafka (the integration tests in test/integration/api/overload.test.ts use the real one).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Admission } from '../../../api/admission.js';
 import { BacklogMonitor, type BacklogReading } from '../../../topics/backlog.js';
 import { createLogger } from '../../../core/log.js';
@@ -142,3 +142,29 @@ async function afterOneReading(read: () => Promise<BacklogReading>): Promise<{ a
   await monitor.stop();
   return { admission: new Admission(options, monitor, log, () => clock.now), clock };
 }
+
+describe('admission by how long the queued orders would take', () => {
+  it('refuses a submission while the orders waiting would not drain within maxOrderWaitMs, and lets cancels through', async () => {
+    vi.useFakeTimers({ now: 1_750_000_000_000 });
+    try {
+      // 20 orders taken per second, 1,000 waiting: 50 s of work queued.
+      let second = 0;
+      const monitor = new BacklogMonitor(async () => ({ requests: 0, orders: 1_000, ordersTaken: 20 * second++ }), { pollMs: 1_000, log, staleAfterMs: 60_000 });
+      monitor.start();
+      await vi.advanceTimersByTimeAsync(4_000);
+      const admission = new Admission({ ...options, maxQueuedOrders: 0, maxOrderWaitMs: 30_000 }, monitor, log);
+      expect(await refusal(admission.send('submit', async () => 'sent'))).toMatchObject({
+        code: 'OVERLOADED',
+        httpStatus: 503,
+        details: { reason: 'orders', queuedOrders: 1_000, ordersPerSecond: 20, maxOrderWaitMs: 30_000 },
+        message: expect.stringContaining('1000 orders wait for a worker, about 50 s at the 20.0/s workers take them (limit 30 s)'),
+      });
+      await expect(admission.send('operate', async () => 'cancel sent')).resolves.toBe('cancel sent');
+      const patient = new Admission({ ...options, maxQueuedOrders: 0, maxOrderWaitMs: 60_000 }, monitor, log);
+      await expect(patient.send('submit', async () => 'sent')).resolves.toBe('sent');
+      await monitor.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/log.js';
 import { DEFAULT_SUBMIT_SHEDDING, SubmitAdmission, submitSheddingFromEnv } from '../../../processors/broker/kafka/submit-admission.js';
+import { MIN_ORDERS_FOR_WAIT } from '../../../topics/backlog.js';
 import type { BacklogState } from '../../../topics/backlog.js';
 
 const NOW = 1_750_000_000_000;
@@ -24,10 +25,10 @@ const backlogOf = (state: BacklogState) => ({ state: () => state });
 
 describe('SubmitAdmission', () => {
   it('refuses a request that waited longer than the limit, and takes one that did not', () => {
-    const admission = new SubmitAdmission({ ...DEFAULT_SUBMIT_SHEDDING, maxRequestAgeMs: 5_000, maxQueuedOrders: 0 }, undefined, recordingLog());
+    const admission = new SubmitAdmission({ ...DEFAULT_SUBMIT_SHEDDING, maxRequestAgeMs: 5_000 }, undefined, recordingLog());
     expect(admission.verdict(NOW - 5_000, NOW)).toBeUndefined();
     expect(admission.verdict(NOW - 5_001, NOW)).toBe('the request waited 5001 ms for the broker (limit 5000 ms)');
-    expect(admission.shed).toEqual({ requestAge: 1, orders: 0 });
+    expect(admission.shed).toEqual({ requestAge: 1, orderWait: 0, orders: 0 });
   });
 
   it('counts a timestamp from a clock ahead, or none, as no wait', () => {
@@ -36,8 +37,20 @@ describe('SubmitAdmission', () => {
     expect(admission.verdict(Number('not a number'), NOW)).toBeUndefined();
   });
 
+  it('refuses while the orders waiting would take longer than the limit to drain, judged from MIN_ORDERS_FOR_WAIT orders on', () => {
+    const options = { ...DEFAULT_SUBMIT_SHEDDING, maxRequestAgeMs: 0, maxQueuedOrders: 0, maxOrderWaitMs: 30_000 };
+    const at = (orders: number, ordersPerSecond: number, ordersWaitMs: number) =>
+      new SubmitAdmission(options, backlogOf({ fresh: true, estimate: { requests: 0, orders }, ageMs: 10, drain: { ordersPerSecond, ordersWaitMs } }), recordingLog()).verdict(NOW, NOW);
+    expect(at(600, 20, 30_000)).toBeUndefined();
+    expect(at(620, 20, 31_000)).toBe('620 orders wait for a worker, about 31 s at the 20.0/s workers take them (limit 30 s)');
+    expect(at(MIN_ORDERS_FOR_WAIT, 0, Number.POSITIVE_INFINITY)).toBe(`${MIN_ORDERS_FOR_WAIT} orders wait for a worker, no worker took one in the last seconds (limit 30 s)`);
+    expect(at(MIN_ORDERS_FOR_WAIT - 1, 0, Number.POSITIVE_INFINITY)).toBeUndefined();
+    // No pace measured yet: only the count bound could refuse.
+    expect(new SubmitAdmission(options, backlogOf({ fresh: true, estimate: { requests: 0, orders: 5_000 }, ageMs: 10 }), recordingLog()).verdict(NOW, NOW)).toBeUndefined();
+  });
+
   it('refuses while a fresh reading shows the orders bound reached, never on a stale or missing one', () => {
-    const options = { ...DEFAULT_SUBMIT_SHEDDING, maxRequestAgeMs: 0, maxQueuedOrders: 100 };
+    const options = { ...DEFAULT_SUBMIT_SHEDDING, maxRequestAgeMs: 0, maxQueuedOrders: 100, maxOrderWaitMs: 0 };
     const at = (state: BacklogState) => new SubmitAdmission(options, backlogOf(state), recordingLog()).verdict(NOW, NOW);
     expect(at({ fresh: true, estimate: { requests: 0, orders: 99 }, ageMs: 10 })).toBeUndefined();
     expect(at({ fresh: true, estimate: { requests: 0, orders: 100 }, ageMs: 10 })).toBe('100 orders wait for a worker (limit 100)');
@@ -46,18 +59,22 @@ describe('SubmitAdmission', () => {
   });
 
   it('turns each check off with 0', () => {
-    const admission = new SubmitAdmission({ ...DEFAULT_SUBMIT_SHEDDING, maxRequestAgeMs: 0, maxQueuedOrders: 0 }, backlogOf({ fresh: true, estimate: { requests: 0, orders: 1e6 } }), recordingLog());
+    const admission = new SubmitAdmission(
+      { ...DEFAULT_SUBMIT_SHEDDING, maxRequestAgeMs: 0, maxQueuedOrders: 0, maxOrderWaitMs: 0 },
+      backlogOf({ fresh: true, estimate: { requests: 0, orders: 1e6 }, drain: { ordersPerSecond: 0, ordersWaitMs: Number.POSITIVE_INFINITY } }),
+      recordingLog(),
+    );
     expect(admission.verdict(NOW - 3_600_000, NOW)).toBeUndefined();
   });
 
   it('says it sheds in the log at most every 10 s, with how many it refused since', () => {
     const log = recordingLog();
-    const admission = new SubmitAdmission({ ...DEFAULT_SUBMIT_SHEDDING, maxRequestAgeMs: 1_000, maxQueuedOrders: 0 }, undefined, log);
+    const admission = new SubmitAdmission({ ...DEFAULT_SUBMIT_SHEDDING, maxRequestAgeMs: 1_000 }, undefined, log);
     for (let i = 0; i < 5; i++) admission.verdict(NOW - 2_000, NOW + i);
     admission.verdict(NOW + 10_000 - 2_000, NOW + 10_000);
     expect(log.warnings).toEqual([
       expect.objectContaining({ refused: 1, latest: 'the request waited 2000 ms for the broker (limit 1000 ms)' }),
-      expect.objectContaining({ refused: 5, since: { requestAge: 6, orders: 0 } }),
+      expect.objectContaining({ refused: 5, since: { requestAge: 6, orderWait: 0, orders: 0 } }),
     ]);
   });
 });
@@ -65,9 +82,10 @@ describe('SubmitAdmission', () => {
 describe('submitSheddingFromEnv', () => {
   it('reads each setting over the defaults, 0 included', () => {
     expect(submitSheddingFromEnv({})).toEqual(DEFAULT_SUBMIT_SHEDDING);
-    expect(submitSheddingFromEnv({ STACKL_BROKER_MAX_REQUEST_AGE_MS: '0', STACKL_BROKER_MAX_QUEUED_ORDERS: '500', STACKL_BROKER_BACKLOG_POLL_MS: '250' })).toEqual({
+    expect(submitSheddingFromEnv({ STACKL_BROKER_MAX_REQUEST_AGE_MS: '0', STACKL_BROKER_MAX_QUEUED_ORDERS: '500', STACKL_BROKER_MAX_ORDER_WAIT_MS: '0', STACKL_BROKER_BACKLOG_POLL_MS: '250' })).toEqual({
       maxRequestAgeMs: 0,
       maxQueuedOrders: 500,
+      maxOrderWaitMs: 0,
       backlogPollMs: 250,
     });
   });
