@@ -142,8 +142,17 @@ async function leftoverInvariant(g: Gathered, pool: pg.Pool): Promise<InvariantR
   return invariant('5. every environment resource belongs to a completed task, and late results after a rollback left nothing behind', violations, detail);
 }
 
+/** Tasks with their one answer: an outcome, or the broker's refusal while it shed load. */
 export function countEnded(tasks: readonly SubmittedTask[], histories: Histories): number {
-  return tasks.filter((t) => outcomeOf(histories.get(t.taskId) ?? []) !== undefined).length;
+  return tasks.filter((t) => {
+    const events = histories.get(t.taskId) ?? [];
+    return outcomeOf(events) !== undefined || shedByTheBroker(events);
+  }).length;
+}
+
+/** Tasks the broker refused while it shed load. */
+export function countShedByTheBroker(tasks: readonly SubmittedTask[], histories: Histories): number {
+  return tasks.filter((t) => shedByTheBroker(histories.get(t.taskId) ?? [])).length;
 }
 
 /** Outcomes in byScenario of tasks the system refused under overload: they never ran. */

@@ -13,7 +13,7 @@ import { createKafka } from '../../../topics/kafka.js';
 import { topicNames } from '../../../topics/names.js';
 import { outcomeOf } from '../../support/consistency.js';
 import { EventLog } from '../../support/event-log.js';
-import { byScenario, checkInvariants, countEnded, type InvariantResult } from './checks.js';
+import { byScenario, checkInvariants, countEnded, countShedByTheBroker, type InvariantResult } from './checks.js';
 import { describeFault, faultKindsFor, faultSchedule, inject, type Fault, type FaultKind, type InjectedFault } from './faults.js';
 import { Load } from './load.js';
 import { FAULTS_FROM_MS, FAULTS_UNTIL_BEFORE_END_MS, replayCommand, type ChaosOptions } from './options.js';
@@ -134,7 +134,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await sleep(interval);
       const elapsed = Date.now() - loadStart;
       if (elapsed % 15_000 < interval) {
-        const counts = `${(elapsed / 1000).toFixed(0)}s: ${load.tasks.length} tasks submitted, ${countEnded(load.tasks, log.byTask)} ended`;
+        const counts = `${(elapsed / 1000).toFixed(0)}s: ${load.tasks.length} tasks submitted, ${countEnded(load.tasks, log.byTask)} ended (${countShedByTheBroker(load.tasks, log.byTask)} of them shed by the broker)`;
         // Not awaited: a reading that waits out a Kafka restart must not hold the load back.
         void queues().then((q) => progress(`${counts}; ${q}`));
       }
