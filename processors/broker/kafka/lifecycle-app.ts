@@ -1,17 +1,17 @@
 // Wires the lifecycle decider into the stream runtime: the `kafka` broker's processor.
 // Inputs: task.requests and task.results; table: the tasks' state (changelog
 // `<prefix>lifecycle-tasks-changelog`); outputs: task.events, task.dispatch, origins, DLQ.
+import type { Admin } from 'kafkajs';
 import { positiveIntFromEnv, type StacklConfig } from '../../../core/config.js';
 import { ConfigError } from '../../../core/errors.js';
 import { createLogger, type Logger } from '../../../core/log.js';
-import type { Admin } from 'kafkajs';
 import { ensureTopics } from '../../../topics/admin.js';
+import { BacklogMonitor, kafkaBacklogReader } from '../../../topics/backlog.js';
 import { catalogueFor } from '../../../topics/catalogue.js';
 import { createKafka } from '../../../topics/kafka.js';
 import { changelogTopic, consumerGroup, LIFECYCLE_APP, LIFECYCLE_TABLE, topicNames, transactionalId } from '../../../topics/names.js';
 import { createKindRegistry, defaultLifecycleDefaults, lifecycleLimitsOf, type KindRegistry, type LifecycleDefaults, type TaskState } from '../../lifecycle/index.js';
 import { StreamApp } from '../../runtime/stream-app.js';
-import { BacklogMonitor, kafkaBacklogReader } from '../../../topics/backlog.js';
 import { lifecycleProcessor } from './lifecycle-processor.js';
 import { originTopicsFrom } from './origin-topics.js';
 import { SubmitAdmission, type SubmitSheddingOptions } from './submit-admission.js';
