@@ -149,7 +149,11 @@ export class BacklogMonitor {
       const reading = await this.read();
       this.reading = { ...reading, at: began };
       if (reading.ordersTaken !== undefined) {
-        this.taken.push({ at: began, taken: reading.ordersTaken });
+        // While few orders wait, workers take what arrives, not what they could: that pace
+        // says nothing of their capacity, so the window starts again. Measured only over
+        // a backed-up queue, a burst after an idle spell is not judged by the idle pace.
+        if (reading.orders < MIN_ORDERS_FOR_WAIT) this.taken = [];
+        else this.taken.push({ at: began, taken: reading.ordersTaken });
         while ((this.taken[0]?.at ?? began) < began - DRAIN_WINDOW_MS) this.taken.shift();
       }
       this.acceptedSince -= acceptedBefore;

@@ -59,7 +59,17 @@ beforeAll(async () => {
   await ensureTopics(admin, catalogueFor(config));
   await admin.disconnect();
   await migrate(config.databaseUrl, config.databaseSchema);
-  const roleEnv = { STACKL_TOPIC_PREFIX: config.topicPrefix, STACKL_DB_SCHEMA: config.databaseSchema, STACKL_CHANNEL: 'kafka', STACKL_WORKER_CONCURRENCY: String(CONCURRENCY) };
+  // The burst that measures capacity goes straight to Kafka; the broker's own shedding
+  // (its test: test/integration/broker/shedding.test.ts) is off so all of it runs. The
+  // API's shedding is what this test is about.
+  const roleEnv = {
+    STACKL_TOPIC_PREFIX: config.topicPrefix,
+    STACKL_DB_SCHEMA: config.databaseSchema,
+    STACKL_CHANNEL: 'kafka',
+    STACKL_WORKER_CONCURRENCY: String(CONCURRENCY),
+    STACKL_BROKER_MAX_ORDER_WAIT_MS: '0',
+    STACKL_BROKER_MAX_QUEUED_ORDERS: '0',
+  };
   roles.push(...['broker', 'worker', 'projector'].map((name) => new RoleRun(name, roleEnv, logDir)));
   await Promise.all(roles.map((r) => r.start()));
   events = new EventLog(createKafka(config, 'overload-events'), topicNames(config.topicPrefix).events);

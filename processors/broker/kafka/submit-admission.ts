@@ -26,7 +26,12 @@ export interface SubmitSheddingOptions {
   backlogPollMs: number;
 }
 
-export const DEFAULT_SUBMIT_SHEDDING: SubmitSheddingOptions = { maxRequestAgeMs: 60_000, maxQueuedOrders: 2_000, maxOrderWaitMs: 30_000, backlogPollMs: 1_000 };
+/**
+ * The wait decides; the count is a ceiling for when no pace is measured yet (the first
+ * seconds of a burst). It is higher than the API's: producers writing to Kafka directly
+ * are often batch jobs, and a burst that fast workers drain in seconds is no overload.
+ */
+export const DEFAULT_SUBMIT_SHEDDING: SubmitSheddingOptions = { maxRequestAgeMs: 60_000, maxQueuedOrders: 10_000, maxOrderWaitMs: 30_000, backlogPollMs: 1_000 };
 
 /** How often a shedding broker says so in its log, with the count since the last line. */
 const REPORT_EVERY_MS = 10_000;

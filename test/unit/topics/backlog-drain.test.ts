@@ -3,7 +3,7 @@
 // waiting now would take at that pace.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../core/log.js';
-import { BacklogMonitor, type BacklogReading } from '../../../topics/backlog.js';
+import { BacklogMonitor, MIN_ORDERS_FOR_WAIT, type BacklogReading } from '../../../topics/backlog.js';
 
 const POLL_MS = 1_000;
 
@@ -40,15 +40,25 @@ describe('BacklogMonitor drain', () => {
     await monitor.stop();
   });
 
-  it('says the wait has no end when orders wait and none is taken, and is 0 with nothing queued', async () => {
+  it('says the wait has no end when orders wait and none is taken', async () => {
     const stuck = scripted(Array.from({ length: 5 }, () => ({ requests: 0, orders: 150, ordersTaken: 7 })));
     await stuck.polls(4);
     expect(stuck.monitor.state().drain).toEqual({ ordersPerSecond: 0, ordersWaitMs: Number.POSITIVE_INFINITY });
     await stuck.monitor.stop();
-    const idle = scripted(Array.from({ length: 5 }, () => ({ requests: 0, orders: 0, ordersTaken: 7 })));
-    await idle.polls(4);
-    expect(idle.monitor.state().drain).toEqual({ ordersPerSecond: 0, ordersWaitMs: 0 });
-    await idle.monitor.stop();
+  });
+
+  it('judges no pace while fewer than MIN_ORDERS_FOR_WAIT orders wait, and measures a burst after an idle spell from its start', async () => {
+    // Idle for 10 s (a few orders, taken as they come), then 1,000 orders taken at 100/s.
+    const idle = Array.from({ length: 10 }, (_, s) => ({ requests: 0, orders: MIN_ORDERS_FOR_WAIT - 1, ordersTaken: s }));
+    const burst = Array.from({ length: 10 }, (_, s) => ({ requests: 0, orders: 1_000, ordersTaken: 10 + 100 * s }));
+    const { monitor, polls } = scripted([...idle, ...burst]);
+    await polls(9);
+    expect(monitor.state().drain).toBeUndefined();
+    await polls(2);
+    expect(monitor.state().drain).toBeUndefined();
+    await polls(2);
+    expect(monitor.state().drain).toEqual({ ordersPerSecond: 100, ordersWaitMs: 10_000 });
+    await monitor.stop();
   });
 
   it('measures over the last 15 s only, and starts again after a failed reading', async () => {
