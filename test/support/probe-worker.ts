@@ -5,7 +5,8 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskDispatchMessage, type TaskResultMessage, type TaskSpec } from '../../schemas/index.js';
 import { eventId } from '../../processors/broker/ids.js';
-import type { TopicNames } from '../../topics/names.js';
+import { consumerGroup, type TopicNames } from '../../topics/names.js';
+import { WORKERS_APP } from '../../workers/start-worker.js';
 import { token } from './names.js';
 
 export type AttemptBehaviour = 'succeed' | 'fail' | 'fail-retriable' | 'hang' | 'ignore';
@@ -39,7 +40,10 @@ export class ScriptedWorker {
     private readonly topics: TopicNames,
     private readonly script: WorkerScript = probeScript,
   ) {
-    this.consumer = kafka.consumer({ groupId: `${topics.dispatch}-test-workers`, maxWaitTimeInMs: 50 });
+    // The workers' own group (docs/worker-protocol.md): the broker and the API read its
+    // lag as the queue of orders waiting, and shed new tasks when it stops moving.
+    const prefix = topics.dispatch.slice(0, -'task.dispatch'.length);
+    this.consumer = kafka.consumer({ groupId: consumerGroup(prefix, WORKERS_APP), maxWaitTimeInMs: 50 });
     this.producer = kafka.producer({ idempotent: true });
   }
 
