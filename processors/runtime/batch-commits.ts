@@ -35,7 +35,11 @@ export async function commitChunk<V>(host: CommitHost<V>, worker: PartitionWorke
   const records = messages.map((m) => inputRecord(topic, worker.partition, m));
   const next = (BigInt(through) + 1n).toString();
   for (let failures = 0; ; ) {
-    const result = await transact(host, worker, owns, () => processRecords(host.scopes, worker, records), [{ topic, partition: worker.partition, offset: next }]);
+    // Heartbeating while it runs: waiting for the partition's queue (a timer transaction
+    // may hold it), processing thousands of records and committing them through a slow
+    // network can outlast the group session, and a member that stops heartbeating loses
+    // its partitions to a rebalance (a storm of them, when every restore is slow too).
+    const result = await waitWithHeartbeat(transact(host, worker, owns, () => processRecords(host.scopes, worker, records), [{ topic, partition: worker.partition, offset: next }]), heartbeat);
     if (result === null || !host.survived(worker, result)) return false;
     if (result.ok) {
       worker.nextOffsets.set(topic, BigInt(next));
@@ -114,13 +118,23 @@ export async function pause(ms: number, heartbeat: () => Promise<void>): Promise
   await waitWithHeartbeat(sleep(ms), heartbeat);
 }
 
-/** Waits for `work`, heartbeating every second; a rebalance surfaces as the heartbeat's error. */
+/**
+ * Waits for `work`, heartbeating every second; a rebalance surfaces as the heartbeat's
+ * error. The work then goes on unwatched (a transaction ends on its own, or is fenced by
+ * the partition's next owner), so its own outcome must not surface as an unhandled error.
+ */
 export async function waitWithHeartbeat<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
   let settled = false;
   const done = work.finally(() => (settled = true));
   while (!settled) {
     await Promise.race([done, sleep(1000)]);
-    if (!settled) await heartbeat();
+    if (settled) break;
+    try {
+      await heartbeat();
+    } catch (error) {
+      done.catch(() => {});
+      throw error;
+    }
   }
   return done;
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../../core/log.js';
 import { commitScope, type CommitResult, type CommitTarget } from './commit.js';
 import { isTransient } from './failures.js';
 import type { PartitionWorker } from './partition-worker.js';
+import { yieldToEventLoop, YIELD_EVERY_RECORDS } from './record-scopes.js';
 import { TransactionScope } from './transaction-scope.js';
 import type { StreamProcessor } from './types.js';
 
@@ -36,7 +37,8 @@ export async function fireDeadlines<V>(source: TimerSource<V>, worker: Partition
   }
   const scope = new TransactionScope<V>(worker.table, worker.partition, now);
   const failed = new Map<string, unknown>();
-  for (const key of due) {
+  for (const [i, key] of due.entries()) {
+    if (i > 0 && i % YIELD_EVERY_RECORDS === 0) await yieldToEventLoop();
     const refused = worker.timerRefusals.get(key);
     const child = scope.child(refused !== undefined && refused.count >= 2 ? refused.error : undefined);
     try {
