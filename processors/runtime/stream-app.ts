@@ -74,6 +74,8 @@ export interface StreamAppStats {
   /** Transactions that failed and were tried again (transient faults, refusals). */
   retries: number;
   restoredKeys: number;
+  /** Times this instance joined its group: 1 when no rebalance (a lost session among them) took its partitions away. */
+  groupJoins: number;
   ownedPartitions: number[];
   liveKeys: number;
   /** Entries of the deadline indexes: never more than live keys. */
@@ -93,7 +95,7 @@ export class StreamApp<V> {
   private readonly recovery: PartitionRecovery;
   private joined: Promise<void>;
   private markJoined!: () => void;
-  private readonly counters = { records: 0, transactions: 0, deadlines: 0, deadLettered: 0, retries: 0, restoredKeys: 0 };
+  private readonly counters = { records: 0, transactions: 0, deadlines: 0, deadLettered: 0, retries: 0, restoredKeys: 0, groupJoins: 0 };
   private readonly timers: TimerSource<V>;
   private readonly target: CommitTarget<V>;
   /** What committing a batch needs of the app (batch-commits.ts). */
@@ -132,6 +134,7 @@ export class StreamApp<V> {
       options.onFatal?.(payload.error);
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.counters.groupJoins += 1;
       const numbers = new Set(Object.values(payload.memberAssignment).flat());
       this.onAssignment(numbers);
     });
