@@ -15,7 +15,7 @@ export interface Provenance {
   /** The Kafka release the local stack runs (STACKL_KAFKA_VERSION); brokers elsewhere are not asked. */
   kafka: string;
   postgres: string;
-  /** STACKL_*, BENCH_* and KAFKA_BROKERS as the run saw them (secrets left out). */
+  /** STACKL_*, BENCH_*, OVERLOAD_* and KAFKA_BROKERS as the run saw them (secrets left out). */
   settings: Record<string, string>;
 }
 
@@ -41,7 +41,7 @@ const SECRET = /PASSWORD|KEYS?$|SECRET|TOKEN/;
 function runSettings(env: Record<string, string | undefined>): Record<string, string> {
   const settings: Record<string, string> = {};
   for (const [name, value] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
-    if (value === undefined || !/^(STACKL_|BENCH_|KAFKA_BROKERS$)/.test(name)) continue;
+    if (value === undefined || !/^(STACKL_|BENCH_|OVERLOAD_|KAFKA_BROKERS$)/.test(name)) continue;
     settings[name] = SECRET.test(name) ? '(set)' : value;
   }
   return settings;

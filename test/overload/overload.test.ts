@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { provenance } from '../../bench/provenance.js';
 import { summarize } from '../../bench/stats.js';
 import { loadConfig, type StacklConfig } from '../../core/config.js';
 import { migrate } from '../../deploy/migrations/runner.js';
@@ -111,6 +112,8 @@ it(`at ${FACTOR}× the sustainable rate for ${DURATION_MS / 1000} s: accepted ta
   const recovery = await recover(base);
   const figures = {
     at: new Date().toISOString(),
+    // Commit, versions and settings, so a figure in the README traces to its run.
+    provenance: await provenance(),
     loadAverage: loadavg().map((l) => Math.round(l * 10) / 10),
     workload: { task: `probe, ${TASK_MS} ms of work, timeout ${TASK_TIMEOUT_MS} ms`, workerConcurrency: CONCURRENCY, partitions: config.partitions },
     sustained,
