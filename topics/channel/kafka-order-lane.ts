@@ -14,6 +14,9 @@ import { watchConsumer, type OnConsumerStopped } from '../consumer-watch.js';
 import { OrderWindow } from './order-window.js';
 import { Semaphore } from './semaphore.js';
 
+/** How long a batch waits for a free slot between two heartbeats. */
+const SLOT_WAIT_HEARTBEAT_MS = 1_000;
+
 export interface KafkaOrderLaneOptions {
   kafka: Kafka;
   topic: string;
@@ -67,7 +70,13 @@ export class KafkaOrderLane {
         for (const message of batch.messages) {
           const offset = BigInt(message.offset);
           if (!window.isNew(offset)) continue;
-          await slots.acquire();
+          // While every slot runs an order, heartbeat as we wait for one: a rebalance
+          // then surfaces here (heartbeat throws) and this member rejoins at once. Waiting
+          // on the slot alone stopped the heartbeat, so a rebalance waited for this member
+          // until its session expired and it was evicted (a 47 s rebalance of the workers'
+          // group in the chaos run, nothing taken meanwhile). Orders of this batch not
+          // started yet are fetched again after the rejoin.
+          while (!(await slots.acquireWithin(SLOT_WAIT_HEARTBEAT_MS))) await heartbeat();
           if (!this.taking || !isRunning() || isStale()) {
             slots.release();
             return;

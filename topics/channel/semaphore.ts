@@ -11,6 +11,29 @@ export class Semaphore {
     else await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
+  /**
+   * Acquires a slot if one frees within `ms`: true when acquired, false when the wait
+   * ended first (the waiter is withdrawn, so no slot is handed to it later).
+   */
+  async acquireWithin(ms: number): Promise<boolean> {
+    if (this.active < this.limit) {
+      this.active += 1;
+      return true;
+    }
+    return new Promise<boolean>((resolve) => {
+      const waiter = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const at = this.waiting.indexOf(waiter);
+        if (at >= 0) this.waiting.splice(at, 1);
+        resolve(false);
+      }, ms);
+      this.waiting.push(waiter);
+    });
+  }
+
   release(): void {
     const next = this.waiting.shift();
     if (next) next();
