@@ -128,6 +128,13 @@ beforeAll(async () => {
     STACKL_WORKER_CONCURRENCY: '16',
     STACKL_WORKER_SESSION_TIMEOUT_MS: '6000',
     STACKL_BROKER_SESSION_TIMEOUT_MS: '10000',
+    // A leader kill stalls the workers for seconds, and the broker then sheds new tasks
+    // (TaskRejected OVERLOADED after the API's 202: 170 tasks in one run). That is shedding
+    // working, tested in test/integration/broker/shedding.test.ts; here every accepted probe
+    // must run, so the broker's shedding is off (the API still sheds with 503).
+    STACKL_BROKER_MAX_ORDER_WAIT_MS: '0',
+    STACKL_BROKER_MAX_QUEUED_ORDERS: '0',
+    STACKL_BROKER_MAX_REQUEST_AGE_MS: '0',
   };
   topics = topicNames(env.STACKL_TOPIC_PREFIX as string);
   cli('topics');
