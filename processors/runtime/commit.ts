@@ -61,5 +61,6 @@ export async function commitScope<V>(target: CommitTarget<V>, worker: PartitionW
     return { ok: false, kind: 'transient', error };
   }
   worker.table.apply(scope.staged, retiring);
+  worker.lastCommitAt = Date.now();
   return { ok: true };
 }

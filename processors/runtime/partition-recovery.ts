@@ -33,6 +33,11 @@ export class PartitionRecovery {
     return entry === undefined || this.clock() >= entry.nextAt;
   }
 
+  /** Why the partition waits to restart, if it does. */
+  reasonOf(partition: number): string | undefined {
+    return this.pending.get(partition)?.reason;
+  }
+
   /** The partition restored and serves again. */
   recovered(partition: number): void {
     const entry = this.pending.get(partition);

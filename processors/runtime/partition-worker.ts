@@ -24,6 +24,10 @@ export class PartitionWorker<V> {
   nextSweepAt = 0;
   /** Timer transactions run one key at a time until the due keys are through (a refusal isolates its key). */
   timersIsolated = false;
+  /** When the transaction running now began (undefined when none runs): the stall watch reads it. */
+  busySince: number | undefined;
+  /** When the partition last committed, or became ready. */
+  lastCommitAt: number | undefined;
   ready: Promise<void>;
   private markReady!: () => void;
   private markFailed!: (error: unknown) => void;
@@ -48,6 +52,7 @@ export class PartitionWorker<V> {
   }
 
   started(): void {
+    this.lastCommitAt = Date.now();
     this.phase = 'ready';
     this.markReady();
   }
@@ -59,7 +64,15 @@ export class PartitionWorker<V> {
 
   /** Runs `work` after every transaction queued before it on this partition. */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
+    const timed = async (): Promise<T> => {
+      this.busySince = Date.now();
+      try {
+        return await work();
+      } finally {
+        this.busySince = undefined;
+      }
+    };
+    const run = this.queue.then(timed, timed);
     this.queue = run.catch(() => {});
     return run;
   }

@@ -19,7 +19,8 @@ import { PartitionProducer } from './partition-producer.js';
 import { PartitionRecovery } from './partition-recovery.js';
 import { PartitionWorker } from './partition-worker.js';
 import type { ScopeSource } from './record-scopes.js';
-import { commitChunk, pause, waitWithHeartbeat, type CommitHost, type Ownership } from './batch-commits.js';
+import { commitChunk, type CommitHost, type Ownership } from './batch-commits.js';
+import { StallWatch, type PartitionProgress } from './stall-watch.js';
 import { fireDeadlines, type TimerSource } from './timers.js';
 import { TransactionScope } from './transaction-scope.js';
 import type { StreamProcessor, TableSerde } from './types.js';
@@ -90,6 +91,12 @@ export class StreamApp<V> {
   private assigned = new Set<number>();
   private ticker: NodeJS.Timeout | undefined;
   private readonly ticking = new Set<number>();
+  /** Topic-partitions paused until their partition has a ready worker ("partition\0topic"). */
+  private readonly steppedAside = new Set<string>();
+  /** The last high watermark fetched per "partition\0topic", for the stall watch. */
+  private readonly fetched = new Map<string, bigint>();
+  private readonly stallWatch: StallWatch;
+  private stallCheckedAt = 0;
   private readonly log: Logger;
   private readonly clock: () => number;
   private readonly recovery: PartitionRecovery;
@@ -105,6 +112,7 @@ export class StreamApp<V> {
     this.log = options.logger ?? createLogger({ component: 'stream-app', group: options.groupId });
     this.clock = options.clock ?? Date.now;
     this.recovery = new PartitionRecovery(this.log, this.clock);
+    this.stallWatch = new StallWatch(this.log);
     this.joined = new Promise((resolve) => (this.markJoined = resolve));
     this.target = { changelogTopic: options.changelogTopic, serde: options.serde, log: this.log, keepRetired: (options.retiredWindowMs ?? 0) > 0 };
     const scopes: ScopeSource<V> = {
@@ -174,6 +182,7 @@ export class StreamApp<V> {
   async stop(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
     this.assigned = new Set();
+    this.steppedAside.clear();
     await this.consumer.disconnect();
     await Promise.all([...this.workers.values()].map((w) => w.close()));
     this.workers.clear();
@@ -312,10 +321,14 @@ export class StreamApp<V> {
     }
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
     const partition = batch.partition;
-    const worker = await this.readyWorker(partition, heartbeat, () => isRunning() && !isStale() && this.assigned.has(partition));
-    if (worker === undefined) return;
+    this.fetched.set(`${partition}\u0000${batch.topic}`, BigInt(batch.highWatermark));
+    const worker = this.workers.get(partition);
+    if (worker === undefined || worker.phase !== 'ready' || !this.isCurrent(worker)) {
+      this.stepAside(batch.topic, partition, pause);
+      return;
+    }
     const owns: Ownership = () => isRunning() && !isStale() && this.isCurrent(worker);
     const from = worker.nextOffsets.get(batch.topic) ?? 0n;
     const messages = batch.messages.filter((m) => BigInt(m.offset) >= from);
@@ -335,19 +348,30 @@ export class StreamApp<V> {
     }
   }
 
-  /** The partition's worker once it is ready, starting one when none is there; undefined once not ours. */
-  private async readyWorker(partition: number, heartbeat: () => Promise<void>, ours: () => boolean): Promise<PartitionWorker<V> | undefined> {
-    while (ours()) {
+  /**
+   * A partition without a ready worker (restoring, or waiting out a restart's backoff)
+   * stops fetching until it has one, and its batch is left unresolved to be fetched again.
+   * Waiting here instead stalled every partition of this instance: kafkajs fetches again
+   * only once every batch of the last fetch is done, and a restore takes seconds to minutes.
+   */
+  private stepAside(topic: string, partition: number, pause: () => void): void {
+    if (!this.assigned.has(partition)) return;
+    if (!this.workers.get(partition)?.isOpen && this.recovery.mayStart(partition)) this.startWorkers([partition]);
+    pause();
+    this.steppedAside.add(`${partition}\u0000${topic}`);
+  }
+
+  /** Fetching starts again for partitions whose worker is ready, or that are no longer ours. */
+  private resumeReady(): void {
+    for (const entry of this.steppedAside) {
+      const [number, topic] = entry.split('\u0000') as [string, string];
+      const partition = Number(number);
       const worker = this.workers.get(partition);
-      if (worker?.isOpen) {
-        const ready = await waitWithHeartbeat(worker.ready.then(() => true, () => false), heartbeat);
-        if (ready && this.isCurrent(worker)) return worker;
-        continue;
-      }
-      if (this.recovery.mayStart(partition)) this.startWorkers([partition]);
-      else await pause(100, heartbeat);
+      const waiting = this.assigned.has(partition) && !(worker?.phase === 'ready' && this.isCurrent(worker));
+      if (waiting) continue;
+      this.steppedAside.delete(entry);
+      this.consumer.resume([{ topic, partitions: [partition] }]);
     }
-    return undefined;
   }
 
   /** False when the worker is gone after this result (fenced, or rebuilt after an unknown outcome). */
@@ -369,7 +393,12 @@ export class StreamApp<V> {
 
   private tick(): void {
     this.ensureWorkers();
+    this.resumeReady();
     const now = this.clock();
+    if (now - this.stallCheckedAt >= 1_000) {
+      this.stallCheckedAt = now;
+      this.stallWatch.check(now, this.progress());
+    }
     for (const worker of this.workers.values()) {
       if (worker.phase !== 'ready' || this.ticking.has(worker.partition)) continue;
       const next = worker.table.nextDeadline();
@@ -385,6 +414,21 @@ export class StreamApp<V> {
         .catch((error: unknown) => this.log.error('timer transaction failed; will retry', { partition: worker.partition, error }))
         .finally(() => this.ticking.delete(worker.partition));
     }
+  }
+
+  /** Where each owned partition stands, for the stall watch. */
+  private progress(): PartitionProgress[] {
+    return [...this.assigned].map((partition) => {
+      const worker = this.workers.get(partition);
+      const ready = worker?.phase === 'ready' && this.isCurrent(worker);
+      const inputs = this.options.inputTopics.map((topic) => {
+        const highWatermark = this.fetched.get(`${partition}\u0000${topic}`);
+        const next = worker?.nextOffsets.get(topic);
+        return { topic, ...(highWatermark === undefined ? {} : { highWatermark }), ...(next === undefined ? {} : { next }) };
+      });
+      const state = ready ? 'ready' : worker?.isOpen ? 'restoring' : `waiting to restart: ${this.recovery.reasonOf(partition) ?? 'no worker yet'}`;
+      return { partition, state, busySince: worker?.busySince, lastCommitAt: worker?.lastCommitAt, inputs };
+    });
   }
 
   /** Writes the tombstones of retired keys whose window is over, so compaction forgets them. */
