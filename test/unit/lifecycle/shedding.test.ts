@@ -3,7 +3,7 @@
 // still gets the answer that says what to fix; tasks that exist are decided as always.
 import { describe, expect, it } from 'vitest';
 import { decide, effects, evolve, initialState, type LifecycleEvent, type TaskState } from '../../../processors/lifecycle/index.js';
-import { accepted, cancel, context, submit, T0 } from './fixtures.js';
+import { accepted, cancel, context, submit, T0, tick } from './fixtures.js';
 
 const shedding = { ...context(T0), shedding: '2500 orders wait for a worker (limit 2000)' };
 
@@ -34,6 +34,13 @@ describe('SubmitTask while the broker sheds load', () => {
     expect(decide(submit(), live, shedding)).toEqual([]);
     expect(decide(cancel('user'), live, shedding).map((e) => e.type)).toEqual(decide(cancel('user'), live, context(T0)).map((e) => e.type));
     expect(decide(cancel('user'), live, shedding).map((e) => e.type)).toContain('TaskFailed');
+  });
+
+  it('lets a task shed for load leave the broker at the next tick; a task rejected as invalid stays for the grace period', () => {
+    const shed = fold(decide(submit(), initialState, shedding));
+    expect(decide(tick, shed, context(T0)).map((e) => e.type)).toEqual(['TaskExpunged']);
+    const invalid = fold(decide(submit({ kind: 'gizmo' }), initialState, shedding));
+    expect(decide(tick, invalid, context(T0 + 1000))).toEqual([]);
   });
 
   it('takes the same submission when the broker is not shedding', () => {
