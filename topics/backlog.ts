@@ -1,12 +1,15 @@
 // How much work is waiting, read from Kafka every poll interval and kept, so no request
 // pays for it: requests the lifecycle processor has not processed (its consumer group's
 // lag on task.requests) and orders no worker has taken yet (the lag of the workers'
-// group, or of the relay's on the redis channel, on task.dispatch). The API sheds
-// submissions when either passes its bound (api/admission.ts); the broker refuses new
-// tasks when the orders do (processors/broker/kafka/submit-admission.ts). A reading that
-// stopped coming (Kafka unreachable) is reported as such, never as "no backlog".
+// group, or of the relay's on the redis channel, on task.dispatch) and, on the kafka
+// channel, rollback orders no worker has taken yet (the rollback lanes' group on
+// task.rollbacks). The API sheds submissions when either passes its bound
+// (api/admission.ts); the broker refuses new tasks when the orders do
+// (processors/broker/kafka/submit-admission.ts). A reading that stopped coming (Kafka
+// unreachable) is reported as such, never as "no backlog".
 import type { Admin } from 'kafkajs';
 import type { Logger } from '../core/log.js';
+import { rollbackGroupOf } from './channel/kafka-channel.js';
 import { RELAY_APP } from './channel/start-relay.js';
 import { consumerGroup, LIFECYCLE_APP, type TopicNames } from './names.js';
 import { WORKERS_APP } from '../workers/start-worker.js';
@@ -22,6 +25,14 @@ export interface BacklogReading {
    * fast the queue drains, which turns a count of orders into a wait.
    */
   ordersTaken?: number;
+  /**
+   * Rollback orders no worker has taken yet, and where their takers stand (as for
+   * orders). Rollbacks have slots of their own, a fraction of the run slots: when tasks
+   * time out by the thousand they queue here, and every task behind them stays
+   * unfinished, so a long wait here is overload as much as one for run orders.
+   */
+  rollbacks?: number;
+  rollbacksTaken?: number;
 }
 
 /** How fast orders leave the queue, and how long the orders waiting now would take at that pace. */
@@ -39,18 +50,28 @@ export const MIN_ORDERS_FOR_WAIT = 100;
  * longer than maxWaitMs to drain; undefined when they do not, or cannot be judged (a
  * stale reading, no pace measured yet, fewer than MIN_ORDERS_FOR_WAIT orders, 0 = off).
  */
-export function ordersWaitBeyond(state: BacklogState, maxWaitMs: number): (Drain & { orders: number; text: string }) | undefined {
-  const orders = state.fresh ? state.estimate?.orders : undefined;
-  const drain = state.drain;
-  if (maxWaitMs === 0 || orders === undefined || drain === undefined || orders < MIN_ORDERS_FOR_WAIT || drain.ordersWaitMs <= maxWaitMs) return undefined;
-  const how = drain.ordersPerSecond === 0 ? 'no worker took one in the last seconds' : `about ${Math.round(drain.ordersWaitMs / 1000)} s at the ${drain.ordersPerSecond.toFixed(1)}/s workers take them`;
-  return { orders, ...drain, text: `${orders} orders wait for a worker, ${how} (limit ${maxWaitMs / 1000} s)` };
+export function ordersWaitBeyond(state: BacklogState, maxWaitMs: number): (Drain & { orders: number; queue: 'run' | 'rollback'; text: string }) | undefined {
+  if (maxWaitMs === 0 || !state.fresh) return undefined;
+  const queues = [
+    { queue: 'run' as const, label: 'orders', waiting: state.estimate?.orders, drain: state.drain },
+    { queue: 'rollback' as const, label: 'rollback orders', waiting: state.estimate?.rollbacks, drain: state.rollbackDrain },
+  ];
+  for (const { queue, label, waiting, drain } of queues) {
+    if (waiting === undefined || drain === undefined || waiting < MIN_ORDERS_FOR_WAIT || drain.ordersWaitMs <= maxWaitMs) continue;
+    const how = drain.ordersPerSecond === 0 ? 'no worker took one in the last seconds' : `about ${Math.round(drain.ordersWaitMs / 1000)} s at the ${drain.ordersPerSecond.toFixed(1)}/s workers take them`;
+    return { orders: waiting, queue, ...drain, text: `${waiting} ${label} wait for a worker, ${how} (limit ${maxWaitMs / 1000} s)` };
+  }
+  return undefined;
 }
 
 /** The drain rate is measured over the readings of this last stretch of time... */
 const DRAIN_WINDOW_MS = 15_000;
-/** ...once they span at least this much. */
-const DRAIN_MIN_SPAN_MS = 3_000;
+/**
+ * ...once they span at least this much. Shorter, a stall of a few seconds (a rebalance of
+ * the workers' group, a leader moving) read as "no worker takes orders" and the broker
+ * refused tasks the API had accepted, for a pause the queue rides out by itself.
+ */
+const DRAIN_MIN_SPAN_MS = 10_000;
 
 export interface BacklogState {
   /** A reading younger than the staleness limit exists, or the monitor started less than that ago. */
@@ -63,6 +84,39 @@ export interface BacklogState {
   error?: string;
   /** Present once fresh readings span a few seconds (see DRAIN_MIN_SPAN_MS). */
   drain?: Drain;
+  /** The same for rollback orders, when they are read. */
+  rollbackDrain?: Drain;
+}
+
+/**
+ * The pace at which takers leave a queue, from their position over the last readings.
+ * While few orders wait, workers take what arrives, not what they could: that pace says
+ * nothing of their capacity, so the window starts again. Measured only over a backed-up
+ * queue, a burst after an idle spell is not judged by the idle pace.
+ */
+class PaceWindow {
+  /** Readings of the takers' position, oldest first, within DRAIN_WINDOW_MS of the last. */
+  private points: { at: number; taken: number }[] = [];
+
+  note(at: number, waiting: number, taken: number | undefined): void {
+    if (taken === undefined || waiting < MIN_ORDERS_FOR_WAIT) this.points = [];
+    else this.points.push({ at, taken });
+    while ((this.points[0]?.at ?? at) < at - DRAIN_WINDOW_MS) this.points.shift();
+  }
+
+  /** A gap in the readings is no measure of the pace. */
+  reset(): void {
+    this.points = [];
+  }
+
+  drain(waiting: number): Drain | undefined {
+    const first = this.points[0];
+    const last = this.points[this.points.length - 1];
+    if (first === undefined || last === undefined || last.at - first.at < DRAIN_MIN_SPAN_MS) return undefined;
+    const ordersPerSecond = (Math.max(0, last.taken - first.taken) * 1000) / (last.at - first.at);
+    const ordersWaitMs = waiting === 0 ? 0 : ordersPerSecond === 0 ? Number.POSITIVE_INFINITY : Math.round((waiting * 1000) / ordersPerSecond);
+    return { ordersPerSecond, ordersWaitMs };
+  }
 }
 
 export interface BacklogMonitorOptions {
@@ -75,8 +129,8 @@ export interface BacklogMonitorOptions {
 
 export class BacklogMonitor {
   private reading: (BacklogReading & { at: number }) | undefined;
-  /** Recent readings of ordersTaken, oldest first, within DRAIN_WINDOW_MS of the last. */
-  private taken: { at: number; taken: number }[] = [];
+  private readonly orderPace = new PaceWindow();
+  private readonly rollbackPace = new PaceWindow();
   private startedAt: number | undefined;
   private acceptedSince = 0;
   private lastError: string | undefined;
@@ -126,18 +180,11 @@ export class BacklogMonitor {
       return { fresh: ageMs <= this.staleAfterMs, ageMs, ...error };
     }
     const ageMs = now - this.reading.at;
-    const estimate = { requests: this.reading.requests + this.acceptedSince, orders: this.reading.orders };
-    const drain = this.drain(this.reading.orders);
-    return { fresh: ageMs <= this.staleAfterMs, estimate, ageMs, ...error, ...(drain === undefined ? {} : { drain }) };
-  }
-
-  private drain(orders: number): Drain | undefined {
-    const first = this.taken[0];
-    const last = this.taken[this.taken.length - 1];
-    if (first === undefined || last === undefined || last.at - first.at < DRAIN_MIN_SPAN_MS) return undefined;
-    const ordersPerSecond = (Math.max(0, last.taken - first.taken) * 1000) / (last.at - first.at);
-    const ordersWaitMs = orders === 0 ? 0 : ordersPerSecond === 0 ? Number.POSITIVE_INFINITY : Math.round((orders * 1000) / ordersPerSecond);
-    return { ordersPerSecond, ordersWaitMs };
+    const { requests, orders, rollbacks } = this.reading;
+    const estimate = { requests: requests + this.acceptedSince, orders, ...(rollbacks === undefined ? {} : { rollbacks }) };
+    const drain = this.orderPace.drain(orders);
+    const rollbackDrain = rollbacks === undefined ? undefined : this.rollbackPace.drain(rollbacks);
+    return { fresh: ageMs <= this.staleAfterMs, estimate, ageMs, ...error, ...(drain === undefined ? {} : { drain }), ...(rollbackDrain === undefined ? {} : { rollbackDrain }) };
   }
 
   private async poll(): Promise<void> {
@@ -148,33 +195,38 @@ export class BacklogMonitor {
     try {
       const reading = await this.read();
       this.reading = { ...reading, at: began };
-      if (reading.ordersTaken !== undefined) {
-        // While few orders wait, workers take what arrives, not what they could: that pace
-        // says nothing of their capacity, so the window starts again. Measured only over
-        // a backed-up queue, a burst after an idle spell is not judged by the idle pace.
-        if (reading.orders < MIN_ORDERS_FOR_WAIT) this.taken = [];
-        else this.taken.push({ at: began, taken: reading.ordersTaken });
-        while ((this.taken[0]?.at ?? began) < began - DRAIN_WINDOW_MS) this.taken.shift();
-      }
+      this.orderPace.note(began, reading.orders, reading.ordersTaken);
+      this.rollbackPace.note(began, reading.rollbacks ?? 0, reading.rollbacksTaken);
       this.acceptedSince -= acceptedBefore;
       this.lastError = undefined;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // A gap in the readings is no measure of the pace: start the window again.
-      this.taken = [];
+      this.orderPace.reset();
+      this.rollbackPace.reset();
       if (this.lastError === undefined) this.options.log.warn('backlog not readable from Kafka', { error: message });
       this.lastError = message;
     }
   }
 }
 
-/** Reads both backlogs with four admin requests (end offsets and committed offsets of two topics). */
+/**
+ * Reads the backlogs with two admin requests per topic (end offsets and committed
+ * offsets). Rollback orders only on the kafka channel: on redis the relay's position says
+ * nothing of what waits in the Redis queue.
+ */
 export function kafkaBacklogReader(admin: Admin, topics: TopicNames, topicPrefix: string, channel: 'kafka' | 'redis'): () => Promise<BacklogReading> {
   const lifecycle = consumerGroup(topicPrefix, LIFECYCLE_APP);
   const takers = consumerGroup(topicPrefix, channel === 'redis' ? RELAY_APP : WORKERS_APP);
+  const rollbackTakers = rollbackGroupOf(takers);
   return async () => {
-    const [requests, orders] = await Promise.all([groupLag(admin, lifecycle, topics.requests), groupLag(admin, takers, topics.dispatch)]);
-    return { requests: requests.lag, orders: orders.lag, ordersTaken: orders.position };
+    const [requests, orders, rollbacks] = await Promise.all([
+      groupLag(admin, lifecycle, topics.requests),
+      groupLag(admin, takers, topics.dispatch),
+      channel === 'kafka' ? groupLag(admin, rollbackTakers, topics.rollbacks) : undefined,
+    ]);
+    const rollbackReading = rollbacks === undefined ? {} : { rollbacks: rollbacks.lag, rollbacksTaken: rollbacks.position };
+    return { requests: requests.lag, orders: orders.lag, ordersTaken: orders.position, ...rollbackReading };
   };
 }
 

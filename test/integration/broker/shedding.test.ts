@@ -72,8 +72,8 @@ describe('the broker sheds new tasks under overload', () => {
     // No worker runs: every task taken leaves its order on task.dispatch, and none is taken.
     const taken = (await client.submitMany(Array.from({ length: QUEUED }, () => probe))).map((r) => r.taskId);
     for (const id of taken) await log.waitFor(id, (types) => types.includes('AttemptDispatched'));
-    // The broker reads the workers' group every 200 ms; after a few seconds of readings
-    // with orders waiting and none taken, their wait is without end: a new task is refused.
+    // The broker reads the workers' group every 200 ms; once readings span 10 s with
+    // orders waiting and none taken, their wait is without end: a new task is refused.
     let refused: TaskEventMessage[] | undefined;
     for (let i = 0; i < 100 && refused === undefined; i++) {
       const { taskId } = await client.submit(probe);

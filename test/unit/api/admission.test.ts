@@ -151,12 +151,13 @@ describe('admission by how long the queued orders would take', () => {
       let second = 0;
       const monitor = new BacklogMonitor(async () => ({ requests: 0, orders: 1_000, ordersTaken: 20 * second++ }), { pollMs: 1_000, log, staleAfterMs: 60_000 });
       monitor.start();
-      await vi.advanceTimersByTimeAsync(4_000);
+      // The pace is judged once readings span 10 s.
+      await vi.advanceTimersByTimeAsync(11_000);
       const admission = new Admission({ ...options, maxQueuedOrders: 0, maxOrderWaitMs: 30_000 }, monitor, log);
       expect(await refusal(admission.send('submit', async () => 'sent'))).toMatchObject({
         code: 'OVERLOADED',
         httpStatus: 503,
-        details: { reason: 'orders', queuedOrders: 1_000, ordersPerSecond: 20, maxOrderWaitMs: 30_000 },
+        details: { reason: 'orders', queue: 'run', queuedOrders: 1_000, ordersPerSecond: 20, maxOrderWaitMs: 30_000 },
         message: expect.stringContaining('1000 orders wait for a worker, about 50 s at the 20.0/s workers take them (limit 30 s)'),
       });
       await expect(admission.send('operate', async () => 'cancel sent')).resolves.toBe('cancel sent');

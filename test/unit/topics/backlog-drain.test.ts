@@ -30,10 +30,10 @@ describe('BacklogMonitor drain', () => {
     vi.useRealTimers();
   });
 
-  it('measures the pace at which orders are taken and the wait of those queued, once readings span 3 s', async () => {
+  it('measures the pace at which orders are taken and the wait of those queued, once readings span 10 s', async () => {
     // 20 orders taken per second, 400 waiting.
     const { monitor, polls } = scripted(Array.from({ length: 20 }, (_, s) => ({ requests: 0, orders: 400, ordersTaken: 1_000 + 20 * s })));
-    await polls(2);
+    await polls(9);
     expect(monitor.state().drain).toBeUndefined();
     await polls(1);
     expect(monitor.state().drain).toEqual({ ordersPerSecond: 20, ordersWaitMs: 20_000 });
@@ -41,8 +41,10 @@ describe('BacklogMonitor drain', () => {
   });
 
   it('says the wait has no end when orders wait and none is taken', async () => {
-    const stuck = scripted(Array.from({ length: 5 }, () => ({ requests: 0, orders: 150, ordersTaken: 7 })));
-    await stuck.polls(4);
+    const stuck = scripted(Array.from({ length: 12 }, () => ({ requests: 0, orders: 150, ordersTaken: 7 })));
+    await stuck.polls(9);
+    expect(stuck.monitor.state().drain).toBeUndefined();
+    await stuck.polls(1);
     expect(stuck.monitor.state().drain).toEqual({ ordersPerSecond: 0, ordersWaitMs: Number.POSITIVE_INFINITY });
     await stuck.monitor.stop();
   });
@@ -50,11 +52,11 @@ describe('BacklogMonitor drain', () => {
   it('judges no pace while fewer than MIN_ORDERS_FOR_WAIT orders wait, and measures a burst after an idle spell from its start', async () => {
     // Idle for 10 s (a few orders, taken as they come), then 1,000 orders taken at 100/s.
     const idle = Array.from({ length: 10 }, (_, s) => ({ requests: 0, orders: MIN_ORDERS_FOR_WAIT - 1, ordersTaken: s }));
-    const burst = Array.from({ length: 10 }, (_, s) => ({ requests: 0, orders: 1_000, ordersTaken: 10 + 100 * s }));
+    const burst = Array.from({ length: 15 }, (_, s) => ({ requests: 0, orders: 1_000, ordersTaken: 10 + 100 * s }));
     const { monitor, polls } = scripted([...idle, ...burst]);
     await polls(9);
     expect(monitor.state().drain).toBeUndefined();
-    await polls(2);
+    await polls(9);
     expect(monitor.state().drain).toBeUndefined();
     await polls(2);
     expect(monitor.state().drain).toEqual({ ordersPerSecond: 100, ordersWaitMs: 10_000 });
@@ -76,5 +78,15 @@ describe('BacklogMonitor drain', () => {
     await gap.polls(5);
     expect(gap.monitor.state().drain).toBeUndefined();
     await gap.monitor.stop();
+  });
+
+  it('measures the pace of rollback orders beside that of run orders, when they are read', async () => {
+    // Run orders drain at 50/s; 300 rollback orders wait and 5 are taken per second.
+    const { monitor, polls } = scripted(Array.from({ length: 15 }, (_, s) => ({ requests: 0, orders: 200, ordersTaken: 50 * s, rollbacks: 300, rollbacksTaken: 5 * s })));
+    await polls(10);
+    expect(monitor.state().drain).toEqual({ ordersPerSecond: 50, ordersWaitMs: 4_000 });
+    expect(monitor.state().rollbackDrain).toEqual({ ordersPerSecond: 5, ordersWaitMs: 60_000 });
+    expect(monitor.state().estimate).toEqual({ requests: 0, orders: 200, rollbacks: 300 });
+    await monitor.stop();
   });
 });
