@@ -135,7 +135,7 @@ export class Admission {
         const orders = state?.fresh === true ? state.estimate?.orders : undefined;
         const slow = kind === 'submit' && state !== undefined ? ordersWaitBeyond(state, this.options.maxOrderWaitMs ?? 0) : undefined;
         if (slow !== undefined) {
-          return { reason, detail: slow.text, extra: { queuedOrders: slow.orders, ordersPerSecond: Number(slow.ordersPerSecond.toFixed(1)), maxOrderWaitMs: this.options.maxOrderWaitMs } };
+          return { reason, detail: slow.text, extra: { queue: slow.queue, queuedOrders: slow.orders, ordersPerSecond: Number(slow.ordersPerSecond.toFixed(1)), maxOrderWaitMs: this.options.maxOrderWaitMs } };
         }
         if (kind !== 'submit' || this.options.maxQueuedOrders === 0 || orders === undefined || orders < this.options.maxQueuedOrders) return undefined;
         return { reason, detail: `${orders} orders wait for a worker (limit ${this.options.maxQueuedOrders})`, extra: { queuedOrders: orders, maxQueuedOrders: this.options.maxQueuedOrders } };

@@ -16,6 +16,11 @@ import type { OnConsumerStopped } from '../consumer-watch.js';
 /** How long a worker keeps trying to send one result. */
 const RESULT_PATIENCE_MS = 60_000;
 
+/** The consumer group of the rollback lanes, beside the run lanes' `groupId`. */
+export function rollbackGroupOf(groupId: string): string {
+  return `${groupId}.rollbacks`;
+}
+
 export interface KafkaChannelOptions {
   kafka: Kafka;
   dispatchTopic: string;
@@ -45,7 +50,7 @@ export class KafkaWorkChannel implements WorkChannel {
       new KafkaOrderLane({ kafka: options.kafka, topic, groupId, label, partitions: options.partitions, sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000, ...(options.onFatal === undefined ? {} : { onFatal: options.onFatal }) });
     this.lanes = {
       runs: lane(options.dispatchTopic, options.groupId, 'run orders'),
-      rollbacks: lane(options.rollbacksTopic, `${options.groupId}.rollbacks`, 'rollback orders'),
+      rollbacks: lane(options.rollbacksTopic, rollbackGroupOf(options.groupId), 'rollback orders'),
     };
     this.producer = new RenewingProducer(options.kafka);
     // Hundreds of concurrent attempts reporting at once share produce requests.

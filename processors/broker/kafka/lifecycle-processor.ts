@@ -134,7 +134,7 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
         const message = await decode(record.value ?? Buffer.alloc(0), taskRequestSchema);
         checkKey(key, message.taskId);
         // Asked only for a submission of a task this partition does not hold yet.
-        const shedding = message.type === 'SubmitTask' && ctx.get(key) === undefined && !ctx.isRetired(key) ? options.admission?.verdict(Number(record.timestamp), ctx.now) : undefined;
+        const shedding = message.type === 'SubmitTask' && ctx.get(key) === undefined && !ctx.isRetired(key) ? options.admission?.verdict(Number(record.timestamp), ctx.now, message.body.timeoutMs ?? options.decider.defaults.timeoutMs) : undefined;
         await apply(ctx, key, { type: 'command', message }, message, shedding);
       } else if (record.topic === topics.results) {
         const message = await decode(record.value ?? Buffer.alloc(0), taskResultSchema);
