@@ -40,6 +40,12 @@ export interface DecideContext {
    * duplicates, cancels and results are decided as always.
    */
   shedding?: string;
+  /**
+   * How long a rollback order is expected to wait for a worker now (the rollback queue's
+   * length over the pace workers take them). Added to each rollback attempt's deadline, so
+   * an order still queued is not timed out and sent again to the back of the queue.
+   */
+  rollbackQueueWaitMs?: number;
 }
 
 /** Something the adapter must write besides the event itself, in the same transaction. */

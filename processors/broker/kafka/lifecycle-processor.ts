@@ -50,7 +50,8 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
   async function apply(ctx: ProcessContext<TaskState>, taskId: string, input: LifecycleInput, cause: Envelope | null, shedding?: string): Promise<void> {
     // An id expunged within the idempotency window is spent: the runtime remembers it.
     let state = ctx.get(taskId) ?? (ctx.isRetired(taskId) ? retiredState : initialState);
-    const decided = decide(input, state, { ...options.decider, now: ctx.now, ...(shedding === undefined ? {} : { shedding }) });
+    const rollbackQueueWaitMs = options.admission?.rollbackQueueWaitMs() ?? 0;
+    const decided = decide(input, state, { ...options.decider, now: ctx.now, rollbackQueueWaitMs, ...(shedding === undefined ? {} : { shedding }) });
     const envelopeFor = (current: TaskState): Envelope => ({
       eventId: eventId(),
       taskId,

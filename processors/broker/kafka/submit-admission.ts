@@ -44,6 +44,12 @@ export const DEFAULT_SUBMIT_SHEDDING: SubmitSheddingOptions = { maxRequestAgeMs:
  */
 export const ORDER_WAIT_SHARE_OF_TIMEOUT = 0.25;
 
+/**
+ * The most a rollback attempt's deadline is lengthened for its expected wait in the
+ * queue: past it, a rollback stuck on a dead worker would be noticed too late.
+ */
+export const MAX_ROLLBACK_QUEUE_WAIT_MS = 120_000;
+
 /** How often a shedding broker says so in its log, with the count since the last line. */
 const REPORT_EVERY_MS = 10_000;
 
@@ -91,6 +97,16 @@ export class SubmitAdmission {
     if (maxQueuedOrders === 0 || orders < maxQueuedOrders) return undefined;
     this.shed.orders += 1;
     return `${orders} orders wait for a worker (limit ${maxQueuedOrders})`;
+  }
+
+  /**
+   * The wait a rollback order can expect in the queue now, for its deadline: 0 until a
+   * backed-up rollback queue has a measured pace, never more than MAX_ROLLBACK_QUEUE_WAIT_MS.
+   */
+  rollbackQueueWaitMs(): number {
+    const state = this.backlog?.state();
+    const wait = state?.fresh === true ? state.rollbackDrain?.ordersWaitMs : undefined;
+    return wait === undefined ? 0 : Math.min(wait, MAX_ROLLBACK_QUEUE_WAIT_MS);
   }
 
   private report(reason: string, now: number): void {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/log.js';
-import { DEFAULT_SUBMIT_SHEDDING, SubmitAdmission, submitSheddingFromEnv } from '../../../processors/broker/kafka/submit-admission.js';
+import { DEFAULT_SUBMIT_SHEDDING, MAX_ROLLBACK_QUEUE_WAIT_MS, SubmitAdmission, submitSheddingFromEnv } from '../../../processors/broker/kafka/submit-admission.js';
 import { MIN_ORDERS_FOR_WAIT } from '../../../topics/backlog.js';
 import type { BacklogState } from '../../../topics/backlog.js';
 
@@ -61,6 +61,17 @@ describe('SubmitAdmission', () => {
     });
     expect(new SubmitAdmission(options, backlogOf(state(30_000)), recordingLog()).verdict(NOW, NOW, HOUR)).toBeUndefined();
     expect(new SubmitAdmission(options, backlogOf(state(50_000)), recordingLog()).verdict(NOW, NOW, HOUR)).toBe('500 rollback orders wait for a worker, about 50 s at the 10.0/s workers take them (limit 30 s)');
+  });
+
+  it('tells the wait a rollback order can expect, 0 without a measured pace, capped at MAX_ROLLBACK_QUEUE_WAIT_MS', () => {
+    const options = { ...DEFAULT_SUBMIT_SHEDDING };
+    const wait = (state: BacklogState) => new SubmitAdmission(options, backlogOf(state), recordingLog()).rollbackQueueWaitMs();
+    const estimate = { requests: 0, orders: 0, rollbacks: 600 };
+    expect(wait({ fresh: true, estimate, ageMs: 10, rollbackDrain: { ordersPerSecond: 10, ordersWaitMs: 60_000 } })).toBe(60_000);
+    expect(wait({ fresh: true, estimate, ageMs: 10, rollbackDrain: { ordersPerSecond: 0, ordersWaitMs: Number.POSITIVE_INFINITY } })).toBe(MAX_ROLLBACK_QUEUE_WAIT_MS);
+    expect(wait({ fresh: false, estimate, ageMs: 60_000, rollbackDrain: { ordersPerSecond: 10, ordersWaitMs: 60_000 } })).toBe(0);
+    expect(wait({ fresh: true, estimate, ageMs: 10 })).toBe(0);
+    expect(new SubmitAdmission(options, undefined, recordingLog()).rollbackQueueWaitMs()).toBe(0);
   });
 
   it("caps the order wait a task may expect at a quarter of the task's own timeout", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nextDeadline, taskView, type LifecycleEvent } from '../../../processors/lifecycle/index.js';
-import { accepted, cancel, event, result, retryRollback, rollingBack, running, T0, tick } from './fixtures.js';
+import { decide, nextDeadline, taskView, type LifecycleEvent } from '../../../processors/lifecycle/index.js';
+import { accepted, cancel, context, event, result, retryRollback, rollingBack, running, T0, tick } from './fixtures.js';
 import { given } from './given.js';
 
 const rbFailed = (rollbackAttempt: number) => result('RollbackFailed', { rollbackAttempt, workerId: 'r', message: 'stuck' });
@@ -21,6 +21,16 @@ describe('rollback is work (rule 6)', () => {
     expect(rollingBack({ attemptTimeoutMs: 45_000 }).at(-1)).toEqual(event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: T0 + 45_000 }));
     expect(rollingBack({ attemptTimeoutMs: 7_000 }).at(-1)).toEqual(event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: T0 + 30_000 }));
     expect(nextDeadline(given(...rollingBack()).state)).toBe(T0 + 300_000);
+  });
+
+  it('the rollback deadline also covers the wait its order is expected to have in the queue; nothing else moves', () => {
+    const { state } = given(...running({ attemptTimeoutMs: 45_000 }));
+    const failure = result('AttemptFailed', { attempt: 1, workerId: 'w1', message: 'boom', retriable: false });
+    const queued = decide(failure, state, { ...context(T0 + 10), rollbackQueueWaitMs: 50_000 });
+    const idle = decide(failure, state, context(T0 + 10));
+    expect(queued.at(-1)).toEqual(event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: T0 + 10 + 45_000 + 50_000 }));
+    expect(idle.at(-1)).toEqual(event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: T0 + 10 + 45_000 }));
+    expect(queued.slice(0, -1)).toEqual(idle.slice(0, -1));
   });
 
   it('a successful rollback of the current attempt is done', () => {
