@@ -29,11 +29,16 @@ export function effects(event: LifecycleEvent, after: TaskState, input?: Lifecyc
     case 'RollbackFailed':
       // Only giving up is an outcome; a failed rollback attempt that will be retried is not.
       return event.body.retryAt === null ? reply(live(after, event).task.origin) : [];
-    case 'TaskRejected':
+    case 'TaskRejected': {
       // The decider checks the origin first, so any other rejection names an origin we may answer.
-      return input?.type === 'command' && input.message.type === 'SubmitTask' && event.body.code !== 'INVALID_ORIGIN'
-        ? reply(input.message.body.origin)
-        : [];
+      const answer = input?.type === 'command' && input.message.type === 'SubmitTask' && event.body.code !== 'INVALID_ORIGIN' ? reply(input.message.body.origin) : [];
+      // A task shed for load leaves the broker's state in the same transaction, with no
+      // event of its own: under overload shed tasks are thousands a minute, and holding
+      // each for the expunge grace made every restore of the state (and so every recovery
+      // from a fault) slower. Its id stays spent as a retired key, so a retry under the
+      // same key is still answered as before.
+      return event.body.code === 'OVERLOADED' ? [...answer, { type: 'expunge' }] : answer;
+    }
     case 'TaskExpunged':
       return [{ type: 'expunge' }];
     case 'TaskSubmitted':

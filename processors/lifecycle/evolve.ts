@@ -36,11 +36,7 @@ function apply(state: TaskState, event: LifecycleEvent, now: number, grace: numb
     case 'TaskSubmitted':
       return submittedState(event.body, now);
     case 'TaskRejected':
-      // A task shed for load leaves at the next tick, not after the grace: under overload
-      // shed tasks are thousands a minute, and holding each for an hour made every
-      // restore of the broker's state (and so every recovery from a fault) slower. Its
-      // id stays spent as a retired key, so a retry under the same key is still answered.
-      return { phase: 'Rejected', sequence: 1, ...event.body, rejectedAt: now, expungeAt: event.body.code === 'OVERLOADED' ? now : now + grace };
+      return { phase: 'Rejected', sequence: 1, ...event.body, rejectedAt: now, expungeAt: now + grace };
     case 'CommandRejected':
     case 'ReplyUndelivered':
       // The task is unchanged; only the sequence moves (an Absent or Retired task has none to move).
