@@ -369,8 +369,15 @@ export class StreamApp<V> {
       const worker = this.workers.get(partition);
       const waiting = this.assigned.has(partition) && !(worker?.phase === 'ready' && this.isCurrent(worker));
       if (waiting) continue;
+      try {
+        this.consumer.resume([{ topic, partitions: [partition] }]);
+      } catch (error) {
+        // kafkajs has no consumer group while it restarts its consumer (the new one starts
+        // unpaused): nothing to resume now; try again at the next tick.
+        this.log.debug('resume deferred', { partition, topic, error });
+        continue;
+      }
       this.steppedAside.delete(entry);
-      this.consumer.resume([{ topic, partitions: [partition] }]);
     }
   }
 
