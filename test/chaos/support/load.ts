@@ -59,7 +59,20 @@ export interface SubmittedTask {
 }
 
 /** One answer to a request: accepted, the documented "not cancellable", try again later, or refused. */
-type Answer = { kind: 'accepted' | 'not-cancellable' | 'transient' | 'refused'; text: string };
+type Answer = { kind: 'accepted' | 'not-cancellable' | 'transient' | 'refused'; text: string; retryAfterMs?: number };
+
+/**
+ * How long a client waits before it sends a request again after its `tries`-th "try again
+ * later": the answer's Retry-After when it gives one, else a backoff from 0.5 s doubling
+ * to 5 s, with jitter so the waiting requests do not come back together. The load once
+ * retried every 0.5 s whatever the answer: under shedding thousands of submissions were
+ * retried at once, the test process (which also runs the Kafka proxies) ran out of CPU,
+ * and every role behind the proxies stalled with it.
+ */
+function retryPauseMs(tries: number, answer: Answer): number {
+  const backoff = Math.min(500 * 2 ** Math.max(0, tries - 1), 5_000);
+  return Math.max(answer.retryAfterMs ?? 0, backoff) * (0.8 + 0.4 * Math.random());
+}
 
 const CONFLICT_KEY = 'chaos/fixed/conflict';
 /** Gives up on a submission after this long; the run then reports it as not submitted. */
@@ -177,7 +190,7 @@ export class Load {
       // A refusal is kept for the report (and fails the run); the same request with the same key is still sent again.
       if (answer.kind !== 'transient') task.refusals.push(answer.text);
       else task.lastTransient = answer.text;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await new Promise((resolve) => setTimeout(resolve, retryPauseMs(task.tries, answer)));
     }
   }
 
@@ -202,7 +215,7 @@ export class Load {
         return;
       }
       record.transient.push(answer.text);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await new Promise((resolve) => setTimeout(resolve, retryPauseMs(record.tries, answer)));
     }
     record.error = `cancel not answered in ${SUBMIT_PATIENCE_MS} ms (${record.tries} tries; last: ${record.transient.slice(-3).join(' | ')})`;
   }
@@ -232,7 +245,10 @@ export class Load {
     // The API's documented answer for a task that can no longer be cancelled.
     if (response.status === 409 && problem?.code === 'TASK_NOT_CANCELLABLE') return { kind: 'not-cancellable', text: said };
     // The API's documented "a backing service did not answer; retry later".
-    if (response.status === 503 && problem?.retriable === true) return { kind: 'transient', text: said };
+    if (response.status === 503 && problem?.retriable === true) {
+      const retryAfterS = Number(response.headers.get('retry-after'));
+      return { kind: 'transient', text: said, ...(Number.isFinite(retryAfterS) && retryAfterS > 0 ? { retryAfterMs: retryAfterS * 1000 } : {}) };
+    }
     return { kind: 'refused', text: said };
   }
 }
