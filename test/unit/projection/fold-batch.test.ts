@@ -74,6 +74,17 @@ describe('foldBatch', () => {
     expect(foldBatch([{ ...orphan, event: { ...orphan.event, sequence: 0 } }], new Map())).toMatchObject({ created: [], updated: [], alreadyApplied: 0, events: [{ type: 'CommandRejected', sequence: 0 }] });
   });
 
+  it('a command refused about a task the broker no longer holds (sequence 0) leaves its row as it was', () => {
+    const life = new TaskLife();
+    const rejected = life.submitted();
+    const rejection = { ...rejected, event: { ...rejected.event, type: 'TaskRejected', body: { code: 'OVERLOADED', message: 'shed' } } } as PositionedEvent;
+    const stored = inBatches([rejection], []);
+    const refused = life.at('CommandRejected', { command: 'CancelTask', code: 'TASK_NOT_CANCELLABLE', message: 'the task has ended and left the broker' });
+    const folded = foldBatch([{ ...refused, event: { ...refused.event, sequence: 0 } }], stored);
+    expect(folded).toMatchObject({ created: [], updated: [], events: [{ type: 'CommandRejected', sequence: 0 }] });
+    expect(inBatches([rejection, { ...refused, event: { ...refused.event, sequence: 0 } }], [])).toEqual(stored);
+  });
+
   it('orders positions by partition, then offset', () => {
     expect(isAfter({ partition: 1, offset: 5 }, { lastPartition: 1, lastOffset: 4 })).toBe(true);
     expect(isAfter({ partition: 1, offset: 4 }, { lastPartition: 1, lastOffset: 4 })).toBe(false);
