@@ -25,7 +25,7 @@ afterAll(() => {
   const failing = report.invariants.filter((i) => !i.ok);
   const faults = report.injected.map((f) => `${f.kind}${f.injected ? '' : ` (NOT injected: ${f.what})`}${f.recoveryError === undefined ? '' : ' (never whole again)'}`);
   process.stderr.write(
-    `${JSON.stringify({ seed: report.seed, provenance: report.provenance, channel: report.options.channel, replay: report.replay, tasks: report.tasks, hostile: report.hostile, faults, roleRestarts: report.roleRestarts, proxies: report.proxies, pressure: report.pressure, invariants: report.invariants.map((i) => ({ name: i.name, ok: i.ok, violations: i.violations.length, ...i.detail })), logs: report.logs }, null, 2)}\n`,
+    `${JSON.stringify({ seed: report.seed, provenance: report.provenance, channel: report.options.channel, replay: report.replay, tasks: report.tasks, hostile: report.hostile, faults, roleRestarts: report.roleRestarts, proxies: report.proxies, pressure: report.pressure, invariants: report.invariants.map((i) => ({ name: i.name, ok: i.ok, violations: i.violations.length, ...(i.ok ? {} : { firstViolations: i.violations.slice(0, 5) }), ...i.detail })), logs: report.logs }, null, 2)}\n`,
   );
   if (failing.length > 0) process.stderr.write(`chaos: FAILED; replay with: ${report.replay}\n`);
 });

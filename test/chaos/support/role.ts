@@ -61,8 +61,19 @@ export class Role {
     });
   }
 
+  /**
+   * Waits up to `ms` for a role its supervisor is restarting (after a fatal exit, say
+   * Kafka's coordinator not found after a Kafka restart) to be ready: a fault scheduled
+   * in that second is then injected into the new process instead of skipped.
+   */
+  private async settle(ms = 60_000): Promise<void> {
+    const until = Date.now() + ms;
+    while (!this.ready && this.wanted && !this.paused && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
   /** kill -9, then the supervisor's restart after `downMs`; not injected when no ready process was there to kill. */
   async kill9(downMs = 1_000): Promise<Injection> {
+    await this.settle();
     const pid = this.child?.pid;
     if (!this.ready || pid === undefined) return notInjected(`${this.name} had no ready process to kill (pid ${pid ?? 'none'}, ${this.alive ? 'starting' : 'not running'})`);
     await this.stop('SIGKILL');
@@ -73,6 +84,7 @@ export class Role {
 
   /** SIGSTOP for `ms`, then SIGCONT: the process lives but says nothing meanwhile. */
   async pause(ms: number): Promise<Injection> {
+    await this.settle();
     const pid = this.child?.pid;
     if (!this.ready || pid === undefined) return notInjected(`${this.name} had no ready process to pause (pid ${pid ?? 'none'})`);
     this.paused = true;
