@@ -37,10 +37,10 @@ export function foldBatch(events: readonly PositionedEvent[], stored: ReadonlyMa
   const rows: EventRow[] = [];
   for (const { at, event } of events) {
     rows.push(eventRow(event, at));
-    // Sequence 0: a command refused about a task the broker does not hold (never known, or
-    // expunged; a task shed for load is expunged at once). History only: applied to the
-    // row of an earlier life it moved last_sequence back to 0.
-    if (event.sequence === 0) continue;
+    // A command refused about a task the broker does not hold (never known, or expunged; a
+    // task shed for load is expunged at once) carries sequence 0. History only: applied to
+    // the row of an earlier life it moved last_sequence back to 0.
+    if (event.type === 'CommandRejected' && event.sequence === 0) continue;
     const before = folding.get(event.taskId) ?? storedFolding(stored.get(event.taskId));
     if (before !== undefined && !isAfter(at, before.row)) {
       alreadyApplied += 1;
