@@ -91,8 +91,6 @@ export class StreamApp<V> {
   private assigned = new Set<number>();
   private ticker: NodeJS.Timeout | undefined;
   private readonly ticking = new Set<number>();
-  /** Topic-partitions paused until their partition has a ready worker ("partition\0topic"). */
-  private readonly steppedAside = new Set<string>();
   /** The last high watermark fetched per "partition\0topic", for the stall watch. */
   private readonly fetched = new Map<string, bigint>();
   private readonly stallWatch: StallWatch;
@@ -182,7 +180,6 @@ export class StreamApp<V> {
   async stop(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
     this.assigned = new Set();
-    this.steppedAside.clear();
     await this.consumer.disconnect();
     await Promise.all([...this.workers.values()].map((w) => w.close()));
     this.workers.clear();
@@ -326,7 +323,7 @@ export class StreamApp<V> {
     this.fetched.set(`${partition}\u0000${batch.topic}`, BigInt(batch.highWatermark));
     const worker = this.workers.get(partition);
     if (worker === undefined || worker.phase !== 'ready' || !this.isCurrent(worker)) {
-      this.stepAside(batch.topic, partition, pause);
+      this.stepAside(partition, pause);
       return;
     }
     const owns: Ownership = () => isRunning() && !isStale() && this.isCurrent(worker);
@@ -354,30 +351,24 @@ export class StreamApp<V> {
    * Waiting here instead stalled every partition of this instance: kafkajs fetches again
    * only once every batch of the last fetch is done, and a restore takes seconds to minutes.
    */
-  private stepAside(topic: string, partition: number, pause: () => void): void {
+  private stepAside(partition: number, pause: () => void): void {
     if (!this.assigned.has(partition)) return;
     if (!this.workers.get(partition)?.isOpen && this.recovery.mayStart(partition)) this.startWorkers([partition]);
     pause();
-    this.steppedAside.add(`${partition}\u0000${topic}`);
   }
 
-  /** Fetching starts again for partitions whose worker is ready, or that are no longer ours. */
+  /**
+   * Fetching starts again for partitions whose worker is ready, or that are no longer ours.
+   * Only stepAside pauses this consumer, so what kafkajs holds paused is the list; while it
+   * restarts its consumer it holds none (the new one starts unpaused).
+   */
   private resumeReady(): void {
-    for (const entry of this.steppedAside) {
-      const [number, topic] = entry.split('\u0000') as [string, string];
-      const partition = Number(number);
-      const worker = this.workers.get(partition);
-      const waiting = this.assigned.has(partition) && !(worker?.phase === 'ready' && this.isCurrent(worker));
-      if (waiting) continue;
-      try {
-        this.consumer.resume([{ topic, partitions: [partition] }]);
-      } catch (error) {
-        // kafkajs has no consumer group while it restarts its consumer (the new one starts
-        // unpaused): nothing to resume now; try again at the next tick.
-        this.log.debug('resume deferred', { partition, topic, error });
-        continue;
-      }
-      this.steppedAside.delete(entry);
+    for (const { topic, partitions } of this.consumer.paused()) {
+      const done = partitions.filter((partition) => {
+        const worker = this.workers.get(partition);
+        return !this.assigned.has(partition) || (worker?.phase === 'ready' && this.isCurrent(worker));
+      });
+      if (done.length > 0) this.consumer.resume([{ topic, partitions: done }]);
     }
   }
 
