@@ -2,7 +2,7 @@
 // task id, on the murmur2 partition, in transactions), so projection tests can place
 // each event type at a known offset. TaskLife numbers a task's envelopes like the
 // broker: sequence 1, 2, … and again from 1 after an expunge.
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, Message, Producer, RecordMetadata } from 'kafkajs';
 import { eventId, uuidV7 } from '../../../processors/broker/ids.js';
 import { encode, taskEventSchema, type TaskEventBodies, type TaskEventMessage, type TaskSpec } from '../../../schemas/index.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
@@ -69,12 +69,34 @@ export class EventWriter {
     }
   }
 
+  /**
+   * Sends `messages` in one transaction and commits it (or aborts it, when asked). A
+   * retriable answer (a partition's leader not ready yet on a busy broker, as in a CI
+   * run) aborts the transaction and sends it all again, as the broker's own producers do,
+   * so a placed event never lands twice in committed data.
+   */
+  private async transact(messages: Message[], abort = false): Promise<RecordMetadata[]> {
+    for (let attempt = 1; ; attempt += 1) {
+      const transaction = await this.producer.transaction();
+      let metadata: RecordMetadata[];
+      try {
+        metadata = await transaction.send({ topic: this.topic, acks: -1, messages });
+      } catch (error) {
+        if (attempt >= 5 || !(error as { retriable?: boolean }).retriable) throw error;
+        await transaction.abort().catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+        continue;
+      }
+      // Only a failed send is redone: a commit that failed may still have landed.
+      await (abort ? transaction.abort() : transaction.commit());
+      return metadata;
+    }
+  }
+
   /** Writes `events` in one transaction (aborted when asked) and says where each landed. */
   async write(events: TaskEventMessage[], options: { abort?: boolean } = {}): Promise<Written[]> {
     const messages = events.map((event) => ({ key: event.taskId, value: encode(taskEventSchema, event), partition: partitionForKey(event.taskId, this.partitions) }));
-    const transaction = await this.producer.transaction();
-    const metadata = await transaction.send({ topic: this.topic, acks: -1, messages });
-    await (options.abort ? transaction.abort() : transaction.commit());
+    const metadata = await this.transact(messages, options.abort === true);
     const next = new Map(metadata.map((m) => [m.partition, Number(m.baseOffset)]));
     const written = messages.map((m, i) => {
       const offset = next.get(m.partition) ?? 0;
@@ -94,9 +116,7 @@ export class EventWriter {
     const partition = partitionForKey(key, this.partitions);
     if (events.some((e) => partitionForKey(e.taskId, this.partitions) !== partition)) throw new Error('every event must be on the partition of the raw record');
     const messages = [{ key, value, partition }, ...events.map((event) => ({ key: event.taskId, value: encode(taskEventSchema, event), partition }))];
-    const transaction = await this.producer.transaction();
-    const [metadata] = await transaction.send({ topic: this.topic, acks: -1, messages });
-    await transaction.commit();
+    const [metadata] = await this.transact(messages);
     const rawOffset = Number(metadata?.baseOffset ?? 0);
     await this.settled(new Map([[partition, rawOffset + messages.length]]));
     return { partition, rawOffset };
@@ -105,9 +125,7 @@ export class EventWriter {
   /** Writes raw bytes (a record that does not decode) under a task id's key. */
   async writeRaw(key: string, value: Buffer): Promise<Written['partition']> {
     const partition = partitionForKey(key, this.partitions);
-    const transaction = await this.producer.transaction();
-    const [metadata] = await transaction.send({ topic: this.topic, acks: -1, messages: [{ key, value, partition }] });
-    await transaction.commit();
+    const [metadata] = await this.transact([{ key, value, partition }]);
     await this.settled(new Map([[partition, Number(metadata?.baseOffset ?? 0) + 1]]));
     return partition;
   }
