@@ -55,11 +55,21 @@ export interface SubmittedTask {
   refusals: string[];
   /** The last "try again later" answer, when there was one. */
   lastTransient?: string;
+  /**
+   * Time spent waiting to send again after the API answered 503 OVERLOADED because of its
+   * backlog (requests or orders queued beyond their limit): the API declined the task then
+   * (it did not exist), so invariant 4 does not count it as lateness. Time lost to faults
+   * (no answer, Kafka away, the API's own sends to Kafka failing) still counts.
+   */
+  overloadedMs: number;
   cancel?: CancelRecord;
 }
 
 /** One answer to a request: accepted, the documented "not cancellable", try again later, or refused. */
-type Answer = { kind: 'accepted' | 'not-cancellable' | 'transient' | 'refused'; text: string; retryAfterMs?: number };
+type Answer = { kind: 'accepted' | 'not-cancellable' | 'transient' | 'refused'; text: string; retryAfterMs?: number; declinedForBacklog?: boolean };
+
+/** The API's shed reasons that are admission control by queued work, not a fault in the way (api/admission.ts). */
+const BACKLOG_SHED_REASONS = new Set(['requests', 'orders']);
 
 /**
  * How long a client waits before it sends a request again after its `tries`-th "try again
@@ -172,7 +182,7 @@ export class Load {
     // Backoff capped at 10 s: an order lost in a fault is tried again soon after the fault ends.
     const backoff = { initialMs: 500, multiplier: 2, maxMs: 10_000 };
     const full = { timeoutMs: 60_000, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS, maxAttempts: 3, rollbackMaxAttempts: 20, retryBackoff: backoff, rollbackBackoff: backoff, ...request, idempotencyKey };
-    const task: SubmittedTask = { n, scenario, taskId: taskIdForKey(idempotencyKey), request: full as SubmittedTask['request'], route, submittedAt: 0, tries: 0, accepted: false, refusals: [] };
+    const task: SubmittedTask = { n, scenario, taskId: taskIdForKey(idempotencyKey), request: full as SubmittedTask['request'], route, submittedAt: 0, tries: 0, accepted: false, refusals: [], overloadedMs: 0 };
     this.tasks.push(task);
     return task;
   }
@@ -190,7 +200,9 @@ export class Load {
       // A refusal is kept for the report (and fails the run); the same request with the same key is still sent again.
       if (answer.kind !== 'transient') task.refusals.push(answer.text);
       else task.lastTransient = answer.text;
-      await new Promise((resolve) => setTimeout(resolve, retryPauseMs(task.tries, answer)));
+      const pauseMs = retryPauseMs(task.tries, answer);
+      if (answer.declinedForBacklog === true) task.overloadedMs += pauseMs;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }
 
@@ -247,7 +259,8 @@ export class Load {
     // The API's documented "a backing service did not answer; retry later".
     if (response.status === 503 && problem?.retriable === true) {
       const retryAfterS = Number(response.headers.get('retry-after'));
-      return { kind: 'transient', text: said, ...(Number.isFinite(retryAfterS) && retryAfterS > 0 ? { retryAfterMs: retryAfterS * 1000 } : {}) };
+      const declinedForBacklog = problem.code === 'OVERLOADED' && BACKLOG_SHED_REASONS.has(problem.reason ?? '');
+      return { kind: 'transient', text: said, declinedForBacklog, ...(Number.isFinite(retryAfterS) && retryAfterS > 0 ? { retryAfterMs: retryAfterS * 1000 } : {}) };
     }
     return { kind: 'refused', text: said };
   }
@@ -267,10 +280,10 @@ export function shedByTheBroker(events: readonly { type: string; body?: unknown 
   return first?.type === 'TaskRejected' && (first.body as { code?: string } | undefined)?.code === 'OVERLOADED';
 }
 
-function parseProblem(text: string): { code?: string; retriable?: boolean } | undefined {
+function parseProblem(text: string): { code?: string; retriable?: boolean; reason?: string } | undefined {
   try {
     const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null ? (parsed as { code?: string; retriable?: boolean }) : undefined;
+    return typeof parsed === 'object' && parsed !== null ? (parsed as { code?: string; retriable?: boolean; reason?: string }) : undefined;
   } catch {
     return undefined;
   }

@@ -8,7 +8,7 @@ import type { TaskEventMessage } from '../../../schemas/index.js';
 
 const T0 = 1_750_000_000_000;
 const TIMEOUT = 6_000;
-const task = { taskId: 't1', scenario: 'probe-timeout', accepted: true, submittedAt: T0, request: { timeoutMs: TIMEOUT } } as unknown as SubmittedTask;
+const task = { taskId: 't1', scenario: 'probe-timeout', accepted: true, submittedAt: T0, overloadedMs: 0, request: { timeoutMs: TIMEOUT } } as unknown as SubmittedTask;
 
 function history(...steps: Array<[string, number, Record<string, unknown>?]>): Map<string, TaskEventMessage[]> {
   const events = steps.map(([type, at, body], i) => ({ type, time: T0 + at, sequence: i + 1, eventId: `e${i}`, taskId: 't1', body: body ?? {} }) as unknown as TaskEventMessage);
@@ -40,6 +40,15 @@ describe('chaos invariant 4: ended in time', () => {
     const result = endedInTime([task], history(['TaskSubmitted', 50_000], ['TaskFailed', end - 1, { reason: 'timeout' }], ['RollbackSucceeded', end]));
     expect(result.violations).toEqual([`task t1 (probe-timeout) ended ${LATENESS_BOUND_MS + 10} ms after its ${TIMEOUT} ms timeout, counted from its request`]);
     expect(result.worstOverMs).toBe(LATENESS_BOUND_MS + 10);
+  });
+
+  it('does not count the time the API declined the task as overloaded, and still counts the rest', () => {
+    // Refused with 503 OVERLOADED for 100 s in all (the client waiting to send again), then accepted.
+    const declined = { ...task, overloadedMs: 100_000 } as SubmittedTask;
+    const inTime = TIMEOUT + LATENESS_BOUND_MS + 100_000;
+    expect(endedInTime([declined], history(['TaskSubmitted', 100_000], ['TaskFailed', inTime - 1, { reason: 'timeout' }], ['RollbackSucceeded', inTime])).violations).toEqual([]);
+    const late = endedInTime([declined], history(['TaskSubmitted', 100_000], ['RollbackSucceeded', inTime + 1]));
+    expect(late.violations).toEqual([`task t1 (probe-timeout) ended ${LATENESS_BOUND_MS + 1} ms after its ${TIMEOUT} ms timeout, counted from its request`]);
   });
 
   it('reports a reopened rollback that took longer than the bound, or never ended', () => {

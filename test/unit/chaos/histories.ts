@@ -22,6 +22,7 @@ export function loadTask(taskId: string, fields: Omit<Partial<SubmittedTask>, 'r
     tries: 1,
     accepted: true,
     refusals: [],
+    overloadedMs: 0,
     ...rest,
     request: { kind: 'probe', action: 'run', payload: {}, idempotencyKey: taskId, timeoutMs: 60_000, ...request },
   } as SubmittedTask;
