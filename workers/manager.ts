@@ -13,6 +13,14 @@ export interface WorkContext {
   /** Aborted at the deadline or when the worker shuts down. */
   signal: AbortSignal;
   progress(percent: number, message?: string): Promise<void>;
+  /**
+   * Await before the attempt's first change to anything outside the manager (a datastore
+   * write, an agent call) when the manager reports starts lazily (`startReport:
+   * 'before-change'`): the worker reports AttemptStarted once. If the task failed while
+   * the order queued, that report is what makes the broker roll back again after this
+   * attempt's changes. Harmless to call more than once, or when the start is already out.
+   */
+  beforeChange(): Promise<void>;
 }
 
 export type AttemptOutcome =
@@ -23,7 +31,7 @@ export type AttemptOutcome =
 
 export type RollbackOutcome = { type: 'succeeded' } | { type: 'failed'; message: string } | { type: 'silent' };
 
-export interface RollbackContext extends Omit<WorkContext, 'attempt'> {
+export interface RollbackContext extends Omit<WorkContext, 'attempt' | 'beforeChange'> {
   rollbackAttempt: number;
   /** The attempt whose effects must be undone. */
   failedAttempt: number;
@@ -38,4 +46,13 @@ export interface Manager {
    * before its deadline is not started.
    */
   expectedMs?(order: TaskDispatchMessage): number | undefined;
+  /**
+   * When the worker reports an attempt's start. `before-run` (the default): before the
+   * manager runs, always. `before-change`: only when the manager calls `beforeChange()`,
+   * or when the attempt runs longer than the worker's start-report delay, or heartbeats;
+   * a quick attempt's result is then its first report and the broker records the start
+   * with it (one record and one transaction fewer per task). Only for managers that call
+   * `beforeChange()` before every change they make, or make none.
+   */
+  startReport?: 'before-run' | 'before-change';
 }

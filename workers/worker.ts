@@ -1,6 +1,7 @@
 // The worker: takes work orders from the channel, picks the manager of the task's
-// kind, reports AttemptStarted, heartbeats while the manager runs, and reports the
-// outcome. Stateless: any number run in parallel; the broker fences stale attempts.
+// kind, reports AttemptStarted (at once, or lazily for managers that say when they
+// first change something), heartbeats while the manager runs, and reports the outcome.
+// Stateless: any number run in parallel; the broker fences stale attempts.
 import { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_SHUTDOWN_GRACE_MS } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { checkJsonValue } from '../processors/lifecycle/index.js';
@@ -10,6 +11,12 @@ import type { WorkChannel, WorkDelivery } from '../topics/channel/work-channel.j
 import { DurationEstimates, durationKey } from './duration-estimates.js';
 import type { AttemptOutcome, Manager, RollbackOutcome } from './manager.js';
 import { settledWithin } from './settled-within.js';
+
+/**
+ * How long an attempt of a lazily-reporting manager runs before its start is reported
+ * anyway, so a long attempt shows InProgress while a quick one costs no extra record.
+ */
+export const DEFAULT_START_REPORT_AFTER_MS = 1_000;
 
 const ABANDONED = 'the worker stopped before this work finished (its shutdown grace, STACKL_SHUTDOWN_GRACE_MS, ran out)';
 
@@ -25,6 +32,8 @@ export interface WorkerOptions {
   maxOutputBytes?: number;
   /** How long stop() lets work in flight finish before abandoning it (STACKL_SHUTDOWN_GRACE_MS). */
   shutdownGraceMs?: number;
+  /** DEFAULT_START_REPORT_AFTER_MS unless set (tests set 0 to see every start). */
+  startReportAfterMs?: number;
 }
 
 export interface WorkerStats {
@@ -133,7 +142,14 @@ export class Worker {
   private async runAttempt(manager: Manager, order: RunAttempt, signal: AbortSignal): Promise<boolean> {
     const { task, attempt } = order;
     this.counters.attempts += 1;
-    await this.report(task.id, { type: 'AttemptStarted', body: { attempt, workerId: this.workerId } });
+    let started: Promise<void> | undefined;
+    const reportStart = (): Promise<void> => (started ??= this.report(task.id, { type: 'AttemptStarted', body: { attempt, workerId: this.workerId } }));
+    // A heartbeat deadline counts from the start the broker sees, so those report at once.
+    const lazy = manager.startReport === 'before-change' && task.heartbeatTimeoutMs === null;
+    if (!lazy) await reportStart();
+    const startTimer = lazy
+      ? setTimeout(() => void reportStart().catch((error: unknown) => this.log.warn('start report failed; the result will carry the start', { taskId: task.id, error })), this.options.startReportAfterMs ?? DEFAULT_START_REPORT_AFTER_MS)
+      : undefined;
     const heartbeat = this.heartbeat(task.id, attempt, task.heartbeatTimeoutMs);
     let outcome: AttemptOutcome;
     try {
@@ -143,14 +159,19 @@ export class Worker {
         deadlineAt: order.deadlineAt,
         signal,
         progress: (percent, message) => this.report(task.id, { type: 'AttemptProgress', body: { attempt, workerId: this.workerId, percent, message: message ?? null } }),
+        beforeChange: reportStart,
       });
     } catch (error) {
       if (this.abandoned(signal)) outcome = { type: 'failed', message: ABANDONED, retriable: true };
       else if (signal.aborted) throw error;
       else outcome = { type: 'failed', message: error instanceof Error ? error.message : String(error), retriable: true };
     } finally {
+      clearTimeout(startTimer);
       clearInterval(heartbeat);
     }
+    // A start report in flight goes out before the result (same key, sent in order); one
+    // that failed is carried by the result, which the broker records as the start too.
+    await started?.catch(() => undefined);
     if (outcome.type === 'succeeded') {
       // An output the broker could not keep (too large, too deep, not storable) fails the
       // attempt here, saying why, rather than as a record too large for task.results.

@@ -5,6 +5,8 @@ import type { AttemptOutcome, Manager, RollbackOutcome } from '../manager.js';
 import { parseProbePayload, work } from '../handlers/probe-handler.js';
 
 export const probeManager: Manager = {
+  // Changes nothing, so a quick probe needs no start report of its own.
+  startReport: 'before-change',
   async run({ task, attempt, signal }): Promise<AttemptOutcome> {
     const payload = parseProbePayload(task.payload);
     if (payload.outcome === 'hang') return { type: 'silent' };

@@ -53,7 +53,8 @@ describe('redis channel', () => {
     const bad = await client.submit({ kind: 'probe', action: 'run', payload: { outcome: 'fail' } });
     expect((await log.waitFor(ok.taskId, done)).map((e) => e.type)).toContain('TaskCompleted');
     expect((await log.waitFor(bad.taskId, done)).map((e) => e.type)).toContain('RollbackSucceeded');
-    expect(relay.stats().resultsRelayed).toBeGreaterThanOrEqual(4);
+    // The success, the failure and the rollback's result (quick probes report no start of their own).
+    expect(relay.stats().resultsRelayed).toBeGreaterThanOrEqual(3);
   });
 
   it('requeues the order of a worker killed mid-task once its lease expires', { timeout: 90_000 }, async () => {

@@ -63,6 +63,8 @@ describe('retries (rule 4)', () => {
       event('AttemptDispatched', { attempt: 2, deadlineAt: T0 + 300_000 }),
     ];
     given(...last).when(failed(2), T0 + 2_000).then([
+      // Attempt 2 was dispatched but its start never reported: recorded with its failure.
+      event('AttemptStarted', { attempt: 2, workerId: 'w1', heartbeatDeadlineAt: null }),
       event('AttemptFailed', { attempt: 2, reason: 'error', message: 'boom', retryAt: null }),
       event('TaskFailed', { reason: 'error', message: 'boom (attempt 2 of 2)' }),
       event('RollbackDispatched', { rollbackAttempt: 1, deadlineAt: T0 + 302_000 }),

@@ -146,6 +146,19 @@ describe('a late worker re-runs the rollback (rule 9)', () => {
     ]);
   });
 
+  it('a failure that is the first report of the attempt cancelled while queued re-runs the rollback too', () => {
+    // Quick attempts report no start: their failure is the first sign a worker ran them.
+    const cancelled = given(...accepted()).when(cancel(), T0).events;
+    given(...accepted(), ...cancelled).when(result('AttemptFailed', { attempt: 1, workerId: 'w9', message: 'half done', retriable: true }), T0 + 5).then([
+      event('RollbackDispatched', { rollbackAttempt: 2, deadlineAt: T0 + 300_005 }),
+    ]);
+  });
+
+  it('a late failure of an attempt seen started before the task failed changes nothing', () => {
+    const cancelled = given(...running()).when(cancel(), T0).events;
+    given(...running(), ...cancelled).when(result('AttemptFailed', { attempt: 1, workerId: 'w1', message: 'late', retriable: true })).then([]);
+  });
+
   it('a start of an attempt already seen started is a redelivery, not news', () => {
     const cancelled = given(...running()).when(cancel(), T0).events;
     given(...running(), ...cancelled).when(result('AttemptStarted', { attempt: 1, workerId: 'w1' })).then([]);
