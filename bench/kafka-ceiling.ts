@@ -88,9 +88,10 @@ async function kafkaCeiling(): Promise<Record<string, unknown>> {
     channel: options.channel,
     ...repeated,
     note:
-      'recordsPerTask is counted from STACKL\'s topics after each burst (read committed). Lifecycle of one probe task: written = 1 request + 2 results (started, succeeded) + 1 dispatch ' +
-      '+ 5 events (Submitted, Dispatched, Started, Succeeded, Completed) + 1..3 changelog puts (one per input record, coalesced when inputs of a task share a transaction); ' +
-      'read = request + 2 results (processor) + dispatch (worker) + 5 events (projector). The ceiling writes and reads the same counts with kafkajs alone, ' +
+      'recordsPerTask is counted from STACKL\'s topics after each burst (read committed). Lifecycle of one probe task: written = 1 request + 1 result (succeeded; a quick probe ' +
+      'reports no start of its own since ca05fa5, the broker records the start with the result) + 1 dispatch + 5 events (Submitted, Dispatched, Started, Succeeded, Completed) ' +
+      '+ 2 changelog puts (one per input record, coalesced when inputs of a task share a transaction); ' +
+      'read = request + 1 result (processor) + dispatch (worker) + 5 events (projector). The ceiling writes and reads the same counts with kafkajs alone, ' +
       'without decoding, state, transactions or PostgreSQL; stacklFraction = STACKL records/s / ceiling records/s.',
   };
 }

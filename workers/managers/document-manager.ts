@@ -25,7 +25,9 @@ export function documentWrites(task: Pick<TaskSpec, 'action' | 'payload'>): Docu
 
 export function createDocumentManager(store: DocumentStore): Manager {
   return {
-    async run({ task, attempt, signal }): Promise<AttemptOutcome> {
+    // Reads and checks the payload first; its start is reported just before the first write.
+    startReport: 'before-change',
+    async run({ task, attempt, signal, beforeChange }): Promise<AttemptOutcome> {
       let writes: DocumentWrite[];
       try {
         writes = documentWrites(task);
@@ -34,6 +36,7 @@ export function createDocumentManager(store: DocumentStore): Manager {
       }
       const keys: string[] = [];
       const versions: (number | null)[] = [];
+      await beforeChange();
       for (const write of writes) {
         signal.throwIfAborted();
         try {
