@@ -201,7 +201,7 @@ export class Load {
       if (answer.kind !== 'transient') task.refusals.push(answer.text);
       else task.lastTransient = answer.text;
       const pauseMs = retryPauseMs(task.tries, answer);
-      if (answer.declinedForBacklog === true) task.overloadedMs += pauseMs;
+      if (answer.declinedForBacklog === true) task.overloadedMs += Math.round(pauseMs);
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }
