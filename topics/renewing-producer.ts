@@ -12,7 +12,14 @@
 // during it and some of its records were not (one-partition-per-send.ts): the partitions
 // its answer lacks are sent again, one per send. Messages without a partition, whose
 // answer cannot be told apart, go one per send from the start.
+//
+// A send that does not settle within `sendDeadlineMs` (when set) is given up the same way:
+// kafkajs retries a request that times out (30 s each, 8 retries) for minutes, and a
+// caller that sends one request at a time (the API's coalesced submissions) waits behind
+// it all that time. The 30-min chaos run of ca05fa5 saw the API's producer write nothing
+// for 133 s after a Kafka kill -9, until the API was killed.
 import type { Kafka, Producer, ProducerConfig, ProducerRecord, RecordMetadata } from 'kafkajs';
+import { StacklError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { onePartitionPerSend, unanswered } from './one-partition-per-send.js';
 
@@ -25,6 +32,7 @@ export class RenewingProducer {
   constructor(
     private readonly kafka: Kafka,
     private readonly config: ProducerConfig = { idempotent: true, maxInFlightRequests: 1 },
+    private readonly options: { sendDeadlineMs?: number } = {},
   ) {
     this.producer = kafka.producer(config);
   }
@@ -36,20 +44,43 @@ export class RenewingProducer {
 
   async send(record: ProducerRecord): Promise<RecordMetadata[]> {
     const producer = this.producer;
-    await this.connectProducer(producer);
     try {
-      const checkable = record.acks !== 0 && record.messages.every((m) => m.partition !== undefined);
-      if (!checkable && record.messages.length > 1) return await this.sendApart(producer, record, record.messages);
-      const answer = await producer.send(record);
-      if (!checkable) return answer;
-      const lacking = unanswered(record.topic, record.messages, answer);
-      if (lacking.length === 0) return answer;
-      const partitions = [...new Set(lacking.map((m) => m.partition))];
-      log.warn('kafkajs answered a send without some of its partitions (a leader moved during it); sending them again', { topic: record.topic, partitions });
-      return [...answer, ...(await this.sendApart(producer, record, lacking))];
+      return await this.withinDeadline(this.sendWith(producer, record));
     } catch (error) {
       this.replace(producer);
       throw error;
+    }
+  }
+
+  private async sendWith(producer: Producer, record: ProducerRecord): Promise<RecordMetadata[]> {
+    await this.connectProducer(producer);
+    const checkable = record.acks !== 0 && record.messages.every((m) => m.partition !== undefined);
+    if (!checkable && record.messages.length > 1) return this.sendApart(producer, record, record.messages);
+    const answer = await producer.send(record);
+    if (!checkable) return answer;
+    const lacking = unanswered(record.topic, record.messages, answer);
+    if (lacking.length === 0) return answer;
+    const partitions = [...new Set(lacking.map((m) => m.partition))];
+    log.warn('kafkajs answered a send without some of its partitions (a leader moved during it); sending them again', { topic: record.topic, partitions });
+    return [...answer, ...(await this.sendApart(producer, record, lacking))];
+  }
+
+  private async withinDeadline<T>(sending: Promise<T>): Promise<T> {
+    const deadlineMs = this.options.sendDeadlineMs;
+    if (deadlineMs === undefined) return sending;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        log.warn('Kafka did not answer a send in time; giving it up and replacing the producer', { deadlineMs });
+        reject(new StacklError('KAFKA_SEND_STALLED', `Kafka did not answer within ${deadlineMs} ms; the records may still land`, { retriable: true }));
+      }, deadlineMs);
+    });
+    // The given-up send may still fail later; nobody waits for it any more.
+    sending.catch(() => {});
+    try {
+      return await Promise.race([sending, expired]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

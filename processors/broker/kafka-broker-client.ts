@@ -23,6 +23,14 @@ interface EncodedRequest {
  */
 const MAX_COALESCED_BYTES = 512 * 1024;
 
+/**
+ * Longest a produce request of commands may take before it is given up and the producer
+ * replaced. A healthy request takes milliseconds; the API answers its caller after
+ * STACKL_API_SUBMIT_TIMEOUT_MS (5 s) anyway, so this only bounds how long the requests
+ * queued behind a stuck one wait.
+ */
+export const DEFAULT_SEND_DEADLINE_MS = 15_000;
+
 export class KafkaBrokerClient implements TaskCommands {
   private readonly producer: RenewingProducer;
   private readonly coalesced = new CoalescingSender<EncodedRequest, Receipt>((requests) => this.sendAll(requests), {
@@ -35,9 +43,12 @@ export class KafkaBrokerClient implements TaskCommands {
     kafka: Kafka,
     private readonly requestsTopic: string,
     private readonly partitions: number,
+    options: { sendDeadlineMs?: number } = {},
   ) {
     // Replaced after a failed send: kafkajs' sequence numbers are not to be trusted then.
-    this.producer = new RenewingProducer(kafka);
+    // Also after a send that outlives its deadline: the coalesced sends behind it wait for
+    // it, and kafkajs may retry a stuck request for minutes (renewing-producer.ts).
+    this.producer = new RenewingProducer(kafka, undefined, { sendDeadlineMs: options.sendDeadlineMs ?? DEFAULT_SEND_DEADLINE_MS });
   }
 
   submit(request: SubmitRequest): Promise<Receipt> {
