@@ -65,10 +65,9 @@ export function decideResult(message: TaskResultMessage, state: TaskState, ctx: 
     }
     case 'AttemptFailed': {
       const { attempt, message: text, retriable } = message.body;
-      if (isCurrent(state, attempt)) return [...unseenStart(state, attempt, message.body.workerId, now), ...failAttempt(state, { reason: 'error', message: bounded(text), retriable }, now)];
-      // The first sign that the last attempt ran at all, after the task failed: it may have
-      // changed things the rollback already dispatched did not see (as a late start would).
-      return lateStart(state, attempt) ? [dispatchRollback(state, now)] : [];
+      // A late failure changes nothing: an attempt reports its start before its first
+      // change, so one that changed anything after the task failed was seen by lateStart.
+      return isCurrent(state, attempt) ? [...unseenStart(state, attempt, message.body.workerId, now), ...failAttempt(state, { reason: 'error', message: bounded(text), retriable }, now)] : [];
     }
     case 'RollbackSucceeded': {
       const { rollbackAttempt } = message.body;
