@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { taskView, type LiveState, type TaskState } from '../../../processors/lifecycle/index.js';
+import { bounded, TEXT_LIMITS, taskView, type LiveState, type TaskState } from '../../../processors/lifecycle/index.js';
 import { accepted, event, result, rollingBack, running, T0 } from './fixtures.js';
 import { given } from './given.js';
 
@@ -73,6 +73,13 @@ describe('AttemptSucceeded (rule 5)', () => {
       event('TaskCompleted', { output: '1' }),
     ]);
     expect(taskView(state)).toMatchObject({ status: 'Completed', workerId: 'w1' });
+  });
+
+  it('bounds a hostile worker id it records with a result, as it does a reported start', () => {
+    const { events } = given(...accepted()).when(result('AttemptFailed', { attempt: 1, workerId: 'w'.repeat(1_000_000), message: 'x', retriable: false }));
+    const start = events.find((e) => e.type === 'AttemptStarted');
+    expect((start?.body as { workerId: string }).workerId).toBe(bounded('w'.repeat(1_000_000), TEXT_LIMITS.workerId));
+    expect((start?.body as { workerId: string }).workerId.length).toBeLessThan(TEXT_LIMITS.workerId + 40);
   });
 });
 
