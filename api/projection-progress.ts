@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { projectionLag } from '../processors/projection/lag.js';
 import { PROJECTOR_NAME, storedOffsets, type OffsetKey } from '../processors/projection/offsets.js';
 import { consumerGroup, LIFECYCLE_APP, type TopicNames } from '../topics/names.js';
+import { topicOffsets } from '../topics/topic-offsets.js';
 
 export interface ProjectionProgress {
   /** The next task.requests offset the lifecycle processor committed on `partition`; -1n before its first commit. */
@@ -44,7 +45,7 @@ export class KafkaProjectionProgress implements ProjectionProgress {
   }
 
   async eventsEnd(): Promise<Map<number, bigint>> {
-    const offsets = await this.options.admin.fetchTopicOffsets(this.key.topic);
+    const offsets = await topicOffsets(this.options.admin, this.key.topic);
     return new Map(offsets.map((o) => [o.partition, BigInt(o.offset)]));
   }
 

@@ -3,6 +3,7 @@
 // how many of a task's inputs the processor folded into one transaction, so the
 // per-task record count is observed, not assumed. Read committed, like every STACKL reader.
 import type { Kafka } from 'kafkajs';
+import { topicOffsets } from '../topics/topic-offsets.js';
 
 export interface TopicTally {
   records: number;
@@ -18,7 +19,7 @@ export async function tallyTopics(kafka: Kafka, topics: string[], groupId: strin
   const pending = new Map<string, number>();
   try {
     for (const topic of topics) {
-      for (const o of await admin.fetchTopicOffsets(topic)) if (Number(o.high) > Number(o.low)) pending.set(`${topic}:${o.partition}`, Number(o.high));
+      for (const o of await topicOffsets(admin, topic)) if (Number(o.high) > Number(o.low)) pending.set(`${topic}:${o.partition}`, Number(o.high));
     }
   } finally {
     await admin.disconnect();

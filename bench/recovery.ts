@@ -23,6 +23,7 @@ import { dropSchemas, replayInto } from './projection.js';
 import { repeatRuns, runsFromEnv } from './repeat.js';
 import { rssOfPidMiB, startRole } from './roles.js';
 import { envInt, loadAverage1m, progress, runStamp } from './stats.js';
+import { topicOffsets } from '../topics/topic-offsets.js';
 
 const TARGET = { tasks: 1_000_000, readyMs: 60_000, replayEventsPerSecond: 20_000 };
 const DAY_MS = 86_400_000;
@@ -45,7 +46,7 @@ function sizesFromEnv(): number[] {
 }
 
 async function endOffsets(admin: Admin, topic: string): Promise<number> {
-  return (await admin.fetchTopicOffsets(topic)).reduce((sum, o) => sum + Number(o.high), 0);
+  return (await topicOffsets(admin, topic)).reduce((sum, o) => sum + Number(o.high), 0);
 }
 
 async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<number> {

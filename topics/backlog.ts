@@ -13,6 +13,7 @@ import { rollbackGroupOf } from './channel/kafka-channel.js';
 import { RELAY_APP } from './channel/start-relay.js';
 import { consumerGroup, LIFECYCLE_APP, type TopicNames } from './names.js';
 import { WORKERS_APP } from '../workers/start-worker.js';
+import { topicOffsets } from './topic-offsets.js';
 
 export interface BacklogReading {
   /** Records of task.requests the lifecycle processor has not committed past. */
@@ -238,7 +239,7 @@ export function kafkaBacklogReader(admin: Admin, topics: TopicNames, topicPrefix
  * overestimate on task.dispatch.
  */
 async function groupLag(admin: Admin, groupId: string, topic: string): Promise<{ lag: number; position: number }> {
-  const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+  const [ends, committed] = await Promise.all([topicOffsets(admin, topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
   const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
   let lag = 0;
   let position = 0;

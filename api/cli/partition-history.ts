@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import kafkajs, { type Assigner, type Kafka, type PartitionAssigner } from 'kafkajs';
 import { StacklError } from '../../core/errors.js';
 import { decode, taskEventSchema, type TaskEventMessage } from '../../schemas/index.js';
+import { topicOffsets } from '../../topics/topic-offsets.js';
 
 // kafkajs is CommonJS; Node cannot see this export by name.
 const { AssignerProtocol } = kafkajs;
@@ -37,7 +38,7 @@ export async function readTaskHistory(kafka: Kafka, topic: string, partition: nu
   await admin.connect();
   const groupId = `stackl-audit-${randomUUID()}`;
   try {
-    const offsets = (await admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition);
+    const offsets = (await topicOffsets(admin, topic)).find((o) => o.partition === partition);
     if (offsets === undefined) throw new StacklError('INVALID_PARTITION', `${topic} has no partition ${partition}`, { httpStatus: 400 });
     const end = BigInt(offsets.high);
     if (end <= BigInt(offsets.low)) return [];

@@ -2,6 +2,7 @@
 // read-committed consumer sees it (the last stable offset, which counts transaction
 // markers) minus the next offset PostgreSQL says it will read.
 import type { Admin } from 'kafkajs';
+import { topicOffsets } from '../../topics/topic-offsets.js';
 import { storedOffsets, type OffsetKey, type Queryable } from './offsets.js';
 
 export interface PartitionLag {
@@ -28,24 +29,8 @@ export interface LogBounds {
 }
 
 export async function logBounds(admin: Admin, topic: string): Promise<Map<number, LogBounds>> {
-  const offsets = await fetchOffsets(admin, topic);
+  const offsets = await topicOffsets(admin, topic);
   return new Map(offsets.map((o) => [o.partition, { low: Number(o.low), end: Number(o.high) }]));
-}
-
-/**
- * kafkajs' admin refreshes its metadata on NOT_LEADER but does not ask again: right after
- * topics are created, or while a leader moves, one reading fails that the next one serves.
- */
-async function fetchOffsets(admin: Admin, topic: string): ReturnType<Admin['fetchTopicOffsets']> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await admin.fetchTopicOffsets(topic);
-    } catch (error) {
-      const retriable = typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
-      if (!retriable || attempt >= 5) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-    }
-  }
 }
 
 export async function endOffsets(admin: Admin, topic: string): Promise<Map<number, number>> {

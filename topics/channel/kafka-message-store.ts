@@ -10,6 +10,7 @@ import type { Admin, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { ServiceUnavailableError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
 import { RenewedConsumer } from './renewed-consumer.js';
+import { topicOffsets } from '../topic-offsets.js';
 
 const EXPIRES_HEADER = 'stackl.expires-at';
 /** How long a read or write waits for the store to catch up before saying Kafka is behind. */
@@ -66,7 +67,7 @@ export class KafkaMessageStore {
   }
 
   async get(key: string): Promise<string | undefined> {
-    const ends = await this.options.admin.fetchTopicOffsets(this.options.topic);
+    const ends = await topicOffsets(this.options.admin, this.options.topic);
     await Promise.all(ends.map((end) => this.reached(end.partition, Number(end.offset))));
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;

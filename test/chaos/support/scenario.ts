@@ -23,6 +23,7 @@ import { kafkaBacklogReader } from '../../../topics/backlog.js';
 import { loadAverage, provenance, type Provenance } from '../../../bench/provenance.js';
 import { Random } from './random.js';
 import { World } from './world.js';
+import { topicOffsets } from '../../../topics/topic-offsets.js';
 
 export interface ChaosReport {
   seed: number;
@@ -200,7 +201,7 @@ async function projectionCaughtUp(kafka: Kafka, world: World, topic: string, tim
   try {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      const ends = await admin.fetchTopicOffsets(topic);
+      const ends = await topicOffsets(admin, topic);
       const stored = await storedOffsets(pool, { schema: world.config.databaseSchema, topic });
       if (ends.every((e) => (stored.get(e.partition) ?? 0) >= Number(e.high))) return true;
       await sleep(1_000);

@@ -13,6 +13,7 @@ import { taskIdForKey } from '../../../processors/broker/ids.js';
 import { topicNames } from '../../../topics/names.js';
 import { RoleProcess } from '../../support/role-process.js';
 import { buildWith, startHarness, type ApiHarness } from './harness.js';
+import { topicOffsets } from '../../../topics/topic-offsets.js';
 
 let h: ApiHarness;
 beforeAll(async () => {
@@ -22,7 +23,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const requestsIn = async () => (await h.admin.fetchTopicOffsets(topicNames(h.config.topicPrefix).requests)).reduce((n, o) => n + Number(o.offset), 0);
+const requestsIn = async () => (await topicOffsets(h.admin, topicNames(h.config.topicPrefix).requests)).reduce((n, o) => n + Number(o.offset), 0);
 
 /** `stackl api` as an operator starts it; resolves with its exit code and what it printed. */
 function runApiRole(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {

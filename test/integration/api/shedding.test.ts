@@ -13,11 +13,12 @@ import { WORKERS_APP } from '../../../workers/start-worker.js';
 import { testKafka } from '../../support/kafka.js';
 import { freePort } from '../../support/ports.js';
 import { startHarness, type ApiHarness } from './harness.js';
+import { topicOffsets } from '../../../topics/topic-offsets.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const probe = (extra: Record<string, unknown> = {}) => JSON.stringify({ kind: 'probe', action: 'run', payload: { outcome: 'succeed' }, ...extra });
 const submit = (app: StacklApi, extra: Record<string, unknown> = {}) => app.inject({ method: 'POST', url: '/tasks', headers: JSON_TYPE, payload: probe(extra) });
-const requestsIn = async (admin: Admin, topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.offset), 0);
+const requestsIn = async (admin: Admin, topic: string) => (await topicOffsets(admin, topic)).reduce((n, o) => n + Number(o.offset), 0);
 
 async function eventually<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -85,7 +86,7 @@ describe('work piles up ahead of the broker and the workers', () => {
 
   /** As if the group had processed everything there is now. */
   async function catchUp(app: string, topic: string): Promise<void> {
-    const ends = await h.admin.fetchTopicOffsets(topic);
+    const ends = await topicOffsets(h.admin, topic);
     await h.admin.setOffsets({ groupId: consumerGroup(h.config.topicPrefix, app), topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
   }
 

@@ -9,6 +9,7 @@ import { consumeCount, testKafka } from '../../support/kafka.js';
 import { parseApiKeys } from '../../../api/api-keys.js';
 import { build } from '../../../api/app.js';
 import { buildWith, startHarness, type ApiHarness } from './harness.js';
+import { topicOffsets } from '../../../topics/topic-offsets.js';
 
 let h: ApiHarness;
 beforeAll(async () => {
@@ -75,7 +76,7 @@ describe('POST /tasks', () => {
     const payload = await post('/tasks', { ...probe, payload: { outcome: 'maybe', extra: 1 } });
     expect(payload.statusCode).toBe(422);
     expect(payload.json().issues.map((i: { path: string }) => i.path).sort()).toEqual(['payload.extra', 'payload.outcome']);
-    const offsets = await h.admin.fetchTopicOffsets(topicNames(h.config.topicPrefix).requests);
+    const offsets = await topicOffsets(h.admin, topicNames(h.config.topicPrefix).requests);
     // Only the one accepted submit of the first test reached the topic.
     expect(offsets.reduce((n, o) => n + Number(o.offset), 0)).toBe(1);
   });
@@ -101,7 +102,7 @@ describe('POST /tasks', () => {
       expect([nul.statusCode, nul.json().code]).toEqual([422, 'INVALID_PAYLOAD']);
       const huge = await send(document('{"a":1e400}'));
       expect([huge.statusCode, huge.json().code]).toEqual([422, 'INVALID_PAYLOAD']);
-      const offsets = await h.admin.fetchTopicOffsets(topicNames(h.config.topicPrefix).requests);
+      const offsets = await topicOffsets(h.admin, topicNames(h.config.topicPrefix).requests);
       // The one of the first test and the one at the limit: nothing else reached Kafka.
       expect(offsets.reduce((n, o) => n + Number(o.offset), 0)).toBe(2);
       expect((await send(probe)).statusCode).toBe(202);

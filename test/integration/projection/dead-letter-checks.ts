@@ -5,9 +5,10 @@ import type { Admin } from 'kafkajs';
 import { consumeCount } from '../../support/kafka.js';
 import type { Kafka } from 'kafkajs';
 import type { ProjectionDb } from './db.js';
+import { topicOffsets } from '../../../topics/topic-offsets.js';
 
 export async function recordsIn(admin: Admin, topic: string): Promise<number> {
-  const offsets = await admin.fetchTopicOffsets(topic);
+  const offsets = await topicOffsets(admin, topic);
   return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
 }
 

@@ -7,6 +7,7 @@ import { eventId, uuidV7 } from '../../../processors/broker/ids.js';
 import { encode, taskEventSchema, type TaskEventBodies, type TaskEventMessage, type TaskSpec } from '../../../schemas/index.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
 import { token } from '../../support/names.js';
+import { topicOffsets } from '../../../topics/topic-offsets.js';
 
 export function spec(id: string, overrides: Partial<TaskSpec> = {}): TaskSpec {
   return {
@@ -62,7 +63,7 @@ export class EventWriter {
   private async settled(ends: Map<number, number>): Promise<void> {
     const until = Date.now() + 10_000;
     for (;;) {
-      const offsets = await this.admin.fetchTopicOffsets(this.topic);
+      const offsets = await topicOffsets(this.admin, this.topic);
       const stable = [...ends].every(([partition, end]) => Number(offsets.find((o) => o.partition === partition)?.high ?? -1) > end);
       if (stable || Date.now() > until) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
