@@ -127,7 +127,7 @@ export function endedInTime(tasks: readonly SubmittedTask[], histories: Historie
     }
     const over = firstEnd.time - task.submittedAt - task.overloadedMs - task.request.timeoutMs;
     result.worstOverMs = Math.max(result.worstOverMs, over);
-    if (over > LATENESS_BOUND_MS) result.violations.push(`task ${task.taskId} (${task.scenario}) ended ${over} ms after its ${task.request.timeoutMs} ms timeout, counted from its request`);
+    if (over > LATENESS_BOUND_MS) result.violations.push(`task ${task.taskId} (${task.scenario}) ended ${over} ms after its ${task.request.timeoutMs} ms timeout, counted from its request: ${timeline(task, events)}`);
     let reopenedAt: number | undefined;
     for (const event of events.slice(events.indexOf(firstEnd) + 1)) {
       if (event.type === 'RollbackDispatched' && reopenedAt === undefined) reopenedAt = event.time;
@@ -142,6 +142,22 @@ export function endedInTime(tasks: readonly SubmittedTask[], histories: Historie
     if (reopenedAt !== undefined) result.violations.push(`task ${task.taskId} (${task.scenario}) reopened by a late result never ended again`);
   }
   return result;
+}
+
+/**
+ * Where a late task's time went: each event with its attempt and the seconds since the
+ * first request (`TaskSubmitted@3.2 AttemptDispatched#1@3.4 …`), and the time the API
+ * declined it for its backlog, which the bound does not count.
+ */
+export function timeline(task: SubmittedTask, events: readonly TaskEventMessage[]): string {
+  const at = (time: number) => ((time - task.submittedAt) / 1000).toFixed(1);
+  const steps = events.map((event) => {
+    const body = event.body as { attempt?: unknown; rollbackAttempt?: unknown };
+    const number = body.attempt ?? body.rollbackAttempt;
+    return `${event.type}${typeof number === 'number' ? `#${number}` : ''}@${at(event.time)}`;
+  });
+  const declined = task.overloadedMs > 0 ? ` (declined for the backlog ${(task.overloadedMs / 1000).toFixed(1)} s)` : '';
+  return `${steps.join(' ')}${declined}`;
 }
 
 /**
