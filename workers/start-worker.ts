@@ -28,7 +28,7 @@ export async function startWorker(config: StacklConfig, env: Env = process.env, 
   const concurrency = positiveInt(env, 'STACKL_WORKER_CONCURRENCY', 8);
   const workerId = `worker-${randomUUID().slice(0, 8)}`;
   const channel = workChannel(config, env, workerId, onFatal);
-  const agents = agentClient(config, env, workerId, onFatal);
+  const agents = agentClient(config, env, workerId);
   // The document kind's datastore; the pool connects lazily, on the first document task.
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: Math.min(concurrency, 10) });
   pool.on('error', (error) => createLogger({ component: 'worker' }).warn('idle database connection failed', { error }));
@@ -53,7 +53,7 @@ export async function startWorker(config: StacklConfig, env: Env = process.env, 
 }
 
 /** The stack kind's way to the agents, over the same kind of channel as the work. */
-function agentClient(config: StacklConfig, env: Env, workerId: string, onFatal: OnConsumerStopped | undefined): AgentJobClient {
+function agentClient(config: StacklConfig, env: Env, workerId: string): AgentJobClient {
   if (env.STACKL_CHANNEL === 'redis') return new RedisAgentJobClient(config.redisUrl, config.topicPrefix, workerId);
   const topics = topicNames(config.topicPrefix);
   return new KafkaAgentJobClient({
@@ -62,7 +62,6 @@ function agentClient(config: StacklConfig, env: Env, workerId: string, onFatal: 
     repliesTopic: topics.agentReplies,
     replyTo: workerId,
     groupPrefix: config.topicPrefix,
-    ...(onFatal === undefined ? {} : { onFatal }),
   });
 }
 

@@ -1,7 +1,9 @@
 // Agent jobs over Kafka. Jobs go to agent.jobs keyed by target, so one target's jobs
 // stay in order; every agent reads the whole topic in a group of its own and takes
 // the jobs of the targets it serves. Replies go to agent.replies keyed by the waiting
-// worker, which reads them in a private, never-committing group.
+// worker, which reads them in a private, never-committing group. That consumer renews
+// itself when kafkajs gives up on it (a group coordinator not found after a Kafka
+// restart): a worker that exited for it lost every attempt and rollback it was running.
 //
 // Both sides coalesce their sends (jobs, replies) into one produce request per round
 // trip, each record on the partition its key hashes to. One send per record, on an
@@ -18,6 +20,7 @@ import { deadLetter } from '../dead-letter.js';
 import { abortable, RESEND_AFTER_MS, sendUntilAnswered, type AgentJobClient, type AgentJobServer } from './agent-channel.js';
 import { agentJobSchema, agentReplySchema, type AgentJob, type AgentJobRequest, type AgentReply } from './agent-messages.js';
 import { watchConsumer, type OnConsumerStopped } from '../consumer-watch.js';
+import { RenewedConsumer } from './renewed-consumer.js';
 
 /**
  * A restarted agent rejoins its group as a new member, and the group waits for the old one
@@ -76,15 +79,13 @@ export interface KafkaAgentClientOptions {
   /** The worker's id: replies come back keyed by it. */
   replyTo: string;
   groupPrefix: string;
-  /** Its consumer of replies stopped for good (the role should exit and be restarted). */
-  onFatal?: OnConsumerStopped;
 }
 
 export class KafkaAgentJobClient implements AgentJobClient {
   readonly name = 'kafka';
   private readonly producer: RenewingProducer;
   private readonly jobs: KeyedSender;
-  private readonly consumer: Consumer;
+  private readonly consumer: RenewedConsumer;
   private readonly pending = new Map<string, (reply: AgentReply) => void>();
   private readonly markers = new Set<string>();
   private ready: Promise<void> | undefined;
@@ -93,9 +94,19 @@ export class KafkaAgentJobClient implements AgentJobClient {
   constructor(private readonly options: KafkaAgentClientOptions) {
     this.producer = new RenewingProducer(options.kafka);
     this.jobs = new KeyedSender(options.kafka, this.producer, options.jobsTopic);
-    // Nothing committed: the group exists only while this worker does.
-    this.consumer = options.kafka.consumer({ groupId: `${options.groupPrefix}agent-replies-${options.replyTo}`, maxWaitTimeInMs: 50, ...AGENT_SESSION });
-    watchConsumer(this.consumer, 'agent replies', this.log, options.onFatal);
+    // Nothing committed: the group exists only while this worker does. A renewed consumer
+    // starts at the end again; a reply it missed meanwhile comes again, since a job is
+    // sent again until answered (sendUntilAnswered).
+    this.consumer = new RenewedConsumer({
+      make: () => options.kafka.consumer({ groupId: `${options.groupPrefix}agent-replies-${options.replyTo}`, maxWaitTimeInMs: 50, ...AGENT_SESSION }),
+      start: async (consumer) => {
+        await consumer.connect();
+        await consumer.subscribe({ topic: options.repliesTopic, fromBeginning: false });
+        await consumer.run({ autoCommit: false, eachMessage: async ({ message }) => this.onReply(message) });
+      },
+      what: 'agent replies',
+      log: this.log,
+    });
   }
 
   async request(job: AgentJobRequest, signal: AbortSignal): Promise<AgentReply> {
@@ -121,7 +132,7 @@ export class KafkaAgentJobClient implements AgentJobClient {
   async close(): Promise<void> {
     if (this.ready === undefined) return;
     await this.ready.catch(() => {});
-    await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect()]);
+    await Promise.allSettled([this.consumer.stop(), this.producer.disconnect()]);
   }
 
   /**
@@ -131,9 +142,7 @@ export class KafkaAgentJobClient implements AgentJobClient {
    */
   private async start(): Promise<void> {
     await this.producer.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.options.repliesTopic, fromBeginning: false });
-    await this.consumer.run({ autoCommit: false, eachMessage: async ({ message }) => this.onReply(message) });
+    await this.consumer.run();
     const token = randomUUID();
     for (let tries = 0; !this.markers.has(token); tries += 1) {
       if (tries === 600) throw new Error(`agent replies on ${this.options.repliesTopic} never arrived: is Kafka reachable?`);

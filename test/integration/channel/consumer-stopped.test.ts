@@ -1,12 +1,14 @@
 // kafkajs gives up on a consumer after some crashes (a group coordinator not found once
 // its retries ran out, found by the chaos suite in the relay) and leaves the process
 // running with nothing consuming. The relay and the worker's channel must say so, so
-// their role exits and is restarted. On the real broker; the crash is injected into
-// the consumer's batch handler, as kafkajs would meet it.
+// their role exits and is restarted; the consumers a role can simply start again (the
+// message channel's, a worker's agent replies) renew themselves instead. On the real
+// broker; the crash is injected into the consumer's handler, as kafkajs would meet it.
 import kafkajs, { type Consumer, type ConsumerConfig, type ConsumerRunConfig } from 'kafkajs';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../core/config.js';
 import { encode, taskDispatchSchema } from '../../../schemas/index.js';
+import { KafkaAgentJobClient, KafkaAgentJobServer } from '../../../topics/channel/kafka-agent-channel.js';
 import { KafkaWorkChannel } from '../../../topics/channel/kafka-channel.js';
 import { KafkaMessageChannel } from '../../../topics/channel/kafka-message-channel.js';
 import { RedisRelay } from '../../../topics/channel/redis-relay.js';
@@ -132,5 +134,28 @@ describe('a message channel consumer kafkajs stopped for good', () => {
     await waitFor(() => received.length >= 2);
     expect(received).toEqual([{ n: 1 }, { n: 2 }]);
     await subscription.unsubscribe();
+  });
+});
+
+describe("a worker's agent replies consumer kafkajs stopped for good", () => {
+  it('is replaced by a new one, and a job still gets its answer: the worker does not exit and lose what it runs', async () => {
+    const admin = testKafka().admin();
+    await admin.connect();
+    await ensureTopics(admin, catalogueFor(config));
+    await admin.disconnect();
+    const agentKafka = testKafka();
+    const server = new KafkaAgentJobServer({ kafka: agentKafka, jobsTopic: topics.agentJobs, repliesTopic: topics.agentReplies, dlqTopic: topics.dlq, groupId: `${config.topicPrefix}agent-renewal`, partitions: config.partitions });
+    stoppers.push(() => server.close());
+    void server.serve(() => true, async (job) => ({ jobId: job.jobId, taskId: job.taskId, agent: 'test-agent', target: job.target, status: 'applied', message: 'done' }), 4);
+
+    const workerKafka = firstConsumerCrashesKafka();
+    const client = new KafkaAgentJobClient({ kafka: workerKafka, jobsTopic: topics.agentJobs, repliesTopic: topics.agentReplies, replyTo: 'worker-renewal', groupPrefix: config.topicPrefix });
+    stoppers.push(() => client.close());
+    const job = { taskId: '01971f00-0000-7000-8000-00000000a9e7', attempt: 1, compensation: false, op: 'apply' as const, target: 'node-1', resource: 'stack/s1', spec: null, deadlineAt: Date.now() + 60_000 };
+    const reply = await client.request(job, new AbortController().signal);
+    expect(reply).toMatchObject({ taskId: job.taskId, status: 'applied', message: 'done' });
+    // The first consumer of the replies group crashed on its first record; a second one read the answer.
+    const repliesConsumers = vi.mocked(workerKafka.consumer).mock.calls.filter(([settings]) => settings.groupId.includes('agent-replies-worker-renewal'));
+    expect(repliesConsumers.length).toBeGreaterThanOrEqual(2);
   });
 });
