@@ -8,14 +8,25 @@
 // ones before it; a partition's offset is committed up to its oldest unsettled order
 // (order-window.ts), so a worker killed mid-task leaves its unfinished orders to the
 // next member of the group (duplicates are fenced by attempt number).
+//
+// kafkajs stops a consumer for good when it cannot find the group coordinator, which a
+// Kafka restart or a dropped connection causes: the lane then joins again with a new
+// consumer of the same group, while the orders it runs go on and report. The worker
+// used to exit for it, and every attempt and rollback it ran waited out its deadline.
+// Any other error that stops the consumer for good still goes to onFatal.
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { createLogger } from '../../core/log.js';
-import { watchConsumer, type OnConsumerStopped } from '../consumer-watch.js';
+import type { OnConsumerStopped } from '../consumer-watch.js';
+import { isCoordinatorLoss } from '../coordinator-loss.js';
 import { OrderWindow } from './order-window.js';
 import { Semaphore } from './semaphore.js';
 
 /** How long a batch waits for a free slot between two heartbeats. */
 const SLOT_WAIT_HEARTBEAT_MS = 1_000;
+
+/** Pause before joining again after the coordinator was lost, doubling up to the maximum. */
+const REJOIN_BACKOFF_MS = 500;
+const REJOIN_BACKOFF_MAX_MS = 15_000;
 
 export interface KafkaOrderLaneOptions {
   kafka: Kafka;
@@ -32,37 +43,56 @@ export interface KafkaOrderLaneOptions {
 export type StartOrder = (topic: string, partition: number, message: KafkaMessage, keepAlive: () => Promise<void>) => Promise<void>;
 
 export class KafkaOrderLane {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private readonly log;
   private readonly windows = new Map<number, OrderWindow>();
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
   private taking = true;
+  private closed = false;
+  private rejoining: Promise<void> | undefined;
 
   constructor(private readonly options: KafkaOrderLaneOptions) {
     this.log = createLogger({ component: 'kafka-channel', lane: options.label });
-    this.consumer = options.kafka.consumer({
-      groupId: options.groupId,
-      maxWaitTimeInMs: 50,
-      sessionTimeout: options.sessionTimeoutMs,
-      heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
-    });
-    watchConsumer(this.consumer, `worker channel (${options.label})`, this.log, options.onFatal);
+    this.consumer = this.newConsumer();
   }
 
   async consume(start: StartOrder, slotCount: number): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
-    const slots = new Semaphore(slotCount);
+    await this.join(this.consumer, start, new Semaphore(slotCount));
+  }
+
+  private newConsumer(): Consumer {
+    return this.options.kafka.consumer({
+      groupId: this.options.groupId,
+      maxWaitTimeInMs: 50,
+      sessionTimeout: this.options.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(this.options.sessionTimeoutMs / 3)),
+    });
+  }
+
+  /** Joins the group with `consumer` and takes orders into `slots` (shared by every consumer the lane has had). */
+  private async join(consumer: Consumer, start: StartOrder, slots: Semaphore): Promise<void> {
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.closed || consumer !== this.consumer) return;
+      if (isCoordinatorLoss(payload.error)) {
+        this.log.warn(`worker channel (${this.options.label}): kafkajs stopped the consumer after losing the group coordinator; joining again`, { error: payload.error });
+        this.rejoining = this.rejoin(consumer, start, slots);
+        return;
+      }
+      this.log.error(`worker channel (${this.options.label}): kafkajs stopped the consumer for good`, { error: payload.error });
+      this.options.onFatal?.(payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     // Partitions lost in a rebalance are forgotten (their running orders finish, fenced);
     // kept ones keep their window, so orders Kafka hands again are not started twice.
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const mine = new Set(payload.memberAssignment[this.options.topic] ?? []);
       for (const partition of this.windows.keys()) if (!mine.has(partition)) this.windows.delete(partition);
     });
-    await this.consumer.run({
+    await consumer.run({
       autoCommit: false,
-      partitionsConsumedConcurrently: Math.min(slotCount, this.options.partitions),
+      partitionsConsumedConcurrently: Math.min(slots.limit, this.options.partitions),
       // A batch returns once its orders have started; waiting for a free slot is the
       // back-pressure that keeps a worker from taking more than it can run.
       eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
@@ -97,6 +127,25 @@ export class KafkaOrderLane {
     });
   }
 
+  /** A new consumer of the group, with backoff, until one joins or the lane closes. */
+  private async rejoin(lost: Consumer, start: StartOrder, slots: Semaphore): Promise<void> {
+    await lost.disconnect().catch(() => {});
+    for (let backoff = REJOIN_BACKOFF_MS; !this.closed; backoff = Math.min(backoff * 2, REJOIN_BACKOFF_MAX_MS)) {
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+      if (this.closed) return;
+      const consumer = this.newConsumer();
+      this.consumer = consumer;
+      try {
+        await this.join(consumer, start, slots);
+        if (!this.taking) this.stopTaking();
+        return;
+      } catch (error) {
+        this.log.warn(`worker channel (${this.options.label}): joining again failed; trying again in ${Math.min(backoff * 2, REJOIN_BACKOFF_MAX_MS)} ms`, { error });
+        await consumer.disconnect().catch(() => {});
+      }
+    }
+  }
+
   /** Pauses fetching; the consumer keeps heartbeating, so the orders we run stay ours. */
   stopTaking(): void {
     this.taking = false;
@@ -109,6 +158,8 @@ export class KafkaOrderLane {
 
   /** Commits what settled and leaves the group. */
   async close(): Promise<void> {
+    this.closed = true;
+    await this.rejoining?.catch(() => {});
     this.stopTaking();
     clearTimeout(this.commitTimer);
     this.commitTimer = undefined;

@@ -4,7 +4,7 @@ export class Semaphore {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly limit: number) {}
+  constructor(readonly limit: number) {}
 
   async acquire(): Promise<void> {
     if (this.active < this.limit) this.active += 1;

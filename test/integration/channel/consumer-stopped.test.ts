@@ -51,7 +51,7 @@ function crashingKafka(): ReturnType<typeof testKafka> {
 }
 
 /** A Kafka client where the first consumer of each group crashes, for good, on its first message or batch; later ones run normally. */
-function firstConsumerCrashesKafka(): ReturnType<typeof testKafka> {
+function firstConsumerCrashesKafka(crashWith: () => Error = () => new kafkajs.KafkaJSNonRetriableError('Failed to find group coordinator (injected)')): ReturnType<typeof testKafka> {
   const kafka = testKafka();
   const consumer = kafka.consumer.bind(kafka);
   const crashedGroups = new Set<string>();
@@ -61,7 +61,7 @@ function firstConsumerCrashesKafka(): ReturnType<typeof testKafka> {
     crashedGroups.add(settings.groupId);
     const run = made.run.bind(made);
     const crash = async (): Promise<never> => {
-      throw new kafkajs.KafkaJSNonRetriableError('Failed to find group coordinator (injected)');
+      throw crashWith();
     };
     made.run = (options?: ConsumerRunConfig) => run(options?.eachMessage === undefined ? { ...options, eachBatch: crash } : { ...options, eachMessage: crash });
     return made;
@@ -157,5 +157,32 @@ describe("a worker's agent replies consumer kafkajs stopped for good", () => {
     // The first consumer of the replies group crashed on its first record; a second one read the answer.
     const repliesConsumers = vi.mocked(workerKafka.consumer).mock.calls.filter(([settings]) => settings.groupId.includes('agent-replies-worker-renewal'));
     expect(repliesConsumers.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("a worker channel's consumer that lost its group coordinator", () => {
+  it('joins the group again with a new consumer and delivers the orders: the worker does not exit', async () => {
+    const admin = testKafka().admin();
+    await admin.connect();
+    await ensureTopics(admin, catalogueFor(config));
+    await admin.disconnect();
+    await sendOrder();
+    // kafkajs' own error (its typings omit the message its constructor needs).
+    const CoordinatorNotFound = kafkajs.KafkaJSGroupCoordinatorNotFound as unknown as new (message: string) => Error;
+    const kafka = firstConsumerCrashesKafka(() => new CoordinatorNotFound('Failed to find group coordinator (injected)'));
+    const stopped: unknown[] = [];
+    const delivered: string[] = [];
+    const groupId = `${config.topicPrefix}rejoining-workers`;
+    const channel = new KafkaWorkChannel({ kafka, dispatchTopic: topics.dispatch, rollbacksTopic: topics.rollbacks, resultsTopic: topics.results, dlqTopic: topics.dlq, groupId, partitions: config.partitions, onFatal: (error) => stopped.push(error) });
+    stoppers.push(() => channel.close());
+    await channel.consume(async ({ order }) => {
+      delivered.push(order.taskId);
+    }, 2);
+    await waitFor(() => delivered.length > 0);
+    expect(delivered[0]).toBe('01971f00-0000-7000-8000-00000000c0de');
+    expect(stopped).toEqual([]);
+    // The run orders' group had a consumer that crashed on the order, and a second one that delivered it.
+    const runConsumers = vi.mocked(kafka.consumer).mock.calls.filter(([settings]) => settings.groupId === groupId);
+    expect(runConsumers.length).toBeGreaterThanOrEqual(2);
   });
 });
