@@ -11,7 +11,7 @@ import type { TaskEventMessage } from '../../../schemas/index.js';
 import { changelogTopic, LIFECYCLE_APP, LIFECYCLE_TABLE, type TopicNames } from '../../../topics/names.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
 import { rawSubmit } from '../../support/raw-requests.js';
-import { shedByTheBroker } from './load.js';
+import { shedByTheBroker, SUBMIT_PATIENCE_MS } from './load.js';
 
 /** How a hostile submission must end. */
 export type Expected =
@@ -92,18 +92,22 @@ export async function hostileRound(kafka: Kafka, api: string, config: StacklConf
 
 async function postHostile(api: string, what: string, body: unknown, expected: Expected): Promise<HostileSubmission> {
   const entry: HostileSubmission = { what, route: 'api', expected };
-  // The API may be down for a moment (a fault): ask again until it answers.
+  // The API may be down for a while (a fault; a restarted API listens once Kafka answers,
+  // which took 43 s when it was killed during a Kafka restart): ask again, as patiently
+  // as the load asks with its own submissions.
+  const until = Date.now() + SUBMIT_PATIENCE_MS;
   for (let tries = 0; ; tries++) {
+    const patient = Date.now() < until;
     try {
       const response = await fetch(`${api}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
       const answer = (await response.json().catch(() => ({}))) as { code?: string; id?: string };
-      if (response.status === 503 && tries < 60) throw new Error('503: try again');
+      if (response.status === 503 && patient) throw new Error('503: try again');
       entry.status = response.status;
       if (answer.code !== undefined) entry.code = answer.code;
       if (answer.id !== undefined) entry.taskId = answer.id;
       return entry;
     } catch (error) {
-      if (tries >= 60) return { ...entry, error: (error as Error).message };
+      if (!patient) return { ...entry, error: `${(error as Error).message} (${tries + 1} tries in ${SUBMIT_PATIENCE_MS / 1000} s)` };
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }

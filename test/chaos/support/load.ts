@@ -86,7 +86,7 @@ function retryPauseMs(tries: number, answer: Answer): number {
 
 const CONFLICT_KEY = 'chaos/fixed/conflict';
 /** Gives up on a submission after this long; the run then reports it as not submitted. */
-const SUBMIT_PATIENCE_MS = 120_000;
+export const SUBMIT_PATIENCE_MS = 120_000;
 
 export class Load {
   readonly tasks: SubmittedTask[] = [];
