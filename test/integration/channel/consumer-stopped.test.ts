@@ -69,6 +69,17 @@ function firstConsumerCrashesKafka(crashWith: () => Error = () => new kafkajs.Ka
   return kafka;
 }
 
+/** Creates the topics of this file's prefix (each test may run alone). */
+async function ensureTestTopics(): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, catalogueFor(config));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function sendOrder(): Promise<void> {
   const taskId = '01971f00-0000-7000-8000-00000000c0de';
   const producer = testKafka().producer();
@@ -92,10 +103,7 @@ async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<vo
 
 describe('a consumer kafkajs stopped for good', () => {
   it('is reported by the relay and by the worker channel, so their roles can exit', async () => {
-    const admin = testKafka().admin();
-    await admin.connect();
-    await ensureTopics(admin, catalogueFor(config));
-    await admin.disconnect();
+    await ensureTestTopics();
     await redis.start();
     await sendOrder();
 
@@ -139,10 +147,7 @@ describe('a message channel consumer kafkajs stopped for good', () => {
 
 describe("a worker's agent replies consumer kafkajs stopped for good", () => {
   it('is replaced by a new one, and a job still gets its answer: the worker does not exit and lose what it runs', async () => {
-    const admin = testKafka().admin();
-    await admin.connect();
-    await ensureTopics(admin, catalogueFor(config));
-    await admin.disconnect();
+    await ensureTestTopics();
     const agentKafka = testKafka();
     const server = new KafkaAgentJobServer({ kafka: agentKafka, jobsTopic: topics.agentJobs, repliesTopic: topics.agentReplies, dlqTopic: topics.dlq, groupId: `${config.topicPrefix}agent-renewal`, partitions: config.partitions });
     stoppers.push(() => server.close());
@@ -162,10 +167,7 @@ describe("a worker's agent replies consumer kafkajs stopped for good", () => {
 
 describe("a worker channel's consumer that lost its group coordinator", () => {
   it('joins the group again with a new consumer and delivers the orders: the worker does not exit', async () => {
-    const admin = testKafka().admin();
-    await admin.connect();
-    await ensureTopics(admin, catalogueFor(config));
-    await admin.disconnect();
+    await ensureTestTopics();
     await sendOrder();
     // kafkajs' own error (its typings omit the message its constructor needs).
     const CoordinatorNotFound = kafkajs.KafkaJSGroupCoordinatorNotFound as unknown as new (message: string) => Error;
