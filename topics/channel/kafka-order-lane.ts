@@ -11,22 +11,20 @@
 //
 // kafkajs stops a consumer for good when it cannot find the group coordinator, which a
 // Kafka restart or a dropped connection causes: the lane then joins again with a new
-// consumer of the same group, while the orders it runs go on and report. The worker
+// consumer of the same group (renewed-consumer.ts), while the orders it runs go on and report. The worker
 // used to exit for it, and every attempt and rollback it ran waited out its deadline.
 // Any other error that stops the consumer for good still goes to onFatal.
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { createLogger } from '../../core/log.js';
 import type { OnConsumerStopped } from '../consumer-watch.js';
 import { isCoordinatorLoss } from '../coordinator-loss.js';
+import { RenewedConsumer } from './renewed-consumer.js';
 import { OrderWindow } from './order-window.js';
 import { Semaphore } from './semaphore.js';
 
 /** How long a batch waits for a free slot between two heartbeats. */
 const SLOT_WAIT_HEARTBEAT_MS = 1_000;
 
-/** Pause before joining again after the coordinator was lost, doubling up to the maximum. */
-const REJOIN_BACKOFF_MS = 500;
-const REJOIN_BACKOFF_MAX_MS = 15_000;
 
 export interface KafkaOrderLaneOptions {
   kafka: Kafka;
@@ -43,22 +41,33 @@ export interface KafkaOrderLaneOptions {
 export type StartOrder = (topic: string, partition: number, message: KafkaMessage, keepAlive: () => Promise<void>) => Promise<void>;
 
 export class KafkaOrderLane {
-  private consumer: Consumer;
+  /** The lane's member of the group, renewed after a lost coordinator; set by consume(). */
+  private member: RenewedConsumer | undefined;
   private readonly log;
   private readonly windows = new Map<number, OrderWindow>();
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
   private taking = true;
-  private closed = false;
-  private rejoining: Promise<void> | undefined;
 
   constructor(private readonly options: KafkaOrderLaneOptions) {
     this.log = createLogger({ component: 'kafka-channel', lane: options.label });
-    this.consumer = this.newConsumer();
   }
 
   async consume(start: StartOrder, slotCount: number): Promise<void> {
-    await this.join(this.consumer, start, new Semaphore(slotCount));
+    const slots = new Semaphore(slotCount);
+    const what = `worker channel (${this.options.label})`;
+    this.member = new RenewedConsumer({
+      make: () => this.newConsumer(),
+      start: (consumer) => this.join(consumer, start, slots),
+      what,
+      log: this.log,
+      renews: isCoordinatorLoss,
+      onGivenUp: (error) => {
+        this.log.error(`${what}: kafkajs stopped the consumer for good`, { error });
+        this.options.onFatal?.(error);
+      },
+    });
+    await this.member.run();
   }
 
   private newConsumer(): Consumer {
@@ -72,16 +81,6 @@ export class KafkaOrderLane {
 
   /** Joins the group with `consumer` and takes orders into `slots` (shared by every consumer the lane has had). */
   private async join(consumer: Consumer, start: StartOrder, slots: Semaphore): Promise<void> {
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart || this.closed || consumer !== this.consumer) return;
-      if (isCoordinatorLoss(payload.error)) {
-        this.log.warn(`worker channel (${this.options.label}): kafkajs stopped the consumer after losing the group coordinator; joining again`, { error: payload.error });
-        this.rejoining = this.rejoin(consumer, start, slots);
-        return;
-      }
-      this.log.error(`worker channel (${this.options.label}): kafkajs stopped the consumer for good`, { error: payload.error });
-      this.options.onFatal?.(payload.error);
-    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     // Partitions lost in a rebalance are forgotten (their running orders finish, fenced);
@@ -127,30 +126,11 @@ export class KafkaOrderLane {
     });
   }
 
-  /** A new consumer of the group, with backoff, until one joins or the lane closes. */
-  private async rejoin(lost: Consumer, start: StartOrder, slots: Semaphore): Promise<void> {
-    await lost.disconnect().catch(() => {});
-    for (let backoff = REJOIN_BACKOFF_MS; !this.closed; backoff = Math.min(backoff * 2, REJOIN_BACKOFF_MAX_MS)) {
-      await new Promise((resolve) => setTimeout(resolve, backoff));
-      if (this.closed) return;
-      const consumer = this.newConsumer();
-      this.consumer = consumer;
-      try {
-        await this.join(consumer, start, slots);
-        if (!this.taking) this.stopTaking();
-        return;
-      } catch (error) {
-        this.log.warn(`worker channel (${this.options.label}): joining again failed; trying again in ${Math.min(backoff * 2, REJOIN_BACKOFF_MAX_MS)} ms`, { error });
-        await consumer.disconnect().catch(() => {});
-      }
-    }
-  }
-
   /** Pauses fetching; the consumer keeps heartbeating, so the orders we run stay ours. */
   stopTaking(): void {
     this.taking = false;
     try {
-      this.consumer.pause([{ topic: this.options.topic }]);
+      this.member?.consumer?.pause([{ topic: this.options.topic }]);
     } catch {
       // Never consumed: there is nothing to pause.
     }
@@ -158,15 +138,13 @@ export class KafkaOrderLane {
 
   /** Commits what settled and leaves the group. */
   async close(): Promise<void> {
-    this.closed = true;
-    await this.rejoining?.catch(() => {});
     this.stopTaking();
     clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
     await this.committing;
     // What settled since the last commit is not handed to another worker again.
     await this.commitSettled().catch(() => {});
-    await this.consumer.disconnect();
+    await this.member?.stop();
   }
 
   private windowOf(partition: number): OrderWindow {
@@ -193,8 +171,9 @@ export class KafkaOrderLane {
       const next = window.committable();
       if (next > window.committed) offsets.push({ topic: this.options.topic, partition, offset: next.toString() });
     }
-    if (offsets.length === 0) return;
-    await this.consumer.commitOffsets(offsets);
+    const consumer = this.member?.consumer;
+    if (offsets.length === 0 || consumer === undefined) return;
+    await consumer.commitOffsets(offsets);
     for (const { partition, offset } of offsets) {
       const window = this.windows.get(partition);
       if (window !== undefined && BigInt(offset) > window.committed) window.committed = BigInt(offset);

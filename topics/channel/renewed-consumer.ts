@@ -5,7 +5,8 @@
 // processes, and its store and subscriptions can simply start over: the store's group
 // commits nothing and skips what it already applied, a subscription's group resumes
 // from what it committed. So a consumer stopped for good is replaced by a new one of
-// the same group, with backoff, until the owner stops it.
+// the same group, with backoff, until the owner stops it. A worker's agent replies renew
+// the same way, and its order lanes only after a lost group coordinator (`renews`).
 import type { Consumer } from 'kafkajs';
 import type { Logger } from '../../core/log.js';
 
@@ -19,6 +20,10 @@ export interface RenewedConsumerOptions {
   start: (consumer: Consumer) => Promise<void>;
   what: string;
   log: Logger;
+  /** The errors a new consumer starts after; every error unless set. */
+  renews?: (error: unknown) => boolean;
+  /** Told of an error the consumer is not renewed after (it stays stopped). */
+  onGivenUp?: (error: unknown) => void;
 }
 
 export class RenewedConsumer {
@@ -27,6 +32,11 @@ export class RenewedConsumer {
   private renewing: Promise<void> | undefined;
 
   constructor(private readonly options: RenewedConsumerOptions) {}
+
+  /** The consumer of the moment (a renewal replaces it). */
+  get consumer(): Consumer | undefined {
+    return this.current;
+  }
 
   /** Starts the first consumer; its failure is the caller's to handle. */
   async run(): Promise<void> {
@@ -44,6 +54,10 @@ export class RenewedConsumer {
     this.current = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart || this.stopped || this.current !== consumer) return;
+      if (this.options.renews !== undefined && !this.options.renews(payload.error)) {
+        this.options.onGivenUp?.(payload.error);
+        return;
+      }
       this.options.log.warn(`${this.options.what}: kafkajs stopped the consumer for good; starting a new one`, { error: payload.error });
       this.renewing = this.renew(consumer);
     });
