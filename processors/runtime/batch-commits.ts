@@ -60,6 +60,41 @@ export async function commitChunk<V>(host: CommitHost<V>, worker: PartitionWorke
   }
 }
 
+/** One input topic's share of a transaction: its records, and the offset it commits through. */
+export interface BatchPart {
+  topic: string;
+  messages: KafkaMessage[];
+  through: string;
+}
+
+/**
+ * Commits batches of several input topics of one partition in one transaction (one part
+ * per topic); false when the partition is no longer ours. When Kafka refuses what they
+ * write, nothing committed, and each part goes alone through commitChunk, which finds
+ * the record at fault.
+ */
+export async function commitParts<V>(host: CommitHost<V>, worker: PartitionWorker<V>, parts: BatchPart[], owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
+  const [only] = parts;
+  if (parts.length === 1 && only !== undefined) return commitChunk(host, worker, only.topic, only.messages, only.through, owns, heartbeat);
+  const records = parts.flatMap((part) => part.messages.map((m) => inputRecord(part.topic, worker.partition, m)));
+  const offsets = parts.map((part) => ({ topic: part.topic, partition: worker.partition, offset: (BigInt(part.through) + 1n).toString() }));
+  for (let failures = 0; ; ) {
+    const result = await waitWithHeartbeat(transact(host, worker, owns, () => processRecords(host.scopes, worker, records), offsets), heartbeat);
+    if (result === null || !host.survived(worker, result)) return false;
+    if (result.ok) {
+      for (const offset of offsets) worker.nextOffsets.set(offset.topic, BigInt(offset.offset));
+      host.counters.records += records.length;
+      return true;
+    }
+    if (result.kind === 'refused') {
+      for (const part of parts) if (!(await commitChunk(host, worker, part.topic, part.messages, part.through, owns, heartbeat))) return false;
+      return true;
+    }
+    failures += 1;
+    await afterTransientFailure(host.log, worker, result.error, failures, heartbeat);
+  }
+}
+
 /** The record Kafka refused walks down REFUSAL_STEPS, one transaction each, until something of it fits. */
 async function commitRefused<V>(host: CommitHost<V>, worker: PartitionWorker<V>, topic: string, message: KafkaMessage, through: string, firstRefusal: unknown, owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
   const record = inputRecord(topic, worker.partition, message);

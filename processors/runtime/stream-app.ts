@@ -19,7 +19,8 @@ import { PartitionProducer } from './partition-producer.js';
 import { PartitionRecovery } from './partition-recovery.js';
 import { PartitionWorker } from './partition-worker.js';
 import type { ScopeSource } from './record-scopes.js';
-import { commitChunk, type CommitHost, type Ownership } from './batch-commits.js';
+import type { CommitHost, Ownership } from './batch-commits.js';
+import { CommitCombiner } from './commit-combiner.js';
 import { StallWatch, type PartitionProgress } from './stall-watch.js';
 import { fireDeadlines, type TimerSource } from './timers.js';
 import { TransactionScope } from './transaction-scope.js';
@@ -88,6 +89,8 @@ export interface StreamAppStats {
 export class StreamApp<V> {
   private readonly consumer: Consumer;
   private readonly workers = new Map<number, PartitionWorker<V>>();
+  /** Per worker, the batches that commit together (commit-combiner.ts). */
+  private readonly combiners = new WeakMap<PartitionWorker<V>, CommitCombiner<V>>();
   private assigned = new Set<number>();
   private ticker: NodeJS.Timeout | undefined;
   private readonly ticking = new Set<number>();
@@ -339,10 +342,20 @@ export class StreamApp<V> {
         resolveOffset(batch.lastOffset());
         return;
       }
-      if (!(await commitChunk(this.host, worker, batch.topic, chunk, through, owns, heartbeat))) return;
+      if (!(await this.combinerOf(worker).commit({ topic: batch.topic, messages: chunk, through }, owns, heartbeat))) return;
       resolveOffset(through);
       await heartbeat();
     }
+  }
+
+  /** The worker's combiner, made on first use (a worker's batches combine only with its own). */
+  private combinerOf(worker: PartitionWorker<V>): CommitCombiner<V> {
+    let combiner = this.combiners.get(worker);
+    if (combiner === undefined) {
+      combiner = new CommitCombiner(this.host, worker, this.options.maxRecordsPerTransaction ?? 2000);
+      this.combiners.set(worker, combiner);
+    }
+    return combiner;
   }
 
   /**
