@@ -18,7 +18,11 @@ export const PROJECTOR_APP = 'projector';
 
 export interface ProjectorOptions {
   clientId?: string;
-  /** Partitions projected at once by this instance (default 3). */
+  /**
+   * Partitions projected at once by this instance. Default: every partition. kafkajs
+   * fetches again only once the last fetch's batches are all written, so with fewer slots
+   * than partitions a fetch took two rounds of PostgreSQL commits (issue 18).
+   */
   concurrency?: number;
   /** The consumer stopped for good; a role should exit so its supervisor restarts it. */
   onFatal?: (error: unknown) => void;
@@ -44,7 +48,7 @@ export async function startProjector(config: StacklConfig, options: ProjectorOpt
   const topics = topicNames(config.topicPrefix);
   const kafka = createKafka(config, options.clientId ?? 'stackl-projector');
   const admin = kafka.admin();
-  const concurrency = options.concurrency ?? 3;
+  const concurrency = options.concurrency ?? config.partitions;
   // One connection per partition projected at once, plus stored offsets, markers and the dead-letter publisher.
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: concurrency + 3 });
   // An idle connection that drops is replaced on next use; without a listener it would crash the process.
