@@ -28,6 +28,7 @@ const WINDOW_MS = 10_000;
 const PROBE = { kind: 'probe', action: 'run', payload: { outcome: 'succeed' } };
 
 interface Paced {
+  /** Per task, when the schedule said it should leave (not when its slice did). */
   submittedAt: Map<string, number>;
   /** Per slice: how far behind its schedule the slice's first task left. */
   scheduleLagMs: number[];
@@ -44,10 +45,14 @@ async function pace(client: KafkaBrokerClient, rate: number, durationMs: number)
   let sent = 0;
   while (sent < total) {
     const now = Date.now();
-    const due = Math.min(total, Math.floor(((now - began) * rate) / 1000)) - sent;
+    // Task i is due at began + i / rate: the first leaves at once, not one interval late.
+    const due = Math.min(total, Math.floor(((now - began) * rate) / 1000) + 1) - sent;
     if (due > 0) {
       scheduleLagMs.push(now - (began + (sent * 1000) / rate));
-      for (const receipt of await client.submitMany(Array.from({ length: due }, () => PROBE))) submittedAt.set(receipt.taskId, now);
+      // Each task's clock starts at its place in the schedule, not when the slice left:
+      // a submitter that fell behind must not hide the wait it caused (coordinated omission).
+      const receipts = await client.submitMany(Array.from({ length: due }, () => PROBE));
+      receipts.forEach((receipt, i) => submittedAt.set(receipt.taskId, began + ((sent + i) * 1000) / rate));
       sent += due;
     }
     // The next slice boundary; when a send overran it, the next slice carries the difference.
@@ -239,7 +244,7 @@ async function steadyState(): Promise<Record<string, unknown>> {
     ...(atTarget === undefined ? {} : { meetsTarget: atTarget.median < TARGET.p99Ms }),
     ...repeated,
     note:
-      `Every ${SLICE_MS} ms one produce request carries the submissions due by then. Latency = from the submit request leaving to the task reading Completed in PostgreSQL ` +
+      `Every ${SLICE_MS} ms one produce request carries the submissions due by then. Latency = from the task's place in the schedule (rate × time, so a submitter behind schedule counts against the system, not for it) to the task reading Completed in PostgreSQL ` +
       `(timeline of projection_offsets polled every ${WATCH_POLL_MS} ms, so up to that much late), for tasks submitted after the warm-up. ` +
       'backlogAtEnd = tasks submitted but not yet visible when submission stopped; keptUp = backlogAtEnd ≤ one second of submissions. ' +
       'Broker, worker, projector, submitter and watch share this process; each rate runs on fresh topics and schema.',
