@@ -1,7 +1,8 @@
 // A Faust-style stream app on kafkajs: one agent over co-partitioned input topics,
 // one table per partition backed by a compacted changelog, and wall-clock timers.
 // Guarantees (DESIGN.md §6): exactly once per input partition (changelog, outputs and
-// input offsets in one transaction per batch, one transactional id per partition),
+// input offsets in one transaction per batch, the batches of a partition's input topics
+// that one fetch brings combined into one; one transactional id per partition),
 // restore before processing, timers inside the transaction, read committed only, and
 // no record or transient fault stops a partition: transient failures are retried with
 // backoff, a record Kafka refuses is isolated and dead-lettered, and a partition left
