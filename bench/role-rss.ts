@@ -23,13 +23,13 @@ import { envInt, progress, runStamp } from './stats.js';
 const PROBE = { kind: 'probe', action: 'run', payload: { outcome: 'succeed' } };
 const BODY = JSON.stringify(PROBE);
 
-async function completedCount(pool: pg.Pool, schema: string): Promise<number> {
+export async function completedCount(pool: pg.Pool, schema: string): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from ${pg.escapeIdentifier(schema)}.tasks where status = 'Completed'`);
   return rows[0]?.n ?? 0;
 }
 
 /** Submits as probe-e2e does: PROBE_SUBMIT_CHUNK tasks per produce request; returns their ids. */
-async function submitThroughKafka(config: StacklConfig, tasks: number, ids: string[]): Promise<number> {
+export async function submitThroughKafka(config: StacklConfig, tasks: number, ids: string[]): Promise<number> {
   const client = new KafkaBrokerClient(createKafka(config, 'bench'), topicNames(config.topicPrefix).requests, config.partitions);
   const began = Date.now();
   try {

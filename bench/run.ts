@@ -15,6 +15,7 @@ import { loadAverage, provenance } from './provenance.js';
 import { projectionBenchmarks } from './projection.js';
 import { recoveryBenchmarks } from './recovery.js';
 import { roleRssBenchmarks } from './role-rss.js';
+import { scaleOutBenchmarks } from './scale-out.js';
 import { steadyStateBenchmarks } from './steady-state.js';
 import { timeoutBenchmarks } from './timeouts-100k.js';
 
@@ -33,6 +34,7 @@ const benchmarks: Record<string, Benchmark> = {
   ...timeoutBenchmarks,
   ...recoveryBenchmarks,
   ...roleRssBenchmarks,
+  ...scaleOutBenchmarks,
 };
 
 const requested = process.argv.slice(2);
