@@ -17,7 +17,7 @@ import { createKafka } from '../topics/kafka.js';
 import { topicNames } from '../topics/names.js';
 import { cleanUp, PROBE_SUBMIT_CHUNK, PROBE_WORKER_CONCURRENCY } from './probe-e2e.js';
 import { repeatRuns, runsFromEnv } from './repeat.js';
-import { rssOfPidMiB, RssSampler, startRole, type RoleProcess } from './roles.js';
+import { rssOfPidMiB, RssSampler, startBrokerThen, type RoleProcess } from './roles.js';
 import { envInt, progress, runStamp } from './stats.js';
 
 const PROBE = { kind: 'probe', action: 'run', payload: { outcome: 'succeed' } };
@@ -121,10 +121,7 @@ async function oneBurst({ tasks, channel, submit, clients, concurrency }: BurstO
   const roles: RoleProcess[] = [];
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
   try {
-    // The broker creates the topics the others check; then the rest start side by side.
-    roles.push(await startRole('broker', env));
-    const others = ['projector', 'worker', ...(channel === 'redis' ? ['relay'] : []), 'api'];
-    roles.push(...(await Promise.all(others.map((role) => startRole(role, env)))));
+    await startBrokerThen(['projector', 'worker', ...(channel === 'redis' ? ['relay'] : []), 'api'], env, roles);
     const api = roles.find((r) => r.role === 'api') as RoleProcess;
     const address = /api listening on (\S+)/.exec(api.readyLine)?.[1] as string;
     const idle = Object.fromEntries(roles.map((r) => [r.role, rssOfPidMiB(r.pid) ?? Number.NaN]));

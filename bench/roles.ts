@@ -47,6 +47,16 @@ function installReaper(): void {
   }
 }
 
+/**
+ * Starts a broker first (it creates the topics the others check), then `others` side by
+ * side; resolves once every one said it serves. Pushes each into `into` as it starts, so
+ * a caller's cleanup stops whatever started even when a later one failed.
+ */
+export async function startBrokerThen(others: string[], env: Record<string, string | undefined>, into: RoleProcess[]): Promise<void> {
+  into.push(await startRole('broker', env));
+  await Promise.all(others.map(async (role) => into.push(await startRole(role, env))));
+}
+
 export async function startRole(role: string, env: Record<string, string | undefined>, timeoutMs = 600_000): Promise<RoleProcess> {
   const pattern = READY[role];
   if (pattern === undefined) throw new Error(`no readiness line known for role ${role}`);

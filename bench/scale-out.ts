@@ -13,7 +13,7 @@ import { createKafka } from '../topics/kafka.js';
 import { cleanUp, PROBE_WORKER_CONCURRENCY } from './probe-e2e.js';
 import { repeatRuns, runsFromEnv } from './repeat.js';
 import { completedCount, submitThroughKafka } from './role-rss.js';
-import { startRole, type RoleProcess } from './roles.js';
+import { startBrokerThen, type RoleProcess } from './roles.js';
 import { envInt, progress, runStamp } from './stats.js';
 
 /** Waits until `count` tasks read Completed, polling every 250 ms; fails after `timeoutMs`. */
@@ -55,10 +55,7 @@ async function oneScale({ processes, partitions, tasks, concurrency }: ScaleRun)
   const roles: RoleProcess[] = [];
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
   try {
-    // The first broker creates the topics the others check; then the rest start side by side.
-    roles.push(await startRole('broker', env));
-    const others = [...Array.from({ length: processes - 1 }, () => 'broker'), ...Array.from({ length: processes }, () => 'worker'), 'projector'];
-    roles.push(...(await Promise.all(others.map((role) => startRole(role, env)))));
+    await startBrokerThen([...Array.from({ length: processes - 1 }, () => 'broker'), ...Array.from({ length: processes }, () => 'worker'), 'projector'], env, roles);
     // Twenty tasks per partition on average (random ids spread them; one partition left out
     // has odds of 1 in 10^7): once all read Completed, every partition serves.
     const warmUp: string[] = [];
