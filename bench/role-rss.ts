@@ -17,7 +17,7 @@ import { createKafka } from '../topics/kafka.js';
 import { topicNames } from '../topics/names.js';
 import { cleanUp, PROBE_SUBMIT_CHUNK, PROBE_WORKER_CONCURRENCY } from './probe-e2e.js';
 import { repeatRuns, runsFromEnv } from './repeat.js';
-import { rssOfPidMiB, RssSampler, startBrokerThen, type RoleProcess } from './roles.js';
+import { NO_SHEDDING, rssOfPidMiB, RssSampler, startBrokerThen, type RoleProcess } from './roles.js';
 import { envInt, progress, runStamp } from './stats.js';
 
 const PROBE = { kind: 'probe', action: 'run', payload: { outcome: 'succeed' } };
@@ -117,6 +117,8 @@ async function oneBurst({ tasks, channel, submit, clients, concurrency }: BurstO
     STACKL_WORKER_CONCURRENCY: String(concurrency),
     STACKL_API_HOST: '127.0.0.1',
     STACKL_API_PORT: '0',
+    // Every task is counted through to Completed: a shed one never would be.
+    ...NO_SHEDDING,
   };
   const roles: RoleProcess[] = [];
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
@@ -183,7 +185,8 @@ async function roleRss(): Promise<Record<string, unknown>> {
     note:
       'Each role is a `stackl <role>` process of its own; VmRSS from /proc/<pid>/status every 500 ms from the first submit until every task reads Completed in PostgreSQL. ' +
       'idleMiB = just before the burst, after every role said it was ready. tasksPerSecond = first submit to the last Completed row counted (250 ms polls). ' +
-      'submit=kafka: the burst goes straight to task.requests as in probe-e2e while the API answers GET /tasks/:id (apiReadsPerSecond); submit=api: every task is a POST /tasks.',
+      'submit=kafka: the burst goes straight to task.requests as in probe-e2e while the API answers GET /tasks/:id (apiReadsPerSecond); submit=api: every task is a POST /tasks. ' +
+      'The broker sheds nothing (STACKL_BROKER_MAX_* = 0), so every task is counted through to Completed.',
   };
 }
 

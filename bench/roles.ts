@@ -48,6 +48,19 @@ function installReaper(): void {
 }
 
 /**
+ * `stackl broker` sheds new tasks when orders would wait too long at the pace workers took
+ * them in the last seconds, and a burst right after a quiet warm-up looks like that: one
+ * scale-out run shed 660 tasks and waited for them to complete forever. Benchmarks that
+ * count every task through to Completed run their brokers with this, as the in-process
+ * benchmarks (which never shed) do.
+ */
+export const NO_SHEDDING = {
+  STACKL_BROKER_MAX_REQUEST_AGE_MS: '0',
+  STACKL_BROKER_MAX_QUEUED_ORDERS: '0',
+  STACKL_BROKER_MAX_ORDER_WAIT_MS: '0',
+} as const;
+
+/**
  * Starts a broker first (it creates the topics the others check), then `others` side by
  * side; resolves once every one said it serves. Pushes each into `into` as it starts, so
  * a caller's cleanup stops whatever started even when a later one failed.

@@ -13,7 +13,7 @@ import { createKafka } from '../topics/kafka.js';
 import { cleanUp, PROBE_WORKER_CONCURRENCY } from './probe-e2e.js';
 import { repeatRuns, runsFromEnv } from './repeat.js';
 import { completedCount, submitThroughKafka } from './role-rss.js';
-import { startBrokerThen, type RoleProcess } from './roles.js';
+import { NO_SHEDDING, startBrokerThen, type RoleProcess } from './roles.js';
 import { envInt, progress, runStamp } from './stats.js';
 
 /** Waits until `count` tasks read Completed, polling every 250 ms; fails after `timeoutMs`. */
@@ -44,13 +44,7 @@ async function oneScale({ processes, partitions, tasks, concurrency }: ScaleRun)
     STACKL_PARTITIONS: String(partitions),
     STACKL_CHANNEL: 'kafka',
     STACKL_WORKER_CONCURRENCY: String(concurrency),
-    // `stackl broker` sheds new tasks when orders would wait too long at the pace workers
-    // took them in the last seconds, and a burst right after a quiet warm-up looks like
-    // that: one run shed 660 of them and waited for them forever. This measures how fast
-    // every task goes through, as the in-process benchmarks (which never shed) do.
-    STACKL_BROKER_MAX_REQUEST_AGE_MS: '0',
-    STACKL_BROKER_MAX_QUEUED_ORDERS: '0',
-    STACKL_BROKER_MAX_ORDER_WAIT_MS: '0',
+    ...NO_SHEDDING,
   };
   const roles: RoleProcess[] = [];
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
