@@ -1,7 +1,12 @@
 // What one fetch brings a partition from several input topics commits in one transaction
 // (commit-combiner.ts), with each topic's offset, and a refusal among them still finds
-// the record at fault alone. On the real broker.
-import { afterEach, describe, expect, it } from 'vitest';
+// the record at fault alone. Hostile records and lost answers reach such combined
+// transactions too: records are written to both topics before the app starts, so its
+// first fetch brings both. On the real broker.
+import { createRequire } from 'node:module';
+import kafkajs from 'kafkajs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CommitOutcomeUnknownError, PartitionProducer } from '../../../processors/runtime/partition-producer.js';
 import type { StreamApp } from '../../../processors/runtime/stream-app.js';
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
@@ -10,10 +15,15 @@ import { token } from '../../support/names.js';
 import type { Count } from './counter-app.js';
 import { Faults, hostileApp, type HostileTopics } from './hostile-app.js';
 
+const require = createRequire(import.meta.url);
+// kafkajs' broker connection class: patched below to lose the answer of one produce request.
+const Broker = require('kafkajs/src/broker/index.js') as { prototype: { produce: (...args: unknown[]) => Promise<unknown> } };
+
 const kafka = testKafka();
 const PARTITIONS = 2;
 const running: StreamApp<Count>[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   await Promise.all(running.splice(0).map((app) => app.stop()));
 });
 
@@ -63,6 +73,26 @@ async function committed(groupId: string, topics: string[]): Promise<Record<stri
   }
 }
 
+/** The count each output carries ("v:3" → 3), sorted. */
+function countsOf(out: { message: { value: Buffer | null } }[]): number[] {
+  return out.map((r) => Number(r.message.value?.toString().split(':').at(-1))).sort((x, y) => x - y);
+}
+
+/** Everything a fresh read-committed group sees on `topic` within `ms`. */
+async function readFor(topic: string, ms: number): Promise<string[]> {
+  const seen: string[] = [];
+  const consumer = kafka.consumer({ groupId: `rc-read-${token()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value?.toString() ?? '') });
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
 /** A key of partition 0 (murmur2 over PARTITIONS), found by trying. */
 function keyOfPartitionZero(): string {
   for (let i = 0; ; i++) if (partitionForKey(`key-${i}`, PARTITIONS) === 0) return `key-${i}`;
@@ -76,8 +106,7 @@ describe('batches of several input topics of one partition', () => {
     const app = await startTwoInputApp(setupDone);
     const out = await consumeCount(kafka, setupDone.topics.output, 10);
     // One state for the key across both topics: the counts run 1..10, each once.
-    const counts = out.map((r) => Number(r.message.value?.toString().split(':')[1])).sort((x, y) => x - y);
-    expect(counts).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(countsOf(out)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     const stats = app.stats();
     expect(stats.records).toBe(10);
     // The first fetch after the restore brought both topics' batches: one transaction, not two.
@@ -94,9 +123,78 @@ describe('batches of several input topics of one partition', () => {
     const [dead] = await consumeCount(kafka, setupDone.topics.dlq, 1);
     expect(dead?.message.headers?.[DLQ_HEADERS.code]?.toString()).toBe('MESSAGE_TOO_LARGE');
     const out = await consumeCount(kafka, setupDone.topics.output, 4);
-    const counts = out.map((r) => Number(r.message.value?.toString().split(':')[1])).sort((x, y) => x - y);
-    expect(counts).toEqual([1, 2, 3, 4]);
+    expect(countsOf(out)).toEqual([1, 2, 3, 4]);
     expect(app.stats().deadLettered).toBe(1);
     expect(await committed(setupDone.groupId, [setupDone.topics.input, setupDone.second])).toEqual({ [setupDone.topics.input]: '3', [setupDone.second]: '2' });
+  });
+  it('dead-letter records naming internal topics, in either topic, and commit the rest once', async () => {
+    const setupDone = await setup();
+    const key = keyOfPartitionZero();
+    await produceTo([setupDone.topics.input], key, ['to:__transaction_state', 'a']);
+    await produceTo([setupDone.second], key, ['to:__consumer_offsets', 'b']);
+    await startTwoInputApp(setupDone);
+    const dead = await consumeCount(kafka, setupDone.topics.dlq, 2);
+    expect(dead.map((d) => d.message.headers?.[DLQ_HEADERS.code]?.toString())).toEqual(['TOPIC_AUTHORIZATION_FAILED', 'TOPIC_AUTHORIZATION_FAILED']);
+    expect(countsOf(await consumeCount(kafka, setupDone.topics.output, 2))).toEqual([1, 2]);
+    expect(await committed(setupDone.groupId, [setupDone.topics.input, setupDone.second])).toEqual({ [setupDone.topics.input]: '2', [setupDone.second]: '2' });
+  });
+
+  it('commit an output just under the topic\'s size limit and dead-letter one just over it', async () => {
+    const setupDone = await setup();
+    const key = keyOfPartitionZero();
+    // The output topic takes batches of at most 16,384 bytes.
+    await produceTo([setupDone.topics.input], key, ['big:16000', 'a']);
+    await produceTo([setupDone.second], key, ['big:16385', 'b']);
+    const app = await startTwoInputApp(setupDone);
+    const [dead] = await consumeCount(kafka, setupDone.topics.dlq, 1);
+    expect(dead?.message.headers?.[DLQ_HEADERS.code]?.toString()).toBe('MESSAGE_TOO_LARGE');
+    expect(dead?.message.headers?.[DLQ_HEADERS.topic]?.toString()).toBe(setupDone.second);
+    const out = await consumeCount(kafka, setupDone.topics.output, 3);
+    expect(out.map((r) => r.message.value?.length ?? 0).sort((x, y) => y - x)[0]).toBe(16_000);
+    expect(app.stats().deadLettered).toBe(1);
+    expect(await committed(setupDone.groupId, [setupDone.topics.input, setupDone.second])).toEqual({ [setupDone.topics.input]: '2', [setupDone.second]: '2' });
+  });
+
+  it('lose and repeat nothing when the answer to a produce request is lost', async () => {
+    const setupDone = await setup();
+    const key = keyOfPartitionZero();
+    await produceTo([setupDone.topics.input, setupDone.second], key, ['a', 'b', 'c']);
+    const real = Broker.prototype.produce;
+    let lost = 0;
+    vi.spyOn(Broker.prototype, 'produce').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      const answer = await real.apply(this, args);
+      const request = args[0] as { topicData: { topic: string }[] };
+      if (lost === 0 && request.topicData.some((t) => t.topic === setupDone.topics.output)) {
+        lost += 1;
+        // After the broker wrote the batch, as when a connection drops mid-transaction.
+        throw new kafkajs.KafkaJSNonRetriableError('the answer to this produce request was lost (injected)');
+      }
+      return answer;
+    });
+    const app = await startTwoInputApp(setupDone);
+    expect(countsOf(await consumeCount(kafka, setupDone.topics.output, 6))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(lost).toBe(1);
+    expect(await readFor(setupDone.topics.output, 1500)).toHaveLength(6);
+    expect(app.stats().retries).toBeGreaterThanOrEqual(1);
+  });
+
+  it('rebuild from the log and write nothing twice when a commit reached the broker but its answer was lost', async () => {
+    const setupDone = await setup();
+    const key = keyOfPartitionZero();
+    await produceTo([setupDone.topics.input, setupDone.second], key, ['a', 'b', 'c']);
+    const commit = PartitionProducer.prototype.commit;
+    let lost = 0;
+    vi.spyOn(PartitionProducer.prototype, 'commit').mockImplementation(async function (this: PartitionProducer, content) {
+      await commit.call(this, content);
+      if (lost === 0 && content.records.some((r) => r.topic === setupDone.topics.output)) {
+        lost += 1;
+        throw new CommitOutcomeUnknownError(this.partition, new Error('connection closed before the commit was acknowledged'));
+      }
+    });
+    await startTwoInputApp(setupDone);
+    expect(countsOf(await consumeCount(kafka, setupDone.topics.output, 6))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(lost).toBe(1);
+    expect(await readFor(setupDone.topics.output, 1500)).toHaveLength(6);
+    expect(await committed(setupDone.groupId, [setupDone.topics.input, setupDone.second])).toEqual({ [setupDone.topics.input]: '3', [setupDone.second]: '3' });
   });
 });
