@@ -76,8 +76,11 @@ class Pipe {
     } finally {
       this.pumping = false;
     }
-    // A chunk may have arrived while the last write was draining.
-    if (this.queue.length > 0 || (this.ended && !this.to.destroyed && !this.to.writableEnded)) void this.pump();
+    // A chunk may have arrived while the last write was draining. Not once the far side is
+    // gone: the loop above would end at once and call this again, forever (a dropAll() while
+    // delayed chunks waited overflowed the stack).
+    if (this.to.destroyed) return;
+    if (this.queue.length > 0 || (this.ended && !this.to.writableEnded)) void this.pump();
   }
 }
 
