@@ -25,42 +25,7 @@ export type Ownership = () => boolean;
 /** Longest pause between two tries of a transaction that failed for a transient reason. */
 const MAX_RETRY_PAUSE_MS = 5_000;
 
-/**
- * Commits `messages` (through `through`, markers included) in one transaction; false when
- * the partition is no longer ours. A chunk Kafka refuses is split in halves, committed in
- * order, until the record at fault stands alone: a handful of transactions, where one per
- * record stalled a busy partition for seconds.
- */
-export async function commitChunk<V>(host: CommitHost<V>, worker: PartitionWorker<V>, topic: string, messages: KafkaMessage[], through: string, owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
-  const records = messages.map((m) => inputRecord(topic, worker.partition, m));
-  const next = (BigInt(through) + 1n).toString();
-  for (let failures = 0; ; ) {
-    // Heartbeating while it runs: waiting for the partition's queue (a timer transaction
-    // may hold it), processing thousands of records and committing them through a slow
-    // network can outlast the group session, and a member that stops heartbeating loses
-    // its partitions to a rebalance (a storm of them, when every restore is slow too).
-    const result = await waitWithHeartbeat(transact(host, worker, owns, () => processRecords(host.scopes, worker, records), [{ topic, partition: worker.partition, offset: next }]), heartbeat);
-    if (result === null || !host.survived(worker, result)) return false;
-    if (result.ok) {
-      worker.nextOffsets.set(topic, BigInt(next));
-      host.counters.records += messages.length;
-      return true;
-    }
-    if (result.kind === 'refused') {
-      const [alone] = messages;
-      if (messages.length === 1 && alone !== undefined) return commitRefused(host, worker, topic, alone, through, result.error, owns, heartbeat);
-      host.log.warn('Kafka refused a record of these; splitting them to find it', { partition: worker.partition, topic, records: messages.length, error: result.error });
-      const mid = Math.floor(messages.length / 2);
-      const left = messages.slice(0, mid);
-      const leftThrough = (left[left.length - 1] as KafkaMessage).offset;
-      return (await commitChunk(host, worker, topic, left, leftThrough, owns, heartbeat)) && commitChunk(host, worker, topic, messages.slice(mid), through, owns, heartbeat);
-    }
-    failures += 1;
-    await afterTransientFailure(host.log, worker, result.error, failures, heartbeat);
-  }
-}
-
-/** One input topic's share of a transaction: its records, and the offset it commits through. */
+/** One input topic's share of a transaction: its records, and the offset it commits through (markers included). */
 export interface BatchPart {
   topic: string;
   messages: KafkaMessage[];
@@ -68,17 +33,29 @@ export interface BatchPart {
 }
 
 /**
- * Commits batches of several input topics of one partition in one transaction (one part
- * per topic); false when the partition is no longer ours. When Kafka refuses what they
- * write, nothing committed, and each part goes alone through commitChunk, which finds
- * the record at fault.
+ * Commits `messages` (through `through`, markers included) in one transaction; false when
+ * the partition is no longer ours. A chunk Kafka refuses is split in halves, committed in
+ * order, until the record at fault stands alone: a handful of transactions, where one per
+ * record stalled a busy partition for seconds.
+ */
+function commitChunk<V>(host: CommitHost<V>, worker: PartitionWorker<V>, topic: string, messages: KafkaMessage[], through: string, owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
+  return commitParts(host, worker, [{ topic, messages, through }], owns, heartbeat);
+}
+
+/**
+ * Commits batches of one partition's input topics (one part per topic) in one transaction,
+ * every topic's offset in it; false when the partition is no longer ours. When Kafka
+ * refuses what they write, nothing committed: several parts go on one at a time, and a
+ * part alone is split as commitChunk says.
  */
 export async function commitParts<V>(host: CommitHost<V>, worker: PartitionWorker<V>, parts: BatchPart[], owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
-  const [only] = parts;
-  if (parts.length === 1 && only !== undefined) return commitChunk(host, worker, only.topic, only.messages, only.through, owns, heartbeat);
   const records = parts.flatMap((part) => part.messages.map((m) => inputRecord(part.topic, worker.partition, m)));
   const offsets = parts.map((part) => ({ topic: part.topic, partition: worker.partition, offset: (BigInt(part.through) + 1n).toString() }));
   for (let failures = 0; ; ) {
+    // Heartbeating while it runs: waiting for the partition's queue (a timer transaction
+    // may hold it), processing thousands of records and committing them through a slow
+    // network can outlast the group session, and a member that stops heartbeating loses
+    // its partitions to a rebalance (a storm of them, when every restore is slow too).
     const result = await waitWithHeartbeat(transact(host, worker, owns, () => processRecords(host.scopes, worker, records), offsets), heartbeat);
     if (result === null || !host.survived(worker, result)) return false;
     if (result.ok) {
@@ -86,13 +63,26 @@ export async function commitParts<V>(host: CommitHost<V>, worker: PartitionWorke
       host.counters.records += records.length;
       return true;
     }
-    if (result.kind === 'refused') {
-      for (const part of parts) if (!(await commitChunk(host, worker, part.topic, part.messages, part.through, owns, heartbeat))) return false;
-      return true;
-    }
+    if (result.kind === 'refused') return commitRefusedParts(host, worker, parts, result.error, owns, heartbeat);
     failures += 1;
     await afterTransientFailure(host.log, worker, result.error, failures, heartbeat);
   }
+}
+
+/** After a refusal: parts one at a time, a part split in halves, a record alone down REFUSAL_STEPS. */
+async function commitRefusedParts<V>(host: CommitHost<V>, worker: PartitionWorker<V>, parts: BatchPart[], refusal: unknown, owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
+  if (parts.length > 1) {
+    for (const part of parts) if (!(await commitParts(host, worker, [part], owns, heartbeat))) return false;
+    return true;
+  }
+  const { topic, messages, through } = parts[0] as BatchPart;
+  const [alone] = messages;
+  if (messages.length === 1 && alone !== undefined) return commitRefused(host, worker, topic, alone, through, refusal, owns, heartbeat);
+  host.log.warn('Kafka refused a record of these; splitting them to find it', { partition: worker.partition, topic, records: messages.length, error: refusal });
+  const mid = Math.floor(messages.length / 2);
+  const left = messages.slice(0, mid);
+  const leftThrough = (left[left.length - 1] as KafkaMessage).offset;
+  return (await commitChunk(host, worker, topic, left, leftThrough, owns, heartbeat)) && commitChunk(host, worker, topic, messages.slice(mid), through, owns, heartbeat);
 }
 
 /** The record Kafka refused walks down REFUSAL_STEPS, one transaction each, until something of it fits. */

@@ -27,7 +27,7 @@ export class CommitCombiner<V> {
     private readonly maxRecords: number,
   ) {}
 
-  /** Resolves as commitChunk would for this part alone: false when the partition is no longer ours. */
+  /** Resolves as commitParts would for this part alone: false when the partition is no longer ours. */
   commit(part: BatchPart, owns: Ownership, heartbeat: () => Promise<void>): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
       this.waiting.push({ part, owns, heartbeat, resolve, reject });
