@@ -16,12 +16,19 @@ import { ProjectionConsumer, type ProjectionStats } from './projection-consumer.
 /** The consumer group app name of the projector (topics/names.ts derives the group). */
 export const PROJECTOR_APP = 'projector';
 
+/**
+ * Each slot holds a PostgreSQL connection: a deployment of hundreds of partitions must not
+ * open hundreds (PostgreSQL's default max_connections is 100, shared with every role).
+ */
+const DEFAULT_MAX_CONCURRENCY = 16;
+
 export interface ProjectorOptions {
   clientId?: string;
   /**
-   * Partitions projected at once by this instance. Default: every partition. kafkajs
-   * fetches again only once the last fetch's batches are all written, so with fewer slots
-   * than partitions a fetch took two rounds of PostgreSQL commits (issue 18).
+   * Partitions projected at once by this instance. Default: every partition, up to
+   * DEFAULT_MAX_CONCURRENCY. kafkajs fetches again only once the last fetch's batches are
+   * all written, so with fewer slots than partitions a fetch took two rounds of PostgreSQL
+   * commits (issue 18).
    */
   concurrency?: number;
   /** The consumer stopped for good; a role should exit so its supervisor restarts it. */
@@ -48,7 +55,7 @@ export async function startProjector(config: StacklConfig, options: ProjectorOpt
   const topics = topicNames(config.topicPrefix);
   const kafka = createKafka(config, options.clientId ?? 'stackl-projector');
   const admin = kafka.admin();
-  const concurrency = options.concurrency ?? config.partitions;
+  const concurrency = options.concurrency ?? Math.min(config.partitions, DEFAULT_MAX_CONCURRENCY);
   // One connection per partition projected at once, plus stored offsets, markers and the dead-letter publisher.
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: concurrency + 3 });
   // An idle connection that drops is replaced on next use; without a listener it would crash the process.
