@@ -23,9 +23,21 @@ import { envInt, progress, runStamp } from './stats.js';
 const PROBE = { kind: 'probe', action: 'run', payload: { outcome: 'succeed' } };
 const BODY = JSON.stringify(PROBE);
 
-export async function completedCount(pool: pg.Pool, schema: string): Promise<number> {
+async function completedCount(pool: pg.Pool, schema: string): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from ${pg.escapeIdentifier(schema)}.tasks where status = 'Completed'`);
   return rows[0]?.n ?? 0;
+}
+
+/** Waits until `count` tasks read Completed, polling every 250 ms; fails after `timeoutMs` with the rows by status. */
+export async function completedAtLeast(pool: pg.Pool, config: StacklConfig, count: number, timeoutMs: number): Promise<void> {
+  const began = Date.now();
+  for (let done = 0; done < count; done = await completedCount(pool, config.databaseSchema)) {
+    if (Date.now() - began > timeoutMs) {
+      const { rows } = await pool.query<{ status: string; n: number }>(`select status, count(*)::int as n from ${pg.escapeIdentifier(config.databaseSchema)}.tasks group by status`);
+      throw new Error(`only ${done} of ${count} tasks Completed after ${timeoutMs} ms; rows by status: ${JSON.stringify(Object.fromEntries(rows.map((r) => [r.status, r.n])))}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** Submits as probe-e2e does: PROBE_SUBMIT_CHUNK tasks per produce request; returns their ids. */
@@ -138,11 +150,7 @@ async function oneBurst({ tasks, channel, submit, clients, concurrency }: BurstO
     let submitMs: number;
     try {
       submitMs = submit === 'kafka' ? await submitThroughKafka(config, tasks, ids) : await submitThroughApi(address, tasks, clients);
-      for (let done = 0; done < tasks; ) {
-        if (Date.now() - began > 600_000) throw new Error(`only ${done} of ${tasks} tasks Completed after 10 minutes`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        done = await completedCount(pool, config.databaseSchema);
-      }
+      await completedAtLeast(pool, config, tasks, 600_000);
     } finally {
       finished = true;
     }

@@ -8,25 +8,13 @@
 // cores, so this shows the cost of spreading out (rebalances, fences, more connections)
 // more than the gain; on more cores the same command shows the gain.
 import pg from 'pg';
-import { loadConfig, type StacklConfig } from '../core/config.js';
+import { loadConfig } from '../core/config.js';
 import { createKafka } from '../topics/kafka.js';
 import { cleanUp, PROBE_WORKER_CONCURRENCY } from './probe-e2e.js';
 import { repeatRuns, runsFromEnv } from './repeat.js';
-import { completedCount, submitThroughKafka } from './role-rss.js';
+import { completedAtLeast, submitThroughKafka } from './role-rss.js';
 import { NO_SHEDDING, startBrokerThen, type RoleProcess } from './roles.js';
 import { envInt, progress, runStamp } from './stats.js';
-
-/** Waits until `count` tasks read Completed, polling every 250 ms; fails after `timeoutMs`. */
-async function completedAtLeast(pool: pg.Pool, config: StacklConfig, count: number, timeoutMs: number): Promise<void> {
-  const began = Date.now();
-  for (let done = 0; done < count; done = await completedCount(pool, config.databaseSchema)) {
-    if (Date.now() - began > timeoutMs) {
-      const { rows } = await pool.query<{ status: string; n: number }>(`select status, count(*)::int as n from ${pg.escapeIdentifier(config.databaseSchema)}.tasks group by status`);
-      throw new Error(`only ${done} of ${count} tasks Completed after ${timeoutMs} ms; rows by status: ${JSON.stringify(Object.fromEntries(rows.map((r) => [r.status, r.n])))}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 interface ScaleRun {
   processes: number;

@@ -11,9 +11,9 @@
 //
 // kafkajs stops a consumer for good when it cannot find the group coordinator, which a
 // Kafka restart or a dropped connection causes: the lane then joins again with a new
-// consumer of the same group (renewed-consumer.ts), while the orders it runs go on and report. The worker
-// used to exit for it, and every attempt and rollback it ran waited out its deadline.
-// Any other error that stops the consumer for good still goes to onFatal.
+// consumer of the same group (renewed-consumer.ts), while the orders it runs go on and
+// report. The worker used to exit for it, and every attempt and rollback it ran waited
+// out its deadline. Any other error that stops the consumer for good goes to onFatal.
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { createLogger } from '../../core/log.js';
 import type { OnConsumerStopped } from '../consumer-watch.js';
@@ -24,7 +24,6 @@ import { Semaphore } from './semaphore.js';
 
 /** How long a batch waits for a free slot between two heartbeats. */
 const SLOT_WAIT_HEARTBEAT_MS = 1_000;
-
 
 export interface KafkaOrderLaneOptions {
   kafka: Kafka;
