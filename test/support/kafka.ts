@@ -61,3 +61,18 @@ export async function consumeCount(
     await consumer.disconnect();
   }
 }
+
+/** Everything a fresh read-committed group sees on `topic` within `ms`. */
+export async function readFor(kafka: Kafka, topic: string, ms: number): Promise<Consumed[]> {
+  const seen: Consumed[] = [];
+  const consumer = kafka.consumer({ groupId: `test-read-${token()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ partition, message }) => void seen.push({ partition, message }) });
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}

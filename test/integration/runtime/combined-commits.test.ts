@@ -3,21 +3,15 @@
 // the record at fault alone. Hostile records and lost answers reach such combined
 // transactions too: records are written to both topics before the app starts, so its
 // first fetch brings both. On the real broker.
-import { createRequire } from 'node:module';
-import kafkajs from 'kafkajs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CommitOutcomeUnknownError, PartitionProducer } from '../../../processors/runtime/partition-producer.js';
 import type { StreamApp } from '../../../processors/runtime/stream-app.js';
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
-import { consumeCount, createTopic, testKafka } from '../../support/kafka.js';
+import { consumeCount, createTopic, readFor, testKafka } from '../../support/kafka.js';
 import { token } from '../../support/names.js';
 import type { Count } from './counter-app.js';
 import { Faults, hostileApp, type HostileTopics } from './hostile-app.js';
-
-const require = createRequire(import.meta.url);
-// kafkajs' broker connection class: patched below to lose the answer of one produce request.
-const Broker = require('kafkajs/src/broker/index.js') as { prototype: { produce: (...args: unknown[]) => Promise<unknown> } };
+import { loseOneCommitAnswer, loseOneProduceAnswer } from './lost-answers.js';
 
 const kafka = testKafka();
 const PARTITIONS = 2;
@@ -78,21 +72,6 @@ function countsOf(out: { message: { value: Buffer | null } }[]): number[] {
   return out.map((r) => Number(r.message.value?.toString().split(':').at(-1))).sort((x, y) => x - y);
 }
 
-/** Everything a fresh read-committed group sees on `topic` within `ms`. */
-async function readFor(topic: string, ms: number): Promise<string[]> {
-  const seen: string[] = [];
-  const consumer = kafka.consumer({ groupId: `rc-read-${token()}` });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value?.toString() ?? '') });
-    await new Promise((resolve) => setTimeout(resolve, ms));
-  } finally {
-    await consumer.disconnect();
-  }
-  return seen;
-}
-
 /** A key of partition 0 (murmur2 over PARTITIONS), found by trying. */
 function keyOfPartitionZero(): string {
   for (let i = 0; ; i++) if (partitionForKey(`key-${i}`, PARTITIONS) === 0) return `key-${i}`;
@@ -127,6 +106,7 @@ describe('batches of several input topics of one partition', () => {
     expect(app.stats().deadLettered).toBe(1);
     expect(await committed(setupDone.groupId, [setupDone.topics.input, setupDone.second])).toEqual({ [setupDone.topics.input]: '3', [setupDone.second]: '2' });
   });
+
   it('dead-letter records naming internal topics, in either topic, and commit the rest once', async () => {
     const setupDone = await setup();
     const key = keyOfPartitionZero();
@@ -159,22 +139,11 @@ describe('batches of several input topics of one partition', () => {
     const setupDone = await setup();
     const key = keyOfPartitionZero();
     await produceTo([setupDone.topics.input, setupDone.second], key, ['a', 'b', 'c']);
-    const real = Broker.prototype.produce;
-    let lost = 0;
-    vi.spyOn(Broker.prototype, 'produce').mockImplementation(async function (this: unknown, ...args: unknown[]) {
-      const answer = await real.apply(this, args);
-      const request = args[0] as { topicData: { topic: string }[] };
-      if (lost === 0 && request.topicData.some((t) => t.topic === setupDone.topics.output)) {
-        lost += 1;
-        // After the broker wrote the batch, as when a connection drops mid-transaction.
-        throw new kafkajs.KafkaJSNonRetriableError('the answer to this produce request was lost (injected)');
-      }
-      return answer;
-    });
+    const answer = loseOneProduceAnswer(setupDone.topics.output);
     const app = await startTwoInputApp(setupDone);
     expect(countsOf(await consumeCount(kafka, setupDone.topics.output, 6))).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(lost).toBe(1);
-    expect(await readFor(setupDone.topics.output, 1500)).toHaveLength(6);
+    expect(answer.lost()).toBe(1);
+    expect(await readFor(kafka, setupDone.topics.output, 1500)).toHaveLength(6);
     expect(app.stats().retries).toBeGreaterThanOrEqual(1);
   });
 
@@ -182,19 +151,11 @@ describe('batches of several input topics of one partition', () => {
     const setupDone = await setup();
     const key = keyOfPartitionZero();
     await produceTo([setupDone.topics.input, setupDone.second], key, ['a', 'b', 'c']);
-    const commit = PartitionProducer.prototype.commit;
-    let lost = 0;
-    vi.spyOn(PartitionProducer.prototype, 'commit').mockImplementation(async function (this: PartitionProducer, content) {
-      await commit.call(this, content);
-      if (lost === 0 && content.records.some((r) => r.topic === setupDone.topics.output)) {
-        lost += 1;
-        throw new CommitOutcomeUnknownError(this.partition, new Error('connection closed before the commit was acknowledged'));
-      }
-    });
+    const answer = loseOneCommitAnswer(setupDone.topics.output);
     await startTwoInputApp(setupDone);
     expect(countsOf(await consumeCount(kafka, setupDone.topics.output, 6))).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(lost).toBe(1);
-    expect(await readFor(setupDone.topics.output, 1500)).toHaveLength(6);
+    expect(answer.lost()).toBe(1);
+    expect(await readFor(kafka, setupDone.topics.output, 1500)).toHaveLength(6);
     expect(await committed(setupDone.groupId, [setupDone.topics.input, setupDone.second])).toEqual({ [setupDone.topics.input]: '3', [setupDone.second]: '3' });
   });
 });

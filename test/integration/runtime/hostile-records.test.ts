@@ -2,7 +2,6 @@
 // each case on the real broker: records whose outputs Kafka refuses, records naming a
 // topic nobody may write, transient errors, lost commit answers, failing timers, fencing,
 // failed and crashed restores, an undecodable changelog record.
-import { createRequire } from 'node:module';
 import kafkajs, { type Consumer, type ConsumerConfig } from 'kafkajs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PartitionProducer } from '../../../processors/runtime/partition-producer.js';
@@ -10,15 +9,13 @@ import type { StreamApp } from '../../../processors/runtime/stream-app.js';
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
 import { loadConfig } from '../../../core/config.js';
-import { consumeCount, createTopic, testKafka, type Consumed } from '../../support/kafka.js';
+import { consumeCount, createTopic, readFor, testKafka, type Consumed } from '../../support/kafka.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { token } from '../../support/names.js';
 import type { Count } from './counter-app.js';
 import { Faults, hostileApp, type HostileTopics } from './hostile-app.js';
+import { loseOneProduceAnswer } from './lost-answers.js';
 
-const require = createRequire(import.meta.url);
-// kafkajs' broker connection class: patched below to lose the answer of one produce request.
-const Broker = require('kafkajs/src/broker/index.js') as { prototype: { produce: (...args: unknown[]) => Promise<unknown> } };
 
 const kafka = testKafka();
 const PARTITIONS = 3;
@@ -51,21 +48,6 @@ async function produce(topic: string, key: string, values: string[], partition?:
   await producer.connect();
   await producer.send({ topic, acks: -1, messages: values.map((value) => ({ key, value, ...(partition === undefined ? {} : { partition }) })) });
   await producer.disconnect();
-}
-
-/** Everything a fresh read-committed group sees on `topic` within `ms`. */
-async function readFor(topic: string, ms: number): Promise<Consumed[]> {
-  const seen: Consumed[] = [];
-  const consumer = kafka.consumer({ groupId: `rh-read-${token()}` });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ partition, message }) => void seen.push({ partition, message }) });
-    await new Promise((resolve) => setTimeout(resolve, ms));
-  } finally {
-    await consumer.disconnect();
-  }
-  return seen;
 }
 
 const values = (records: Consumed[]) => records.map((r) => r.message.value?.toString() ?? '');
@@ -108,7 +90,7 @@ describe('stream runtime under hostile records', () => {
     await produce(topics.input, 'k', ['reply:10000', 'd']);
     expect(values(await consumeCount(kafka, topics.output, 2))).toEqual(['reply-refused:MESSAGE_TOO_LARGE', 'd:1']);
     expect(faults.refusalsSeen).toBe(1);
-    expect(await readFor(topics.dlq, 1500)).toEqual([]);
+    expect(await readFor(kafka, topics.dlq, 1500)).toEqual([]);
   });
 
   it('retries a transient error of the processor with backoff and never dead-letters the record for it', async () => {
@@ -120,30 +102,19 @@ describe('stream runtime under hostile records', () => {
     expect(values(await consumeCount(kafka, topics.output, 2))).toEqual(['transient:1', 'after:2']);
     expect(faults.transientThrown).toBe(3);
     expect(app.stats().deadLettered).toBe(0);
-    expect(await readFor(topics.dlq, 1500)).toEqual([]);
+    expect(await readFor(kafka, topics.dlq, 1500)).toEqual([]);
   });
 
   it('retries a transaction whose produce answer was lost with a fresh producer, and loses and repeats nothing', async () => {
     const { topics, groupId } = await setup();
     const app = await started(hostileApp(kafka, topics, PARTITIONS, groupId, new Faults()));
-    const real = Broker.prototype.produce;
-    let lost = 0;
-    vi.spyOn(Broker.prototype, 'produce').mockImplementation(async function (this: unknown, ...args: unknown[]) {
-      const answer = await real.apply(this, args);
-      const request = args[0] as { topicData: { topic: string }[] };
-      if (lost === 0 && request.topicData.some((t) => t.topic === topics.output)) {
-        lost += 1;
-        // After the broker wrote the batch: kafkajs rolls its sequence numbers back on this.
-        throw new kafkajs.KafkaJSNonRetriableError('the answer to this produce request was lost (injected)');
-      }
-      return answer;
-    });
+    const answer = loseOneProduceAnswer(topics.output);
     await produce(topics.input, 'one', ['v0', 'v1', 'v2']);
-    await waitUntil(() => lost === 1);
+    await waitUntil(() => answer.lost() === 1);
     await produce(topics.input, 'one', ['v3', 'v4', 'v5']);
     const out = await consumeCount(kafka, topics.output, 6);
     expect(values(out)).toEqual(['v0:1', 'v1:2', 'v2:3', 'v3:4', 'v4:5', 'v5:6']);
-    expect(values(await readFor(topics.output, 1500))).toHaveLength(6);
+    expect(values(await readFor(kafka, topics.output, 1500))).toHaveLength(6);
     expect(app.stats().retries).toBeGreaterThanOrEqual(1);
   });
 
@@ -257,13 +228,9 @@ describe('the partition producer', () => {
     const send = (value: string) => producer.commit({ records: [{ topic, partition: 0, key: 'k', value: Buffer.from(value) }], offsets: [] });
     try {
       await send('one');
-      const real = Broker.prototype.produce;
-      const spy = vi.spyOn(Broker.prototype, 'produce').mockImplementationOnce(async function (this: unknown, ...args: unknown[]) {
-        await real.apply(this, args);
-        throw new kafkajs.KafkaJSNonRetriableError('the answer to this produce request was lost (injected)');
-      });
+      const answer = loseOneProduceAnswer(topic);
       await expect(send('two, aborted')).rejects.toThrow(/lost/);
-      spy.mockRestore();
+      answer.restore();
       expect(producer.generation).toBe(2);
       await send('three');
       await send('four');

@@ -1,12 +1,12 @@
 // The stream runtime's guarantees, each on the real broker (DESIGN.md §6).
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CommitOutcomeUnknownError, PartitionProducer } from '../../../processors/runtime/partition-producer.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
 import type { StreamApp } from '../../../processors/runtime/stream-app.js';
 import { consumeCount, createTopic, testKafka } from '../../support/kafka.js';
 import { token } from '../../support/names.js';
 import { counterApp, type Count, type CounterTopics } from './counter-app.js';
+import { loseOneCommitAnswer } from './lost-answers.js';
 
 const kafka = testKafka();
 const PARTITIONS = 3;
@@ -47,25 +47,17 @@ describe('stream runtime', () => {
     await started(counterApp(kafka, topics, PARTITIONS, groupId));
     // The next commit that carries outputs succeeds on the broker, then reports a broken
     // connection, as during a Kafka restart: its outcome is unknown to the runtime.
-    const commit = PartitionProducer.prototype.commit;
-    let lost = 0;
-    const spy = vi.spyOn(PartitionProducer.prototype, 'commit').mockImplementation(async function (this: PartitionProducer, content) {
-      await commit.call(this, content);
-      if (lost === 0 && content.records.some((r) => r.topic === topics.output)) {
-        lost += 1;
-        throw new CommitOutcomeUnknownError(this.partition, new Error('connection closed before the commit was acknowledged'));
-      }
-    });
+    const answer = loseOneCommitAnswer(topics.output);
     try {
       await produce(topics.input, Array.from({ length: 12 }, (_, i) => ({ key: 'one', value: `v${i}` })));
       const out = await consumeCount(kafka, topics.output, 12);
-      expect(lost).toBe(1);
+      expect(answer.lost()).toBe(1);
       expect(values(out)).toEqual(Array.from({ length: 12 }, (_, i) => `v${i}:${i + 1}`));
       await produce(topics.input, [{ key: 'one', value: 'after' }]);
       const all = await consumeCount(kafka, topics.output, 13);
       expect(values(all).slice(-1)).toEqual(['after:13']);
     } finally {
-      spy.mockRestore();
+      answer.restore();
     }
   });
 
