@@ -6,8 +6,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { progress } from './stats.js';
 
-// dist/bench/roles.js → dist/api/cli/main.js: the CLI built alongside this file.
-const CLI = fileURLToPath(new URL('../api/cli/main.js', import.meta.url));
+// dist/bench/roles.js → dist/api/cli/main.js: the CLI built alongside this file. BENCH_CLI
+// names another build's CLI, so one benchmark measures an earlier commit's roles beside
+// this one's in the same sitting.
+const CLI = process.env.BENCH_CLI ?? fileURLToPath(new URL('../api/cli/main.js', import.meta.url));
 
 /** What each role prints on stderr once it serves ("… ready", the API's "listening on"). */
 const READY: Record<string, RegExp> = {

@@ -11,6 +11,7 @@ import { bullmqBenchmarks } from './bullmq-peer.js';
 import { comparisonBenchmarks } from './e2e-vs-bullmq.js';
 import { ceilingBenchmarks } from './kafka-ceiling.js';
 import { probeBenchmarks } from './probe-e2e.js';
+import { liveRssBenchmarks } from './live-rss.js';
 import { loadAverage, provenance } from './provenance.js';
 import { projectionBenchmarks } from './projection.js';
 import { recoveryBenchmarks } from './recovery.js';
@@ -34,6 +35,7 @@ const benchmarks: Record<string, Benchmark> = {
   ...timeoutBenchmarks,
   ...recoveryBenchmarks,
   ...roleRssBenchmarks,
+  ...liveRssBenchmarks,
   ...scaleOutBenchmarks,
 };
 
