@@ -2,10 +2,10 @@
 // no longer finish before its deadline from one that might. The estimate is the
 // shortest recent success: skipping work that could still have finished costs a task,
 // so only an order with less time left than the quickest recent run is given up.
-import type { TaskDispatchMessage } from '../schemas/index.js';
+import type { WorkOrder } from '../topics/channel/work-channel.js';
 
 /** Attempts and rollbacks of one kind and action take different times. */
-export function durationKey(order: TaskDispatchMessage): string {
+export function durationKey(order: WorkOrder): string {
   const { task } = order.body;
   return `${order.type} ${task.kind}/${task.action}`;
 }

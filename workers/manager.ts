@@ -2,7 +2,8 @@
 // kind; the manager does the persistent work (datastore writes, agent calls) and
 // decides the result; handlers do pure computation for it. Managers never talk to the
 // channel: the worker reports what they return.
-import type { TaskDispatchMessage, TaskSpec } from '../schemas/index.js';
+import type { TaskSpec } from '../schemas/index.js';
+import type { WorkOrder } from '../topics/channel/work-channel.js';
 
 export interface WorkContext {
   task: TaskSpec;
@@ -45,7 +46,7 @@ export interface Manager {
    * without it the worker learns from its recent runs. An order with less time left
    * before its deadline is not started.
    */
-  expectedMs?(order: TaskDispatchMessage): number | undefined;
+  expectedMs?(order: WorkOrder): number | undefined;
   /**
    * When the worker reports an attempt's start. `before-run` (the default): before the
    * manager runs, always. `before-change`: only when the manager calls `beforeChange()`,

@@ -11,6 +11,277 @@ export interface AvroHistorySource {
 
 export const avroHistory: readonly AvroHistorySource[] = [
   {
+    file: 'TaskDispatch.c14f96cf69c34e6e.avsc',
+    schema: {
+      "name": "stackl.v1.TaskDispatch",
+      "type": "record",
+      "fields": [
+        {
+          "name": "eventId",
+          "type": {
+            "type": "string",
+            "logicalType": "uuid"
+          },
+          "doc": "Unique id of this record (UUID); consumers deduplicate on it."
+        },
+        {
+          "name": "taskId",
+          "type": {
+            "type": "string",
+            "logicalType": "uuid"
+          },
+          "doc": "The task this record is about (UUID v7); also the Kafka key."
+        },
+        {
+          "name": "sequence",
+          "type": "long",
+          "doc": "Per-task sequence number set by the writer; 0 where the writer does not number."
+        },
+        {
+          "name": "type",
+          "type": {
+            "name": "stackl.v1.TaskDispatchType",
+            "type": "enum",
+            "symbols": [
+              "RunAttempt",
+              "RunRollback"
+            ],
+            "doc": "The work orders a worker can receive."
+          },
+          "doc": "Name of the body's record; always equal to it."
+        },
+        {
+          "name": "time",
+          "type": {
+            "type": "long",
+            "logicalType": "timestamp-millis"
+          },
+          "doc": "When the writer created this record."
+        },
+        {
+          "name": "causationId",
+          "type": [
+            "null",
+            "string"
+          ],
+          "default": null,
+          "doc": "eventId of the record that caused this one."
+        },
+        {
+          "name": "correlationId",
+          "type": [
+            "null",
+            "string"
+          ],
+          "default": null,
+          "doc": "Id shared by every record of one conversation, for tracing."
+        },
+        {
+          "name": "body",
+          "type": [
+            {
+              "name": "stackl.v1.RunAttempt",
+              "type": "record",
+              "fields": [
+                {
+                  "name": "task",
+                  "type": {
+                    "name": "stackl.v1.TaskSpec",
+                    "type": "record",
+                    "fields": [
+                      {
+                        "name": "id",
+                        "type": {
+                          "type": "string",
+                          "logicalType": "uuid"
+                        },
+                        "doc": "Task id (UUID v7)."
+                      },
+                      {
+                        "name": "kind",
+                        "type": "string",
+                        "doc": "What the task is (stack, document, snapshot, ...); picks the manager."
+                      },
+                      {
+                        "name": "action",
+                        "type": "string",
+                        "doc": "What to do with it (create, delete, ...)."
+                      },
+                      {
+                        "name": "payload",
+                        "type": "string",
+                        "doc": "Input of the task as JSON text, validated per kind."
+                      },
+                      {
+                        "name": "origin",
+                        "type": {
+                          "name": "stackl.v1.Origin",
+                          "type": "record",
+                          "fields": [
+                            {
+                              "name": "type",
+                              "type": {
+                                "name": "stackl.v1.OriginType",
+                                "type": "enum",
+                                "symbols": [
+                                  "none",
+                                  "topic",
+                                  "webhook"
+                                ],
+                                "doc": "How the outcome is reported: not at all, on a reply topic, or to a webhook."
+                              },
+                              "doc": "How the outcome is reported."
+                            },
+                            {
+                              "name": "target",
+                              "type": [
+                                "null",
+                                "string"
+                              ],
+                              "default": null,
+                              "doc": "The reply topic or the webhook URL; null when type is none."
+                            }
+                          ],
+                          "doc": "Where the outcome of a task is reported."
+                        },
+                        "doc": "Where the outcome is reported."
+                      },
+                      {
+                        "name": "idempotencyKey",
+                        "type": "string",
+                        "doc": "Submissions with the same key are one task; defaults to the task id."
+                      },
+                      {
+                        "name": "timeoutMs",
+                        "type": "long",
+                        "doc": "Whole-task timeout in milliseconds, counted from submission."
+                      },
+                      {
+                        "name": "attemptTimeoutMs",
+                        "type": [
+                          "null",
+                          "long"
+                        ],
+                        "default": null,
+                        "doc": "Timeout of one attempt in milliseconds; null = only the task timeout applies."
+                      },
+                      {
+                        "name": "heartbeatTimeoutMs",
+                        "type": [
+                          "null",
+                          "long"
+                        ],
+                        "default": null,
+                        "doc": "Longest silence allowed from a running worker in milliseconds; null = no heartbeat required."
+                      },
+                      {
+                        "name": "maxAttempts",
+                        "type": "int",
+                        "doc": "Attempts allowed before the task fails (at least 1)."
+                      },
+                      {
+                        "name": "retryBackoff",
+                        "type": {
+                          "name": "stackl.v1.Backoff",
+                          "type": "record",
+                          "fields": [
+                            {
+                              "name": "initialMs",
+                              "type": "long",
+                              "doc": "Wait before the first retry, in milliseconds."
+                            },
+                            {
+                              "name": "multiplier",
+                              "type": "double",
+                              "doc": "Factor applied to the wait after each retry (1 = constant)."
+                            },
+                            {
+                              "name": "maxMs",
+                              "type": "long",
+                              "doc": "Upper bound of the wait, in milliseconds."
+                            }
+                          ],
+                          "doc": "Exponential backoff between retries: wait initialMs, multiply the wait by multiplier after each retry, never wait longer than maxMs."
+                        },
+                        "doc": "Wait between failed attempts."
+                      },
+                      {
+                        "name": "rollbackMaxAttempts",
+                        "type": "int",
+                        "doc": "Rollback attempts allowed before the rollback is left to an operator."
+                      },
+                      {
+                        "name": "rollbackBackoff",
+                        "type": "stackl.v1.Backoff",
+                        "doc": "Wait between failed rollback attempts."
+                      },
+                      {
+                        "name": "submittedAt",
+                        "type": {
+                          "type": "long",
+                          "logicalType": "timestamp-millis"
+                        },
+                        "doc": "When the broker accepted the task."
+                      }
+                    ],
+                    "doc": "A task as the broker accepted it, every default filled in. Self-contained: a worker needs nothing else to run or roll it back."
+                  },
+                  "doc": "The whole task: a worker needs nothing else."
+                },
+                {
+                  "name": "attempt",
+                  "type": "int",
+                  "doc": "Attempt number (the fencing token); echo it in every result."
+                },
+                {
+                  "name": "deadlineAt",
+                  "type": {
+                    "type": "long",
+                    "logicalType": "timestamp-millis"
+                  },
+                  "doc": "After this the broker counts the attempt as timed out."
+                }
+              ],
+              "doc": "Run one attempt of a task."
+            },
+            {
+              "name": "stackl.v1.RunRollback",
+              "type": "record",
+              "fields": [
+                {
+                  "name": "task",
+                  "type": "stackl.v1.TaskSpec",
+                  "doc": "The whole task: a worker needs nothing else."
+                },
+                {
+                  "name": "rollbackAttempt",
+                  "type": "int",
+                  "doc": "Rollback attempt number (its fencing token); echo it in every result."
+                },
+                {
+                  "name": "failedAttempt",
+                  "type": "int",
+                  "doc": "The last attempt of the task, whose effects are to be undone."
+                },
+                {
+                  "name": "deadlineAt",
+                  "type": {
+                    "type": "long",
+                    "logicalType": "timestamp-millis"
+                  },
+                  "doc": "After this the broker counts the rollback attempt as timed out."
+                }
+              ],
+              "doc": "Undo what a failed task may have done; must be idempotent."
+            }
+          ],
+          "doc": "The work order itself."
+        }
+      ],
+      "doc": "A work order from the broker to the workers: RunAttempt on task.dispatch, RunRollback on task.rollbacks."
+    },
+  },
+  {
     file: 'TaskEvent.f5fb3129c827bb86.avsc',
     schema: {
       "name": "stackl.v1.TaskEvent",

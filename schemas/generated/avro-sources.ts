@@ -192,7 +192,7 @@ export const avroSources: readonly AvroSource[] = [
       "type": "record",
       "name": "TaskDispatch",
       "namespace": "stackl.v1",
-      "doc": "A work order from the broker to the workers: RunAttempt on task.dispatch, RunRollback on task.rollbacks.",
+      "doc": "An order from the broker to a stateless executor: RunAttempt on task.dispatch and RunRollback on task.rollbacks for the workers, DeliverOutcome on task.notifications for the notifier.",
       "fields": [
         {
           "name": "eventId",
@@ -220,10 +220,11 @@ export const avroSources: readonly AvroSource[] = [
           "type": {
             "type": "enum",
             "name": "TaskDispatchType",
-            "doc": "The work orders a worker can receive.",
+            "doc": "The orders an executor can receive.",
             "symbols": [
               "RunAttempt",
-              "RunRollback"
+              "RunRollback",
+              "DeliverOutcome"
             ]
           },
           "doc": "Name of the body's record; always equal to it."
@@ -310,6 +311,23 @@ export const avroSources: readonly AvroSource[] = [
                     "logicalType": "timestamp-millis"
                   },
                   "doc": "After this the broker counts the rollback attempt as timed out."
+                }
+              ]
+            },
+            {
+              "type": "record",
+              "name": "DeliverOutcome",
+              "doc": "POST the task's outcome to its webhook origin. The eventId is the delivery id receivers deduplicate on.",
+              "fields": [
+                {
+                  "name": "target",
+                  "type": "string",
+                  "doc": "The webhook URL the submission named."
+                },
+                {
+                  "name": "document",
+                  "type": "string",
+                  "doc": "The outcome as JSON text, posted as it is: the signature covers exactly these bytes."
                 }
               ]
             }

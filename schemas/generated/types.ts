@@ -74,8 +74,8 @@ export interface TaskSpec {
   submittedAt: number;
 }
 
-/** The work orders a worker can receive. */
-export type TaskDispatchType = 'RunAttempt' | 'RunRollback';
+/** The orders an executor can receive. */
+export type TaskDispatchType = 'RunAttempt' | 'RunRollback' | 'DeliverOutcome';
 
 /** Run one attempt of a task. */
 export interface RunAttempt {
@@ -99,16 +99,26 @@ export interface RunRollback {
   deadlineAt: number;
 }
 
+/** POST the task's outcome to its webhook origin. The eventId is the delivery id receivers deduplicate on. */
+export interface DeliverOutcome {
+  /** The webhook URL the submission named. */
+  target: string;
+  /** The outcome as JSON text, posted as it is: the signature covers exactly these bytes. */
+  document: string;
+}
+
 /** The body record of each TaskDispatch type. */
 export interface TaskDispatchBodies {
   RunAttempt: RunAttempt;
   RunRollback: RunRollback;
+  DeliverOutcome: DeliverOutcome;
 }
 
-/** A work order from the broker to the workers: RunAttempt on task.dispatch, RunRollback on task.rollbacks. */
+/** An order from the broker to a stateless executor: RunAttempt on task.dispatch and RunRollback on task.rollbacks for the workers, DeliverOutcome on task.notifications for the notifier. */
 export type TaskDispatchMessage = Envelope & (
   | { type: 'RunAttempt'; body: RunAttempt }
   | { type: 'RunRollback'; body: RunRollback }
+  | { type: 'DeliverOutcome'; body: DeliverOutcome }
 );
 
 /** The lifecycle events of a task. */

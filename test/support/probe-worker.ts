@@ -84,6 +84,7 @@ export class ScriptedWorker {
       }
       return;
     }
+    if (order.type !== 'RunRollback') return;
     const { task, rollbackAttempt } = order.body;
     const behaviour = this.script.rollback(task, rollbackAttempt);
     if (behaviour === 'succeed') await this.report(task.id, { type: 'RollbackSucceeded', body: { rollbackAttempt, workerId } });

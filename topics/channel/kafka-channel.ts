@@ -10,7 +10,7 @@ import { partitionForKey } from '../partitioner.js';
 import { CoalescingSender } from '../coalescing-sender.js';
 import { RenewingProducer } from '../renewing-producer.js';
 import { KafkaOrderLane } from './kafka-order-lane.js';
-import { rollbackSlotsFor, type WorkChannel, type WorkDelivery } from './work-channel.js';
+import { asWorkOrder, rollbackSlotsFor, type WorkChannel, type WorkDelivery } from './work-channel.js';
 import type { OnConsumerStopped } from '../consumer-watch.js';
 
 /** How long a worker keeps trying to send one result. */
@@ -102,7 +102,7 @@ export class KafkaWorkChannel implements WorkChannel {
     const decoding = decode(message.value ?? Buffer.alloc(0), taskDispatchSchema);
     this.decoding.add(decoding);
     try {
-      order = await decoding;
+      order = asWorkOrder(await decoding);
     } catch (error) {
       this.log.warn('work order does not decode; dead-lettering it', { partition, offset: message.offset, error });
       const dead = deadLetter(this.options.dlqTopic, this.options.groupId, { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {} }, error);

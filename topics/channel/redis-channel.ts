@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../core/log.js';
-import type { TaskDispatchMessage, TaskResultMessage } from '../../schemas/index.js';
+import type { TaskResultMessage } from '../../schemas/index.js';
 import { orderAck, redisChannelKeys, type QueuedOrder, type RedisChannelKeys } from './redis-keys.js';
 import { Semaphore } from './semaphore.js';
-import { rollbackSlotsFor, type WorkChannel, type WorkDelivery } from './work-channel.js';
+import { rollbackSlotsFor, type WorkChannel, type WorkDelivery, type WorkOrder } from './work-channel.js';
 
 /** One queue as this worker takes it: a blocking connection (BLMOVE holds it) and slots of its own. */
 interface TakingLoop {
@@ -127,7 +127,7 @@ export class RedisWorkChannel implements WorkChannel {
   private async deliver(raw: string, handle: (delivery: WorkDelivery) => Promise<void>): Promise<void> {
     const queued = JSON.parse(raw) as QueuedOrder;
     try {
-      await handle({ order: queued.order as TaskDispatchMessage, keepAlive: () => this.renewLease() });
+      await handle({ order: queued.order as WorkOrder, keepAlive: () => this.renewLease() });
     } finally {
       // Acknowledge: out of our processing list, and tell the relay the offset is done.
       await this.commands.multi().lrem(this.keys.processing(this.workerId), 1, raw).lpush(this.keys.acks, orderAck(queued.source)).exec();

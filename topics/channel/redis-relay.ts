@@ -12,6 +12,7 @@ import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMe
 import { deadLetter } from '../dead-letter.js';
 import { partitionForKey } from '../partitioner.js';
 import type { TopicNames } from '../names.js';
+import { asWorkOrder } from './work-channel.js';
 import { parseOrderAck, redisChannelKeys, type QueuedOrder, type RedisChannelKeys } from './redis-keys.js';
 import { RelayOffsets } from './relay-offsets.js';
 import { watchConsumer, type OnConsumerStopped } from '../consumer-watch.js';
@@ -89,7 +90,7 @@ export class RedisRelay {
         for (const message of batch.messages) {
           let order;
           try {
-            order = await decode(message.value ?? Buffer.alloc(0), taskDispatchSchema);
+            order = asWorkOrder(await decode(message.value ?? Buffer.alloc(0), taskDispatchSchema));
           } catch (error) {
             // Only the lifecycle processor should write here; anything else goes aside, the partition moves on.
             const dead = deadLetter(this.options.topics.dlq, 'relay', { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {} }, error);

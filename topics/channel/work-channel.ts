@@ -2,10 +2,20 @@
 // go back. Implementations are chosen by configuration (STACKL_CHANNEL): `kafka`
 // (workers consume task.dispatch and task.rollbacks themselves) and, through a relay, others. Orders and
 // results are the Avro records of schemas/; what a worker does with them is JSON.
+import { StacklError } from '../../core/errors.js';
 import type { TaskDispatchMessage, TaskResultMessage } from '../../schemas/index.js';
 
+/** The orders a worker runs. The envelope also carries DeliverOutcome, which is the notifier's. */
+export type WorkOrder = Extract<TaskDispatchMessage, { type: 'RunAttempt' | 'RunRollback' }>;
+
+/** A decoded order as a worker's order; anything else on a worker's topic is a record to dead-letter. */
+export function asWorkOrder(order: TaskDispatchMessage): WorkOrder {
+  if (order.type === 'RunAttempt' || order.type === 'RunRollback') return order;
+  throw new StacklError('NOT_A_WORK_ORDER', `a ${order.type} order is not for workers`);
+}
+
 export interface WorkDelivery {
-  order: TaskDispatchMessage;
+  order: WorkOrder;
   /** Keeps the channel's own lease alive while long work runs (consumer session, queue lease). */
   keepAlive(): Promise<void>;
 }

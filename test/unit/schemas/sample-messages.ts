@@ -74,6 +74,7 @@ const results: TaskResultBodies = {
 const dispatches: TaskDispatchBodies = {
   RunAttempt: { task: taskSpec, attempt: 1, deadlineAt: 1_750_000_060_000 },
   RunRollback: { task: taskSpec, rollbackAttempt: 1, failedAttempt: 3, deadlineAt: 1_750_000_090_000 },
+  DeliverOutcome: { target: 'http://127.0.0.1:9000/hooks/tasks', document: '{"taskId":"x","status":"Completed"}' },
 };
 
 const events: TaskEventBodies = {

@@ -1,7 +1,7 @@
 // A work channel in memory for unit tests of the worker: records every report and every
 // call in order, and delivers orders by hand.
-import type { TaskDispatchMessage, TaskResultMessage, TaskSpec } from '../../../schemas/index.js';
-import type { WorkChannel, WorkDelivery } from '../../../topics/channel/work-channel.js';
+import type { TaskResultMessage, TaskSpec } from '../../../schemas/index.js';
+import type { WorkChannel, WorkDelivery, WorkOrder } from '../../../topics/channel/work-channel.js';
 import { spec } from '../lifecycle/fixtures.js';
 
 export class MemoryChannel implements WorkChannel {
@@ -14,7 +14,7 @@ export class MemoryChannel implements WorkChannel {
     this.handle = handle;
   }
 
-  deliver(order: TaskDispatchMessage): Promise<void> {
+  deliver(order: WorkOrder): Promise<void> {
     if (this.handle === undefined) throw new Error('not consuming');
     return this.handle({ order, keepAlive: async () => {} });
   }
@@ -34,7 +34,7 @@ export class MemoryChannel implements WorkChannel {
 }
 
 let n = 0;
-export function attempt(payload: object, leftMs: number, kind = 'probe', overrides: Partial<TaskSpec> = {}): TaskDispatchMessage {
+export function attempt(payload: object, leftMs: number, kind = 'probe', overrides: Partial<TaskSpec> = {}): WorkOrder {
   n += 1;
   const task = spec({ id: `01970a3e-5c1b-7d2e-9f00-${String(n).padStart(12, '0')}`, kind, payload: JSON.stringify(payload), ...overrides });
   return { eventId: `e${n}`, taskId: task.id, sequence: 0, time: Date.now(), causationId: null, correlationId: null, type: 'RunAttempt', body: { task, attempt: 1, deadlineAt: Date.now() + leftMs } };
