@@ -4,7 +4,7 @@
 // 400 for one nested too deep). The decider checks again: producers may bypass the API.
 import { StacklError } from '../core/errors.js';
 import type { SubmitRequest } from '../processors/broker/task-broker.js';
-import { checkJsonValue, MAX_JSON_DEPTH, payloadSchemaFor, replyTopicProblem, type KindRegistry, type LifecycleLimits } from '../processors/lifecycle/index.js';
+import { checkJsonValue, MAX_JSON_DEPTH, payloadSchemaFor, replyTopicProblem, webhookProblem, type KindRegistry, type LifecycleLimits } from '../processors/lifecycle/index.js';
 import { nestingDepth } from './json-depth.js';
 import type { SubmitBody } from './schemas.js';
 
@@ -29,6 +29,12 @@ export function checkSubmission(rules: SubmissionRules, body: Pick<SubmitBody, '
     const problem = replyTopicProblem(origin.target, limits);
     if (problem !== null) {
       throw new StacklError('INVALID_ORIGIN', problem, { httpStatus: 422, details: { issues: [{ path: 'body.origin.target', message: problem }], replyTopicPrefix: limits.replyTopicPrefix } });
+    }
+  }
+  if (origin?.type === 'webhook') {
+    const problem = webhookProblem(origin.target, limits);
+    if (problem !== null) {
+      throw new StacklError('INVALID_ORIGIN', problem, { httpStatus: 422, details: { issues: [{ path: 'body.origin.target', message: problem }], allowedHosts: limits.webhookHosts } });
     }
   }
   const definition = kinds.get(kind);

@@ -7,6 +7,7 @@ import { ConfigError } from './errors.js';
 import { kafkaBrokersFrom, kafkaSecurityFrom, type KafkaSecurity } from './kafka-settings.js';
 import { maskUrl } from './secret.js';
 import { topicDurabilityFrom, type TopicDurability } from './topic-durability.js';
+import { webhookHostsFrom } from './webhook-config.js';
 
 /** The Kafka release the local stack runs unless STACKL_KAFKA_VERSION says otherwise (see README's table). */
 export const PINNED_KAFKA_VERSION = '4.1.2';
@@ -35,6 +36,8 @@ export interface StacklConfig {
   cacheDir: string;
   /** Reply topics a submission may name start with this (never an internal or STACKL topic). */
   replyTopicPrefix: string;
+  /** Hosts a webhook origin may name (STACKL_WEBHOOK_ALLOWED_HOSTS, default loopback only). */
+  webhookHosts: string[];
   /** Largest task payload, as compact JSON in UTF-8 bytes. */
   maxPayloadBytes: number;
   /** Largest output a worker may report. */
@@ -122,6 +125,7 @@ export function loadConfig(env: Env = process.env): StacklConfig {
     ...(controllerPort === undefined ? {} : { kafkaControllerPort: controllerPort }),
     kafkaHeap,
     replyTopicPrefix,
+    webhookHosts: webhookHostsFrom(env),
     ...sizes,
     migrate,
     durability,

@@ -68,6 +68,7 @@ export function catalogue(options: CatalogueOptions): TopicSpec[] {
     spec(names.results, 'delete', true, shortLived),
     spec(names.dispatch, 'delete', true, shortLived),
     spec(names.rollbacks, 'delete', true, shortLived),
+    spec(names.notifications, 'delete', true, shortLived),
     spec(names.events, 'delete', true, { 'retention.ms': String(options.eventsRetentionMs ?? DEFAULT_EVENTS_RETENTION_MS) }, { 'retention.ms': 'STACKL_EVENTS_RETENTION_MS' }),
     // Small segments let the cleaner compact state of finished tasks away soon.
     spec(changelogTopic(options.prefix, LIFECYCLE_APP, LIFECYCLE_TABLE), 'compact', true, {

@@ -13,6 +13,8 @@ export interface TopicNames {
    */
   rollbacks: string;
   events: string;
+  /** Outcomes for webhook origins (DeliverOutcome), from the lifecycle processor to the notifier. */
+  notifications: string;
   dlq: string;
   /** Jobs from workers to agents, keyed by target (not co-partitioned: agents pick by target). */
   agentJobs: string;
@@ -27,6 +29,7 @@ export function topicNames(prefix: string): TopicNames {
     dispatch: `${prefix}task.dispatch`,
     rollbacks: `${prefix}task.rollbacks`,
     events: `${prefix}task.events`,
+    notifications: `${prefix}task.notifications`,
     dlq: `${prefix}task.dlq`,
     agentJobs: `${prefix}agent.jobs`,
     agentReplies: `${prefix}agent.replies`,

@@ -12,6 +12,8 @@ import { ensureTopics, verifyTopics } from '../../topics/admin.js';
 import { catalogueFor } from '../../topics/catalogue.js';
 import { createKafka } from '../../topics/kafka.js';
 import { startRelay } from '../../topics/channel/start-relay.js';
+import { notifierSettingsFrom } from '../../core/webhook-config.js';
+import { startNotifier } from '../../processors/notifier/index.js';
 import { startWorker } from '../../workers/start-worker.js';
 import { agentSettingsFrom, startAgent } from '../../agents/start-agent.js';
 import { apiOptionsFromEnv } from '../options.js';
@@ -75,19 +77,21 @@ const stackCommands: Record<string, Command> = {
       // The API's settings (host, keys, limits) are read again when it starts, last of
       // all; a mistake there is refused now, before Kafka and the other roles start.
       apiOptionsFromEnv(process.env, config.maxPayloadBytes);
+      notifierSettingsFrom(process.env);
       const stack = await stackUp(config, progress);
       progress('stack is up; creating or verifying topics');
       const topics = await createTopics(config);
       progress(`applying migrations to schema ${config.databaseSchema}`);
       const migrations = await migrate(config.databaseUrl, config.databaseSchema);
       const redis = process.env.STACKL_CHANNEL === 'redis';
-      progress(`starting the broker, ${redis ? 'the relay, ' : ''}a worker and an agent (${redis ? 'redis' : 'kafka'} channel), the projector and the API`);
+      progress(`starting the broker, ${redis ? 'the relay, ' : ''}a worker and an agent (${redis ? 'redis' : 'kafka'} channel), the notifier, the projector and the API`);
       // One agent for every target, unless STACKL_AGENT_NAME / STACKL_AGENT_TARGETS say otherwise.
       const agentSettings = { name: process.env.STACKL_AGENT_NAME ?? 'local', targets: process.env.STACKL_AGENT_TARGETS ?? '*' };
       const lifecycle = await broker(config);
       const relay = redis ? await startRelay(config, exitOnFatal) : undefined;
       const worker = await startWorker(config, process.env, exitOnFatal);
       const agent = await startAgent(config, agentSettings, process.env, exitOnFatal);
+      const notifier = await startNotifier(config, process.env, exitOnFatal);
       const projector = await startProjector(config, { onFatal: exitOnFatal });
       const api = await startApi(config);
       // Stop what takes work in first: the API (no new submissions), then the worker,
@@ -99,9 +103,10 @@ const stackCommands: Record<string, Command> = {
         { name: 'agent', roles: [agent], deadlineMs: ROLE_STOP_DEADLINE_MS },
         ...(relay === undefined ? [] : [{ name: 'relay', roles: [relay], deadlineMs: ROLE_STOP_DEADLINE_MS }]),
         { name: 'broker', roles: [lifecycle], deadlineMs: ROLE_STOP_DEADLINE_MS },
+        { name: 'notifier', roles: [notifier], deadlineMs: ROLE_STOP_DEADLINE_MS },
         { name: 'projector', roles: [projector], deadlineMs: ROLE_STOP_DEADLINE_MS },
       ];
-      print({ ready: true, stack, topics, migrations, roles: ['broker', ...(redis ? ['relay'] : []), 'worker', `agent ${agentSettings.name} (targets ${agentSettings.targets})`, 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
+      print({ ready: true, stack, topics, migrations, roles: ['broker', ...(redis ? ['relay'] : []), 'worker', `agent ${agentSettings.name} (targets ${agentSettings.targets})`, 'notifier', 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
       progress(`ready: REST API on ${api.address} (OpenAPI at ${api.address}/docs); Kafka ${stack.kafka.address}, PostgreSQL ${stack.postgres.address}; logs in ${stack.logs}`);
       progress('Ctrl-C stops the roles; the local stack keeps running (`npm run stack:down` stops it)');
       return runUntilSignal('all', stopOrder);
@@ -143,6 +148,15 @@ const stackCommands: Record<string, Command> = {
       const relay = await startRelay(loadConfig(), exitOnFatal);
       progress('relay ready');
       return runUntilSignal('relay', [relay]);
+    },
+  },
+  notifier: {
+    summary: 'run the notifier: POSTs the outcomes of tasks with webhook origins, signed, at least once (any number of instances share the partitions)',
+    async run(args) {
+      parseFlags(args, {});
+      const notifier = await startNotifier(loadConfig(), process.env, exitOnFatal);
+      progress('notifier ready');
+      return runUntilSignal('notifier', [notifier]);
     },
   },
   projector: {

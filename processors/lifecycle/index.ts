@@ -13,7 +13,7 @@ export { initialState, retiredState, sequenceOf } from './state.js';
 export type { AbsentState, Failure, LiveState, RejectedState, RetiredState, RollbackStatus, TaskState, TaskStatus } from './state.js';
 export type { DecideContext, Effect, LifecycleEvent, LifecycleEventOf, LifecycleEventType, LifecycleInput } from './types.js';
 export { defaultLifecycleDefaults } from './defaults.js';
-export { bounded, defaultLifecycleLimits, lifecycleLimitsOf, replyTopicProblem, TEXT_LIMITS } from './limits.js';
+export { bounded, defaultLifecycleLimits, lifecycleLimitsOf, replyTopicProblem, TEXT_LIMITS, webhookProblem } from './limits.js';
 export type { LifecycleLimits } from './limits.js';
 export { checkJsonText, checkJsonValue, MAX_JSON_DEPTH } from './json-text.js';
 export type { JsonTextCheck, JsonTextProblem } from './json-text.js';
@@ -28,3 +28,4 @@ export { builtInKinds, createKindRegistry, defineKind, payloadSchemaFor } from '
 export type { KindDefinition, KindRegistry } from './kinds.js';
 export { probeKind, probePayloadSchema } from './kinds/probe.js';
 export type { ProbePayload } from './kinds/probe.js';
+export { liveOutcome, rejectedOutcome, type OutcomeDocument } from './outcome-document.js';

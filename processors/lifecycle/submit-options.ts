@@ -1,6 +1,6 @@
 import type { Backoff, Origin, SubmitTask, TaskSpec } from '../../schemas/index.js';
 import type { LifecycleDefaults } from './defaults.js';
-import { bounded, replyTopicProblem, TEXT_LIMITS, type LifecycleLimits } from './limits.js';
+import { replyTopicProblem, TEXT_LIMITS, webhookProblem, type LifecycleLimits } from './limits.js';
 
 /**
  * Longest duration a submission may ask for (one year). Far beyond any real task, yet it
@@ -43,22 +43,13 @@ export function optionProblems(body: SubmitTask): string[] {
  * promise, and a submitter may never make the broker write to a topic of its choosing: only
  * under the deployment's reply prefix (never an internal or STACKL topic).
  */
-export function originProblem(origin: Origin, limits: Pick<LifecycleLimits, 'replyTopicPrefix'>): string | null {
+export function originProblem(origin: Origin, limits: Pick<LifecycleLimits, 'replyTopicPrefix' | 'webhookHosts'>): string | null {
   if (origin.type === 'none') return null;
   if (origin.target === null || origin.target.trim() === '') return `origin type ${origin.type} needs a target`;
   if (origin.target.length > TEXT_LIMITS.originTarget) return `origin target must be at most ${TEXT_LIMITS.originTarget} characters (got ${origin.target.length})`;
   if (origin.type === 'topic') return replyTopicProblem(origin.target, limits);
-  if (origin.type === 'webhook' && !isHttpUrl(origin.target)) return `origin target "${bounded(origin.target, 200)}" is not an http or https URL`;
+  if (origin.type === 'webhook') return webhookProblem(origin.target, limits);
   return null;
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const { protocol } = new URL(text);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 /** The task as accepted: every default filled in, so the spec alone says how it will be run. */

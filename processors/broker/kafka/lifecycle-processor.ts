@@ -2,7 +2,8 @@
 // decider what happened, folds the events into the task's state, and writes each
 // event (numbered by the task's sequence) plus its effects: work orders on
 // task.dispatch (runs) or task.rollbacks (undos, which workers take first), the
-// outcome to the task's origin, a tombstone when the task is done.
+// outcome to the task's origin (a reply topic, or an order to the notifier on
+// task.notifications for a webhook), a tombstone when the task is done.
 import { StacklError } from '../../../core/errors.js';
 import {
   decode,
@@ -25,6 +26,9 @@ import {
   nextDeadline,
   retiredState,
   sequenceOf,
+  liveOutcome,
+  rejectedOutcome,
+  webhookProblem,
   type DecideContext,
   type LifecycleEvent,
   type LifecycleInput,
@@ -81,7 +85,10 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
             });
             break;
           case 'reply': {
-            const failure = await replyToOrigin(ctx, effect.origin, taskId, value);
+            const failure =
+              effect.origin.type === 'webhook'
+                ? notifyWebhook(ctx, effect.origin.target ?? '', { ...envelope, eventId: eventId(), causationId: envelope.eventId }, event, state, input)
+                : await replyToOrigin(ctx, effect.origin, taskId, value);
             if (failure !== null) undelivered.push({ type: 'ReplyUndelivered', body: { target: effect.origin.target ?? '', ...failure } });
             break;
           }
@@ -107,8 +114,35 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
   }
 
   /**
-   * The event that ended the task goes to the reply topic (webhooks are delivered by a
-   * notifier, not yet built). A reply that cannot go out never blocks the partition: it goes
+   * A webhook's outcome is an order to the notifier, written in this transaction: the
+   * notifier delivers it at least once, signed, and never holds up this partition. Like a
+   * reply, an order that cannot be written goes to the dead-letter topic instead.
+   */
+  function notifyWebhook(ctx: ProcessContext<TaskState>, target: string, envelope: Envelope, event: LifecycleEvent, after: TaskState, input: LifecycleInput): { code: string; message: string } | null {
+    let document: string | null = null;
+    if (after.phase === 'Live') document = liveOutcome(envelope.eventId, event, after, ctx.now);
+    else if (event.type === 'TaskRejected' && input.type === 'command' && input.message.type === 'SubmitTask') {
+      document = rejectedOutcome(envelope.eventId, envelope.taskId, input.message.body, event.body, ctx.now);
+    }
+    if (document === null) return null;
+    const value = encode(taskDispatchSchema, { ...envelope, type: 'DeliverOutcome', body: { target, document } });
+    // The decider refused hosts outside the allow list at submission; a list since narrowed still holds here.
+    const refusedHost = webhookProblem(target, options.decider.limits);
+    let failure: StacklError | null = refusedHost === null ? null : new StacklError('WEBHOOK_HOST_NOT_ALLOWED', refusedHost);
+    if (failure === null && ctx.refusal !== undefined) {
+      const refused = describeFailure(ctx.refusal);
+      failure = new StacklError(refused.code, `Kafka refused the webhook order for ${bounded(target, 200)}: ${refused.message}`);
+    }
+    if (failure === null) {
+      ctx.send({ topic: topics.notifications, key: envelope.taskId, value, partition: ctx.partition });
+      return null;
+    }
+    ctx.send({ topic: topics.dlq, key: envelope.taskId, value, headers: { ...failureHeaders(failure), [DLQ_HEADERS.replyTarget]: target } });
+    return { code: failure.code, message: bounded(failure.message) };
+  }
+
+  /**
+   * The event that ended the task goes to the reply topic. A reply that cannot go out never blocks the partition: it goes
    * to the dead-letter topic with the reason, and the caller records the failure as an event.
    */
   async function replyToOrigin(ctx: ProcessContext<TaskState>, origin: Origin, taskId: string, value: Buffer): Promise<{ code: string; message: string } | null> {

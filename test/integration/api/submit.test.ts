@@ -91,6 +91,11 @@ describe('POST /tasks', () => {
         const res = await send({ ...probe, origin: { type: 'topic', target } });
         expect([target, res.statusCode, res.json().code, res.json().replyTopicPrefix]).toEqual([target, 422, 'INVALID_ORIGIN', h.config.replyTopicPrefix]);
       }
+      // SSRF: a webhook may only name a host the deployment allows (loopback by default).
+      for (const target of ['http://169.254.169.254/latest/meta-data/', 'http://10.0.0.1:5432/', 'https://internal.example.test/admin', 'http://admin:pw@127.0.0.1/h']) {
+        const res = await send({ ...probe, origin: { type: 'webhook', target } });
+        expect([target, res.statusCode, res.json().code, res.json().issues?.[0]?.path]).toEqual([target, 422, 'INVALID_ORIGIN', 'body.origin.target']);
+      }
       const document = (body: string) => `{"kind":"document","action":"create","payload":{"documents":[{"key":"a/b/c","body":${body}}]}}`;
       const atLimit = await send(document(JSON.stringify({ pad: 'x'.repeat(1900) })));
       expect(atLimit.statusCode).toBe(202);

@@ -89,14 +89,19 @@ describe('SubmitTask (rule 1)', () => {
     [{ type: 'webhook' as const, target: '' }, /needs a target/],
     [{ type: 'webhook' as const, target: 'ftp://x.test/hook' }, /not an http or https URL/],
     [{ type: 'webhook' as const, target: 'not a url' }, /not an http or https URL/],
+    // SSRF: by default only loopback receivers (STACKL_WEBHOOK_ALLOWED_HOSTS) may be called.
+    [{ type: 'webhook' as const, target: 'https://x.test/h' }, /webhook host "x.test" is not allowed/],
+    [{ type: 'webhook' as const, target: 'http://169.254.169.254/latest/meta-data' }, /webhook host "169.254.169.254" is not allowed/],
+    [{ type: 'webhook' as const, target: 'http://user:secret@127.0.0.1/h' }, /must not carry a user name or password/],
   ])('rejects an origin that cannot be replied to %o', (origin, message) => {
     const { events } = given().when(submit({ origin }));
     expect(events).toMatchObject([{ type: 'TaskRejected', body: { code: 'INVALID_ORIGIN', message: expect.stringMatching(message) } }]);
   });
 
-  it('accepts origins none (no target needed) and an https webhook', () => {
+  it('accepts origins none (no target needed) and a webhook on an allowed host', () => {
     expect(given().when(submit({ origin: { type: 'none', target: null } })).events[0]?.type).toBe('TaskSubmitted');
-    expect(given().when(submit({ origin: { type: 'webhook', target: 'https://x.test/h' } })).events[0]?.type).toBe('TaskSubmitted');
+    expect(given().when(submit({ origin: { type: 'webhook', target: 'https://localhost/h' } })).events[0]?.type).toBe('TaskSubmitted');
+    expect(given().when(submit({ origin: { type: 'webhook', target: 'http://[::1]:9000/h' } })).events[0]?.type).toBe('TaskSubmitted');
   });
 });
 

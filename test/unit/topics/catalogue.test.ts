@@ -10,6 +10,7 @@ describe('topic names', () => {
       dispatch: 'stackl.task.dispatch',
       rollbacks: 'stackl.task.rollbacks',
       events: 'stackl.task.events',
+      notifications: 'stackl.task.notifications',
       dlq: 'stackl.task.dlq',
       agentJobs: 'stackl.agent.jobs',
       agentReplies: 'stackl.agent.replies',
@@ -24,9 +25,9 @@ describe('catalogue', () => {
   const specs = catalogue({ prefix: 'p.', partitions: 8 });
   const byName = new Map(specs.map((s) => [s.name, s]));
 
-  it('co-partitions requests, results, both order topics, events and the changelog, not the DLQ', () => {
+  it('co-partitions requests, results, the order topics, events and the changelog, not the DLQ', () => {
     const coPartitioned = specs.filter((s) => s.coPartitioned).map((s) => s.name);
-    expect(coPartitioned).toEqual(['p.task.requests', 'p.task.results', 'p.task.dispatch', 'p.task.rollbacks', 'p.task.events', 'p.lifecycle-tasks-changelog']);
+    expect(coPartitioned).toEqual(['p.task.requests', 'p.task.results', 'p.task.dispatch', 'p.task.rollbacks', 'p.task.notifications', 'p.task.events', 'p.lifecycle-tasks-changelog']);
     expect(new Set(specs.map((s) => s.partitions))).toEqual(new Set([8]));
   });
 
