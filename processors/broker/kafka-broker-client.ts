@@ -63,6 +63,12 @@ export class KafkaBrokerClient implements TaskCommands {
     return this.send({ ...this.envelope(checked(taskId), request.correlationId), type: 'RetryRollback', body: { requestedBy: request.requestedBy ?? null } });
   }
 
+  /** The notifier gave up on a webhook: the broker records it on the task (ReplyUndelivered). */
+  reportUndelivered(taskId: string, report: { target: string; code: string; message: string; causationId: string }): Promise<Receipt> {
+    const { causationId, ...body } = report;
+    return this.send({ ...this.envelope(checked(taskId), undefined), causationId, type: 'ReportUndelivered', body });
+  }
+
   /** Sends many submissions in one produce request: what bulk producers and benchmarks use. */
   async submitMany(requests: SubmitRequest[]): Promise<Receipt[]> {
     return this.sendAll(requests.map((r) => encoded(this.submitMessage(r))));

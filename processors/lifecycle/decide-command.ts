@@ -1,4 +1,4 @@
-import type { CancelTask, RetryRollback, TaskRequestMessage } from '../../schemas/index.js';
+import type { CancelTask, ReportUndelivered, RetryRollback, TaskRequestMessage } from '../../schemas/index.js';
 import type { CommandRejectionCode } from './codes.js';
 import { decideSubmit } from './decide-submit.js';
 import { bounded, TEXT_LIMITS } from './limits.js';
@@ -16,6 +16,8 @@ export function decideCommand(message: TaskRequestMessage, state: TaskState, ctx
       return decideCancel(message.body, state, ctx.now);
     case 'RetryRollback':
       return decideRetryRollback(message.body, state, ctx.now);
+    case 'ReportUndelivered':
+      return decideReportUndelivered(message.body, state);
     default:
       return assertNever(message, 'command');
   }
@@ -60,4 +62,14 @@ function decideRetryRollback(body: RetryRollback, state: TaskState, now: number)
     return [{ type: 'RollbackRetryRequested', body: { requestedBy } }, dispatchRollback(state, now)];
   }
   return rejected('RetryRollback', 'ROLLBACK_NOT_FAILED', `the rollback has not failed (task is ${positionOf(state)})`);
+}
+
+/**
+ * The notifier gave up on a webhook: the task records it, unchanged otherwise, so its
+ * history says the outcome never reached the origin. A task no longer held (expunged, or
+ * never known) has no history here to add to; the dead letter is the record then.
+ */
+function decideReportUndelivered(body: ReportUndelivered, state: TaskState): LifecycleEvent[] {
+  if (state.phase !== 'Live' && state.phase !== 'Rejected') return [];
+  return [{ type: 'ReplyUndelivered', body: { target: bounded(body.target, TEXT_LIMITS.originTarget), code: bounded(body.code, TEXT_LIMITS.name), message: bounded(body.message) } }];
 }

@@ -48,7 +48,7 @@ export const transitions: Readonly<Record<LifecycleEventType, readonly Move[]>> 
   RollbackRetryRequested: [['Failed/failed', 'Failed/pending']],
   CommandRejected: everywhereToItself,
   TaskExpunged: [['Completed', 'Absent'], ['Failed/done', 'Absent'], ['Rejected', 'Absent']],
-  // Written by the adapter after a reply was refused; a reply only follows an outcome.
+  // Written after a reply was refused, or the notifier gave up on a webhook; a reply only follows an outcome.
   ReplyUndelivered: everywhereToItself.filter(([from]) => from !== 'Absent' && from !== 'Retired'),
 };
 

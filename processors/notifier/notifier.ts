@@ -18,8 +18,16 @@ import { deliver, type Delivery } from './delivery.js';
 
 export const NOTIFIER_APP = 'notifier';
 
+/** Where the notifier tells the broker an outcome never reached its webhook. */
+export interface UndeliveredReports {
+  reportUndelivered(taskId: string, report: { target: string; code: string; message: string; causationId: string }): Promise<unknown>;
+}
+
 export interface NotifierOptions {
   kafka: Kafka;
+  reports: UndeliveredReports;
+  /** Called once the notifier has stopped (closes what its owner gave it). */
+  onStop?: () => Promise<void>;
   topics: TopicNames;
   groupId: string;
   settings: NotifierSettings;
@@ -98,11 +106,15 @@ export class Notifier {
     try {
       const order = await decode(message.value ?? Buffer.alloc(0), taskDispatchSchema);
       if (order.type !== 'DeliverOutcome') throw new StacklError('NOT_A_NOTIFICATION', `a ${order.type} order is not the notifier's`);
-      const refused = webhookProblem(order.body.target, { webhookHosts: this.options.settings.hosts });
-      if (refused !== null) throw new StacklError('WEBHOOK_HOST_NOT_ALLOWED', refused);
       delivery = { deliveryId: order.eventId, taskId: order.taskId, target: order.body.target, document: order.body.document };
     } catch (error) {
       await this.deadLetter(origin, error, undefined);
+      return 'settled';
+    }
+    // Checked by the API and the broker at submission; the allow list may have narrowed since.
+    const refused = webhookProblem(delivery.target, { webhookHosts: this.options.settings.hosts });
+    if (refused !== null) {
+      await this.giveUp(origin, delivery, new StacklError('WEBHOOK_HOST_NOT_ALLOWED', refused));
       return 'settled';
     }
     const outcome = await deliver(delivery, this.options.settings, this.stopping.signal, (attempt, result) => {
@@ -114,10 +126,16 @@ export class Notifier {
       this.counters.delivered += 1;
       return 'settled';
     }
-    const failure = new StacklError('WEBHOOK_UNDELIVERED', `POST to ${delivery.target} failed ${outcome.attempts} times; the last: ${outcome.last}`);
-    this.log.warn('webhook undelivered; dead-lettering the outcome', { taskId: delivery.taskId, deliveryId: delivery.deliveryId, target: delivery.target, last: outcome.last });
-    await this.deadLetter(origin, failure, delivery.target);
+    await this.giveUp(origin, delivery, new StacklError('WEBHOOK_UNDELIVERED', `POST to ${delivery.target} failed ${outcome.attempts} times; the last: ${outcome.last}`));
     return 'settled';
+  }
+
+  /** The outcome goes to the dead-letter topic, and the task's history says it never arrived. */
+  private async giveUp(origin: Parameters<typeof deadLetter>[2], delivery: Delivery, failure: StacklError): Promise<void> {
+    this.log.warn('webhook undelivered; dead-lettering the outcome', { taskId: delivery.taskId, deliveryId: delivery.deliveryId, target: delivery.target, code: failure.code, error: failure.message });
+    await this.deadLetter(origin, failure, delivery.target);
+    // After the dead letter: a report lost to a crash here is sent again with the outcome.
+    await this.options.reports.reportUndelivered(delivery.taskId, { target: delivery.target, code: failure.code, message: failure.message, causationId: delivery.deliveryId });
   }
 
   private async deadLetter(origin: Parameters<typeof deadLetter>[2], error: unknown, target: string | undefined): Promise<void> {
@@ -132,5 +150,6 @@ export class Notifier {
     this.stopping.abort();
     await this.consumer.disconnect();
     await this.producer.disconnect();
+    await this.options.onStop?.();
   }
 }

@@ -816,4 +816,271 @@ export const avroHistory: readonly AvroHistorySource[] = [
       "doc": "A lifecycle event on task.events, written by the lifecycle processor only: the audit log every projection is rebuilt from."
     },
   },
+  {
+    file: 'TaskRequest.abb2cffb7c612060.avsc',
+    schema: {
+      "name": "stackl.v1.TaskRequest",
+      "type": "record",
+      "fields": [
+        {
+          "name": "eventId",
+          "type": {
+            "type": "string",
+            "logicalType": "uuid"
+          },
+          "doc": "Unique id of this record (UUID); consumers deduplicate on it."
+        },
+        {
+          "name": "taskId",
+          "type": {
+            "type": "string",
+            "logicalType": "uuid"
+          },
+          "doc": "The task this record is about (UUID v7); also the Kafka key."
+        },
+        {
+          "name": "sequence",
+          "type": "long",
+          "doc": "Per-task sequence number set by the writer; 0 where the writer does not number."
+        },
+        {
+          "name": "type",
+          "type": {
+            "name": "stackl.v1.TaskRequestType",
+            "type": "enum",
+            "symbols": [
+              "SubmitTask",
+              "CancelTask",
+              "RetryRollback"
+            ],
+            "doc": "The commands a producer can send."
+          },
+          "doc": "Name of the body's record; always equal to it."
+        },
+        {
+          "name": "time",
+          "type": {
+            "type": "long",
+            "logicalType": "timestamp-millis"
+          },
+          "doc": "When the writer created this record."
+        },
+        {
+          "name": "causationId",
+          "type": [
+            "null",
+            "string"
+          ],
+          "default": null,
+          "doc": "eventId of the record that caused this one."
+        },
+        {
+          "name": "correlationId",
+          "type": [
+            "null",
+            "string"
+          ],
+          "default": null,
+          "doc": "Id shared by every record of one conversation, for tracing."
+        },
+        {
+          "name": "body",
+          "type": [
+            {
+              "name": "stackl.v1.SubmitTask",
+              "type": "record",
+              "fields": [
+                {
+                  "name": "kind",
+                  "type": "string",
+                  "doc": "What the task is (stack, document, snapshot, ...)."
+                },
+                {
+                  "name": "action",
+                  "type": "string",
+                  "doc": "What to do with it."
+                },
+                {
+                  "name": "payload",
+                  "type": "string",
+                  "doc": "Input of the task as JSON text."
+                },
+                {
+                  "name": "origin",
+                  "type": {
+                    "name": "stackl.v1.Origin",
+                    "type": "record",
+                    "fields": [
+                      {
+                        "name": "type",
+                        "type": {
+                          "name": "stackl.v1.OriginType",
+                          "type": "enum",
+                          "symbols": [
+                            "none",
+                            "topic",
+                            "webhook"
+                          ],
+                          "doc": "How the outcome is reported: not at all, on a reply topic, or to a webhook."
+                        },
+                        "doc": "How the outcome is reported."
+                      },
+                      {
+                        "name": "target",
+                        "type": [
+                          "null",
+                          "string"
+                        ],
+                        "default": null,
+                        "doc": "The reply topic or the webhook URL; null when type is none."
+                      }
+                    ],
+                    "doc": "Where the outcome of a task is reported."
+                  },
+                  "doc": "Where the outcome is reported."
+                },
+                {
+                  "name": "idempotencyKey",
+                  "type": [
+                    "null",
+                    "string"
+                  ],
+                  "default": null,
+                  "doc": "Submissions with the same key are one task; null = the task id."
+                },
+                {
+                  "name": "timeoutMs",
+                  "type": [
+                    "null",
+                    "long"
+                  ],
+                  "default": null,
+                  "doc": "Whole-task timeout in milliseconds."
+                },
+                {
+                  "name": "attemptTimeoutMs",
+                  "type": [
+                    "null",
+                    "long"
+                  ],
+                  "default": null,
+                  "doc": "Timeout of one attempt in milliseconds."
+                },
+                {
+                  "name": "heartbeatTimeoutMs",
+                  "type": [
+                    "null",
+                    "long"
+                  ],
+                  "default": null,
+                  "doc": "Longest silence allowed from a running worker in milliseconds."
+                },
+                {
+                  "name": "maxAttempts",
+                  "type": [
+                    "null",
+                    "int"
+                  ],
+                  "default": null,
+                  "doc": "Attempts allowed before the task fails."
+                },
+                {
+                  "name": "retryBackoff",
+                  "type": [
+                    "null",
+                    {
+                      "name": "stackl.v1.Backoff",
+                      "type": "record",
+                      "fields": [
+                        {
+                          "name": "initialMs",
+                          "type": "long",
+                          "doc": "Wait before the first retry, in milliseconds."
+                        },
+                        {
+                          "name": "multiplier",
+                          "type": "double",
+                          "doc": "Factor applied to the wait after each retry (1 = constant)."
+                        },
+                        {
+                          "name": "maxMs",
+                          "type": "long",
+                          "doc": "Upper bound of the wait, in milliseconds."
+                        }
+                      ],
+                      "doc": "Exponential backoff between retries: wait initialMs, multiply the wait by multiplier after each retry, never wait longer than maxMs."
+                    }
+                  ],
+                  "default": null,
+                  "doc": "Wait between failed attempts."
+                },
+                {
+                  "name": "rollbackMaxAttempts",
+                  "type": [
+                    "null",
+                    "int"
+                  ],
+                  "default": null,
+                  "doc": "Rollback attempts allowed before an operator must step in."
+                },
+                {
+                  "name": "rollbackBackoff",
+                  "type": [
+                    "null",
+                    "stackl.v1.Backoff"
+                  ],
+                  "default": null,
+                  "doc": "Wait between failed rollback attempts."
+                }
+              ],
+              "doc": "Create a task. Null fields take the broker's defaults."
+            },
+            {
+              "name": "stackl.v1.CancelTask",
+              "type": "record",
+              "fields": [
+                {
+                  "name": "reason",
+                  "type": [
+                    "null",
+                    "string"
+                  ],
+                  "default": null,
+                  "doc": "Why, in words, for the history."
+                },
+                {
+                  "name": "requestedBy",
+                  "type": [
+                    "null",
+                    "string"
+                  ],
+                  "default": null,
+                  "doc": "Who asked, for the audit log."
+                }
+              ],
+              "doc": "Cancel a task: a queued task fails at once, a running one is fenced and rolled back."
+            },
+            {
+              "name": "stackl.v1.RetryRollback",
+              "type": "record",
+              "fields": [
+                {
+                  "name": "requestedBy",
+                  "type": [
+                    "null",
+                    "string"
+                  ],
+                  "default": null,
+                  "doc": "Who asked, for the audit log."
+                }
+              ],
+              "doc": "Try again a rollback that gave up (rollback status failed)."
+            }
+          ],
+          "doc": "The command itself."
+        }
+      ],
+      "doc": "A command to the broker on task.requests, written by producers and the API."
+    },
+  },
 ];

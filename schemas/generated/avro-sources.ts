@@ -786,7 +786,8 @@ export const avroSources: readonly AvroSource[] = [
             "symbols": [
               "SubmitTask",
               "CancelTask",
-              "RetryRollback"
+              "RetryRollback",
+              "ReportUndelivered"
             ]
           },
           "doc": "Name of the body's record; always equal to it."
@@ -958,6 +959,28 @@ export const avroSources: readonly AvroSource[] = [
                   ],
                   "default": null,
                   "doc": "Who asked, for the audit log."
+                }
+              ]
+            },
+            {
+              "type": "record",
+              "name": "ReportUndelivered",
+              "doc": "The notifier gave up delivering the task's outcome to its webhook (the outcome is on the dead-letter topic); the broker records it on the task as ReplyUndelivered.",
+              "fields": [
+                {
+                  "name": "target",
+                  "type": "string",
+                  "doc": "The webhook the outcome was meant for."
+                },
+                {
+                  "name": "code",
+                  "type": "string",
+                  "doc": "Stable error code (WEBHOOK_UNDELIVERED, WEBHOOK_HOST_NOT_ALLOWED)."
+                },
+                {
+                  "name": "message",
+                  "type": "string",
+                  "doc": "What happened, in words: the tries and the last answer."
                 }
               ]
             }

@@ -296,7 +296,7 @@ export type TaskEventMessage = Envelope & (
 );
 
 /** The commands a producer can send. */
-export type TaskRequestType = 'SubmitTask' | 'CancelTask' | 'RetryRollback';
+export type TaskRequestType = 'SubmitTask' | 'CancelTask' | 'RetryRollback' | 'ReportUndelivered';
 
 /** Create a task. Null fields take the broker's defaults. */
 export interface SubmitTask {
@@ -340,11 +340,22 @@ export interface RetryRollback {
   requestedBy: string | null;
 }
 
+/** The notifier gave up delivering the task's outcome to its webhook (the outcome is on the dead-letter topic); the broker records it on the task as ReplyUndelivered. */
+export interface ReportUndelivered {
+  /** The webhook the outcome was meant for. */
+  target: string;
+  /** Stable error code (WEBHOOK_UNDELIVERED, WEBHOOK_HOST_NOT_ALLOWED). */
+  code: string;
+  /** What happened, in words: the tries and the last answer. */
+  message: string;
+}
+
 /** The body record of each TaskRequest type. */
 export interface TaskRequestBodies {
   SubmitTask: SubmitTask;
   CancelTask: CancelTask;
   RetryRollback: RetryRollback;
+  ReportUndelivered: ReportUndelivered;
 }
 
 /** A command to the broker on task.requests, written by producers and the API. */
@@ -352,6 +363,7 @@ export type TaskRequestMessage = Envelope & (
   | { type: 'SubmitTask'; body: SubmitTask }
   | { type: 'CancelTask'; body: CancelTask }
   | { type: 'RetryRollback'; body: RetryRollback }
+  | { type: 'ReportUndelivered'; body: ReportUndelivered }
 );
 
 /** The facts a worker can report. */

@@ -1,7 +1,8 @@
 // Webhook origins end to end on real Kafka: the broker writes each outcome as an order to
 // the notifier, which POSTs it to a receiver on 127.0.0.1 until a 2xx answers. Every try
 // is signed and carries the same delivery id; an outcome no try delivers is dead-lettered
-// with its origin and the partition moves on; a host outside the allow list is refused.
+// with its origin, recorded on the task, and the partition moves on; a host outside the
+// allow list is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { topicNames } from '../../../topics/names.js';
@@ -22,6 +23,7 @@ beforeAll(async () => {
   base = await receiver.start();
   notifier = new Notifier({
     kafka: testKafka(),
+    reports: h.client,
     topics,
     groupId: `${h.config.topicPrefix}notifier`,
     settings: { secret: SECRET, timeoutMs: 1_000, maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 400, concurrency: 4, hosts: ['127.0.0.1'] },
@@ -97,6 +99,19 @@ describe('webhook origins', () => {
     expect(headers[DLQ_HEADERS.message]?.toString()).toContain('answered 503');
     // Three tries, as configured, and no more.
     expect(receiver.to('/down')).toHaveLength(3);
+    // The task's history says its outcome never arrived.
+    const history = await h.log.waitFor(lost, (types) => types.includes('ReplyUndelivered'));
+    expect(history.find((e) => e.type === 'ReplyUndelivered')?.body).toMatchObject({ target: `${base}/down`, code: 'WEBHOOK_UNDELIVERED', message: expect.stringContaining('failed 3 times') });
+  }, 60_000);
+
+  it('give up at once, without a request, on a host the notifier no longer allows (the broker still does)', async () => {
+    // The broker allows loopback by default; this notifier was started allowing 127.0.0.1 only.
+    const port = new URL(base).port;
+    const [receipt] = await h.client.submitMany([{ kind: 'probe', action: 'run', payload: { outcome: 'succeed' }, origin: { type: 'webhook', target: `http://localhost:${port}/narrowed` } }]);
+    const taskId = (receipt as { taskId: string }).taskId;
+    const history = await h.log.waitFor(taskId, (types) => types.includes('ReplyUndelivered'));
+    expect(history.find((e) => e.type === 'ReplyUndelivered')?.body).toMatchObject({ code: 'WEBHOOK_HOST_NOT_ALLOWED', message: expect.stringContaining('"localhost" is not allowed') });
+    expect(receiver.to('/narrowed')).toHaveLength(0);
   }, 60_000);
 
   it('refuse, in the broker, a webhook on a host outside the allow list: no request is ever made', async () => {

@@ -44,6 +44,8 @@ export const cancel = (reason: string | null = null, requestedBy: string | null 
   command({ type: 'CancelTask', body: { reason, requestedBy } });
 export const retryRollback = (requestedBy: string | null = 'ops'): LifecycleInput =>
   command({ type: 'RetryRollback', body: { requestedBy } });
+export const reportUndelivered = (message: string): LifecycleInput =>
+  command({ type: 'ReportUndelivered', body: { target: 'https://h.test/x', code: 'WEBHOOK_UNDELIVERED', message } });
 export const tick: LifecycleInput = { type: 'tick' };
 
 export function result<K extends keyof TaskResultBodies>(type: K, body: TaskResultBodies[K]): LifecycleInput {

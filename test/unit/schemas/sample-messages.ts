@@ -59,6 +59,7 @@ const requests: TaskRequestBodies = {
   },
   CancelTask: { reason: null, requestedBy: 'ops@example.test' },
   RetryRollback: { requestedBy: null },
+  ReportUndelivered: { target: 'https://example.test/hook', code: 'WEBHOOK_UNDELIVERED', message: 'POST to https://example.test/hook failed 6 times; the last: answered 503' },
 };
 
 const results: TaskResultBodies = {
