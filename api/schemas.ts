@@ -13,7 +13,7 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 export const originSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('none'), target: z.null().optional() }),
   z.strictObject({ type: z.literal('topic'), target: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'not a Kafka topic name') }),
-  z.strictObject({ type: z.literal('webhook'), target: httpUrl }),
+  z.strictObject({ type: z.literal('webhook'), target: httpUrl.describe('http(s) URL on a host STACKL_WEBHOOK_ALLOWED_HOSTS names (loopback by default); the notifier POSTs the signed outcome there') }),
 ]);
 
 export const submitBodySchema = z.strictObject({

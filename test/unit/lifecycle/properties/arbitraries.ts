@@ -31,7 +31,7 @@ export const backoffArb: fc.Arbitrary<Backoff> = fc
 const originArb: fc.Arbitrary<Origin> = fc.constantFrom<Origin>(
   { type: 'topic', target: 'stackl.reply.replies' },
   { type: 'none', target: null },
-  { type: 'webhook', target: 'https://example.test/hook' },
+  { type: 'webhook', target: 'https://localhost/hook' },
 );
 
 /** A submission the decider must accept (when the task id is free). */
