@@ -135,7 +135,7 @@ describe('topic durability', () => {
     for (const problem of expected) expect(run.stderr).toContain(`\n  - ${problem}`);
     const check = await stackl(['topics', '--check'], env);
     expect(check.code).toBe(1);
-    expect(JSON.parse(check.stdout)).toEqual({ missing: [names.rollbacks, changelogTopic(env.STACKL_TOPIC_PREFIX, LIFECYCLE_APP, LIFECYCLE_TABLE), names.agentJobs, names.agentReplies], problems: expected });
+    expect(JSON.parse(check.stdout)).toEqual({ missing: [names.rollbacks, names.notifications, changelogTopic(env.STACKL_TOPIC_PREFIX, LIFECYCLE_APP, LIFECYCLE_TABLE), names.agentJobs, names.agentReplies], problems: expected });
   });
 
   it('reports a topic with fewer replicas than STACKL_REPLICATION_FACTOR, and a min ISR below replication − 1', async () => {
