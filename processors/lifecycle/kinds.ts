@@ -2,6 +2,7 @@ import { ConfigError } from '../../core/errors.js';
 import { isSchema, type KindDefinition } from './kinds/define-kind.js';
 import { documentKind } from './kinds/document.js';
 import { probeKind } from './kinds/probe.js';
+import { queryKind } from './kinds/query.js';
 import { snapshotKind } from './kinds/snapshot.js';
 import { stackKind } from './kinds/stack.js';
 
@@ -15,6 +16,7 @@ export type KindRegistry = ReadonlyMap<string, KindDefinition>;
 export const builtInKinds: Readonly<Record<string, KindDefinition>> = Object.freeze({
   document: documentKind,
   probe: probeKind,
+  query: queryKind,
   snapshot: snapshotKind,
   stack: stackKind,
 });

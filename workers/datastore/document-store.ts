@@ -86,6 +86,19 @@ export class DocumentStore {
     return row === undefined ? undefined : toDocument(row);
   }
 
+  /**
+   * A `query` task's read: in a read-only transaction (a statement that writes fails),
+   * cut off by PostgreSQL after `timeoutMs`, so no query holds a connection for long.
+   */
+  async readOnly<T extends pg.QueryResultRow>(sql: (documentsTable: string) => { text: string; values: unknown[] }, timeoutMs: number): Promise<T[]> {
+    return this.transaction(async (client) => {
+      await client.query('set transaction read only');
+      await client.query(`set local statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
+      const { text, values } = sql(this.documents);
+      return (await client.query<T>(text, values)).rows;
+    });
+  }
+
   /** Every document whose key starts with `prefix`, in key order. */
   async list(prefix: string): Promise<StoredDocument[]> {
     const { rows } = await this.pool.query<DocumentRow>(

@@ -70,7 +70,7 @@ describe('POST /tasks', () => {
   it('refuses an unknown kind (422, listing the known kinds), action or payload before Kafka sees it', async () => {
     const kind = await post('/tasks', { ...probe, kind: 'nope' });
     expect(kind.statusCode).toBe(422);
-    expect(kind.json()).toMatchObject({ code: 'UNKNOWN_KIND', knownKinds: ['document', 'probe', 'snapshot', 'stack'] });
+    expect(kind.json()).toMatchObject({ code: 'UNKNOWN_KIND', knownKinds: ['document', 'probe', 'query', 'snapshot', 'stack'] });
     const action = await post('/tasks', { ...probe, action: 'fly' });
     expect(action.json()).toMatchObject({ code: 'UNKNOWN_ACTION', knownActions: ['run'] });
     const payload = await post('/tasks', { ...probe, payload: { outcome: 'maybe', extra: 1 } });

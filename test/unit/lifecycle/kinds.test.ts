@@ -42,7 +42,7 @@ describe('the probe kind', () => {
   it('has the single action run', () => {
     expect(builtInKinds.probe?.actions).toEqual(['run']);
     const registry = createKindRegistry();
-    expect([...registry.keys()]).toEqual(['document', 'probe', 'snapshot', 'stack']);
+    expect([...registry.keys()]).toEqual(['document', 'probe', 'query', 'snapshot', 'stack']);
     expect(payloadSchemaFor(registry.get('probe')!, 'run')).toBe(probePayloadSchema);
     expect(payloadSchemaFor(registry.get('probe')!, 'walk')).toBeUndefined();
   });
@@ -62,7 +62,7 @@ describe('the kind registry', () => {
     const refused = decide(submit({ kind: 'document', action: 'delete', payload: '{"title":"t"}' }), initialState, ctx);
     expect(refused).toMatchObject([{ type: 'TaskRejected', body: { code: 'INVALID_PAYLOAD' } }]);
     const unknown = decide(submit({ kind: 'gizmo' }), initialState, ctx);
-    expect(unknown).toMatchObject([{ body: { code: 'UNKNOWN_KIND', message: 'unknown kind "gizmo"; known kinds: document, probe, snapshot, stack' } }]);
+    expect(unknown).toMatchObject([{ body: { code: 'UNKNOWN_KIND', message: 'unknown kind "gizmo"; known kinds: document, probe, query, snapshot, stack' } }]);
   });
 
   it.each([

@@ -35,7 +35,7 @@ describe('SubmitTask (rule 1)', () => {
 
   it('rejects an unknown kind and lists the known ones', () => {
     const { events, state } = given().when(submit({ kind: 'gizmo' }));
-    expect(events).toEqual([event('TaskRejected', { code: 'UNKNOWN_KIND', message: 'unknown kind "gizmo"; known kinds: document, probe, snapshot, stack' })]);
+    expect(events).toEqual([event('TaskRejected', { code: 'UNKNOWN_KIND', message: 'unknown kind "gizmo"; known kinds: document, probe, query, snapshot, stack' })]);
     expect(state.phase).toBe('Rejected');
   });
 
