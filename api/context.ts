@@ -11,6 +11,7 @@ import { HttpMetrics } from './metrics.js';
 import { defaultApiOptions, type ApiOptions } from './options.js';
 import type { ProjectionProgress } from './projection-progress.js';
 import type { ReadinessProbe } from './readiness.js';
+import { pgTemplateReader, type TemplateReader } from './stack-templates.js';
 import { TaskStore } from './task-store.js';
 
 export interface ApiDeps {
@@ -42,6 +43,8 @@ export interface ApiContext {
   admission: Admission;
   kinds: KindRegistry;
   limits: LifecycleLimits;
+  /** Stack templates, to check a stack submitted from one. */
+  templates: TemplateReader;
   partitions: number;
   options: ApiOptions;
   metrics: HttpMetrics;
@@ -59,6 +62,7 @@ export function createContext(deps: ApiDeps): ApiContext {
     admission: new Admission(options, deps.backlog, log),
     kinds: deps.kinds,
     limits: deps.limits,
+    templates: pgTemplateReader(deps.pool, deps.schema),
     partitions: deps.partitions,
     options,
     metrics: new HttpMetrics(),

@@ -2,6 +2,7 @@
 import type { ApiContext } from '../context.js';
 import { formatPosition } from '../position.js';
 import { listQuerySchema, problemSchema, receiptSchema, submitBodySchema, taskListSchema } from '../schemas.js';
+import { checkStackTemplate } from '../stack-templates.js';
 import { checkSubmission, toSubmitRequest } from '../submission-check.js';
 import type { ZodApp } from './zod-app.js';
 
@@ -23,6 +24,7 @@ export function registerTaskSubmit(app: ZodApp, ctx: ApiContext): void {
     async (request, reply) => {
       const body = request.body;
       checkSubmission(ctx, body);
+      await checkStackTemplate(ctx.templates, body);
       const receipt = await ctx.admission.send('submit', () => ctx.commands.submit(toSubmitRequest(body)));
       return reply.status(202).header('location', `/tasks/${receipt.taskId}`).send({ id: receipt.taskId, position: formatPosition(receipt.position) });
     },

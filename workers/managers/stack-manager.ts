@@ -4,7 +4,8 @@
 // restores the instance, then sends the compensating jobs (tear down what the task
 // created, re-apply the previous instance where it changed or removed it).
 import { isStacklError } from '../../core/errors.js';
-import { stackDeletePayloadSchema, stackWritePayloadSchema, targetBodySchema } from '../../processors/lifecycle/kinds/stack.js';
+import { instantiateTemplate, TEMPLATE_PREFIX } from '../../processors/lifecycle/kinds/stack-template.js';
+import { stackDeletePayloadSchema, stackSourcePayloadSchema, targetBodySchema, type StackService, type StackSourcePayload } from '../../processors/lifecycle/kinds/stack.js';
 import type { AgentJobClient } from '../../topics/channel/agent-channel.js';
 import { replySucceeded, type AgentReply } from '../../topics/channel/agent-messages.js';
 import type { TaskSpec } from '../../schemas/index.js';
@@ -42,10 +43,20 @@ export function createStackManager(store: DocumentStore, agents: AgentJobClient)
     });
   }
 
+  /** The services as given, or instantiated from their template as it is now. */
+  async function servicesOf(source: StackSourcePayload): Promise<StackService[]> {
+    if ('services' in source) return source.services;
+    const template = await store.get(`${TEMPLATE_PREFIX}${source.template}`);
+    if (template === undefined) throw new AttemptFailure(`stack template "${source.template}" does not exist (document ${TEMPLATE_PREFIX}${source.template})`, false);
+    const instantiated = instantiateTemplate(source.template, template.body, source.parameters);
+    if (!instantiated.ok) throw new AttemptFailure(`cannot instantiate stack template "${source.template}": ${instantiated.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, false);
+    return instantiated.services;
+  }
+
   async function attempt(task: TaskSpec, attemptNo: number, deadlineAt: number, signal: AbortSignal): Promise<unknown> {
     const writer = { taskId: task.id, attempt: attemptNo };
     const payload: unknown = JSON.parse(task.payload);
-    const stack = task.action === 'delete' ? stackDeletePayloadSchema.parse(payload).name : stackWritePayloadSchema.parse(payload).name;
+    const stack = task.action === 'delete' ? stackDeletePayloadSchema.parse(payload).name : stackSourcePayloadSchema.parse(payload).name;
     const key = instanceKey(stack);
     const current = await store.get(key);
     // The instance before this task: its snapshot if an earlier attempt already wrote.
@@ -53,7 +64,7 @@ export function createStackManager(store: DocumentStore, agents: AgentJobClient)
     const previous = (snapshot === undefined ? (current?.body ?? null) : snapshot.body) as StackInstance | null;
     let next: StackInstance | null = null;
     if (task.action === 'create' || task.action === 'update') {
-      const { services } = stackWritePayloadSchema.parse(payload);
+      const services = await servicesOf(stackSourcePayloadSchema.parse(payload));
       if (task.action === 'update' && previous === null) throw new AttemptFailure(`stack "${stack}" does not exist`, false);
       const placed = placeServices(services, await targets());
       if (!placed.ok) throw new AttemptFailure(`cannot place stack "${stack}": ${placed.reason}`, false);
@@ -84,7 +95,7 @@ export function createStackManager(store: DocumentStore, agents: AgentJobClient)
 
     async rollback({ task, failedAttempt, deadlineAt, signal }): Promise<RollbackOutcome> {
       const payload: unknown = JSON.parse(task.payload);
-      const stack = (task.action === 'delete' ? stackDeletePayloadSchema : stackWritePayloadSchema).parse(payload).name;
+      const stack = (task.action === 'delete' ? stackDeletePayloadSchema : stackSourcePayloadSchema).parse(payload).name;
       // Fence first: from here no attempt of this task journals or writes anything more.
       await store.rollback(task.id, failedAttempt);
       const snapshot = await store.snapshotOf(task.id, instanceKey(stack));

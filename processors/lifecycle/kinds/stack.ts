@@ -5,7 +5,8 @@ import { defineKind } from './define-kind.js';
  * `stack`: create, update or delete a stack instance. Each service names the
  * capabilities it needs; the worker places it on infrastructure targets that offer them
  * (documents `infrastructure/target/<name>`), records the instance in the datastore
- * (`stack/instance/<name>`) and has agents apply it on every chosen target.
+ * (`stack/instance/<name>`) and has agents apply it on every chosen target. Services are
+ * given, or instantiated from a template (stack-template.ts).
  */
 const nameSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a name is lower-case letters, digits, _ and -, at most 63 characters');
 
@@ -30,6 +31,16 @@ export const stackWritePayloadSchema = z.strictObject({
     .refine((services) => new Set(services.map((s) => s.name)).size === services.length, 'service names must be unique within a stack'),
 });
 
+/** A stack from a template (`stack/template/<template>`), its parameters checked against the template's. */
+export const stackFromTemplatePayloadSchema = z.strictObject({
+  name: nameSchema,
+  template: nameSchema,
+  parameters: z.record(z.string(), z.union([z.string().max(1_000), z.number(), z.boolean()])).default({}),
+});
+
+/** A stack to create or update: its services, or a template to instantiate. */
+export const stackSourcePayloadSchema = z.union([stackWritePayloadSchema, stackFromTemplatePayloadSchema]);
+
 export const stackDeletePayloadSchema = z.strictObject({ name: nameSchema });
 
 /** An infrastructure target as the datastore describes it. */
@@ -41,9 +52,10 @@ export const targetBodySchema = z.object({
 
 export type StackService = z.output<typeof stackServiceSchema>;
 export type StackWritePayload = z.output<typeof stackWritePayloadSchema>;
+export type StackSourcePayload = z.output<typeof stackSourcePayloadSchema>;
 export type TargetBody = z.output<typeof targetBodySchema>;
 
 export const stackKind = defineKind({
   actions: ['create', 'update', 'delete'],
-  payload: { create: stackWritePayloadSchema, update: stackWritePayloadSchema, delete: stackDeletePayloadSchema },
+  payload: { create: stackSourcePayloadSchema, update: stackSourcePayloadSchema, delete: stackDeletePayloadSchema },
 });

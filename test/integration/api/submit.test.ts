@@ -81,6 +81,21 @@ describe('POST /tasks', () => {
     expect(offsets.reduce((n, o) => n + Number(o.offset), 0)).toBe(1);
   });
 
+  it('checks a stack from a template against the template as it is now (422 naming each parameter), before Kafka sees it', async () => {
+    const template = { parameters: { image: { type: 'string' }, replicas: { type: 'integer', default: 1 } }, services: [{ name: 'web', replicas: '${replicas}', config: { image: '${image}' } }] };
+    await h.owned.deps.pool.query(`insert into ${h.config.databaseSchema}.documents (key, body, version, updated_by_task, updated_by_attempt) values ('stack/template/webapp', $1, 1, gen_random_uuid(), 1)`, [template]);
+    const before = (await topicOffsets(h.admin, topicNames(h.config.topicPrefix).requests)).reduce((n, o) => n + Number(o.offset), 0);
+    const missing = await post('/tasks', { kind: 'stack', action: 'create', payload: { name: 'shop', template: 'no-such' } });
+    expect([missing.statusCode, missing.json().code, missing.json().issues]).toEqual([422, 'TEMPLATE_NOT_FOUND', [{ path: 'payload.template', message: 'stack template "no-such" does not exist (document stack/template/no-such)' }]]);
+    const wrong = await post('/tasks', { kind: 'stack', action: 'create', payload: { name: 'shop', template: 'webapp', parameters: { replicas: 'many', colour: 'red' } } });
+    expect(wrong.statusCode).toBe(422);
+    expect(wrong.json().code).toBe('INVALID_PARAMETERS');
+    expect(wrong.json().issues.map((i: { path: string }) => i.path)).toEqual(['payload.parameters.colour', 'payload.parameters.image', 'payload.parameters.replicas']);
+    expect((await topicOffsets(h.admin, topicNames(h.config.topicPrefix).requests)).reduce((n, o) => n + Number(o.offset), 0)).toBe(before);
+    const fits = await post('/tasks', { kind: 'stack', action: 'create', payload: { name: 'shop', template: 'webapp', parameters: { image: 'web:1' } } });
+    expect(fits.statusCode).toBe(202);
+  });
+
   it('refuses what an attacker with a submit key would try, before Kafka sees it, and keeps serving', async () => {
     const limits = { ...h.owned.deps.limits, maxPayloadBytes: 2048 };
     const app = build({ ...h.owned.deps, limits, options: { bodyLimit: 64 * 1024 } });
@@ -108,8 +123,8 @@ describe('POST /tasks', () => {
       const huge = await send(document('{"a":1e400}'));
       expect([huge.statusCode, huge.json().code]).toEqual([422, 'INVALID_PAYLOAD']);
       const offsets = await topicOffsets(h.admin, topicNames(h.config.topicPrefix).requests);
-      // The one of the first test and the one at the limit: nothing else reached Kafka.
-      expect(offsets.reduce((n, o) => n + Number(o.offset), 0)).toBe(2);
+      // The one of the first test, the template stack that fits and the one at the limit: nothing else reached Kafka.
+      expect(offsets.reduce((n, o) => n + Number(o.offset), 0)).toBe(3);
       expect((await send(probe)).statusCode).toBe(202);
     } finally {
       await app.close();

@@ -143,6 +143,38 @@ describe.each(['kafka', 'redis'] as const)('task kinds end to end on the %s chan
     expect(await placedOn('huge')).toEqual([]);
   });
 
+  it('instantiates a stack template: typed parameters and defaults, placed and applied like any stack', async () => {
+    const template = {
+      parameters: { image: { type: 'string' }, replicas: { type: 'integer', default: 1 }, env: { type: 'string', default: 'prod' } },
+      services: [
+        { name: 'web', requires: ['web'], replicas: '${replicas}', config: { image: '${image}', host: 'web-${env}.shop' } },
+        { name: 'db', requires: ['db'] },
+      ],
+    };
+    await store.write({ taskId: randomUUID(), attempt: 1 }, { op: 'create', key: 'stack/template/webapp', body: template });
+    const created = await run({ kind: 'stack', action: 'create', payload: { name: 'tmpl', template: 'webapp', parameters: { image: 'web:3', replicas: 2 } } });
+    expect(created.types).toContain('TaskCompleted');
+    expect(await placedOn('tmpl')).toEqual(['tmpl/db@east-2', 'tmpl/web@east-1', 'tmpl/web@west-1']);
+    expect((await environment().list(['west-1'])).find((r) => r.resource === 'tmpl/web')?.spec).toEqual({ stack: 'tmpl', service: 'web', config: { image: 'web:3', host: 'web-prod.shop' } });
+    expect((await store.get('stack/instance/tmpl'))?.body).toMatchObject({ services: [{ name: 'web', replicas: 2 }, { name: 'db', replicas: 1 }] });
+  });
+
+  it('fails a task whose template parameters do not fit, touching nothing; rolls back a template stack an agent fails', async () => {
+    const missing = await run({ kind: 'stack', action: 'create', payload: { name: 'tmpl-bad', template: 'webapp', parameters: { replicas: 'two' } } });
+    expect(missing.types).toEqual(expect.arrayContaining(['AttemptFailed', 'TaskFailed', 'RollbackSucceeded']));
+    const failure = log.byTask.get(missing.taskId)?.find((e) => e.type === 'AttemptFailed')?.body as { message: string };
+    expect(failure.message).toMatch(/needs parameter "image".*must be an integer, got "two"/);
+    const absent = await run({ kind: 'stack', action: 'create', payload: { name: 'tmpl-none', template: 'no-such-template' } });
+    expect(absent.types).toContain('RollbackSucceeded');
+    expect(await placedOn('tmpl-bad')).toEqual([]);
+
+    await store.write({ taskId: randomUUID(), attempt: 1 }, { op: 'create', key: 'stack/template/risky', body: { parameters: { needs: { type: 'string' } }, services: [{ name: 'web', requires: ['web'] }, { name: 'job', requires: ['${needs}'] }] } });
+    const rolledBack = await run({ kind: 'stack', action: 'create', payload: { name: 'tmpl-risky', template: 'risky', parameters: { needs: 'flaky' } } });
+    expect(rolledBack.types).toEqual(expect.arrayContaining(['AttemptFailed', 'TaskFailed', 'RollbackSucceeded']));
+    expect(await placedOn('tmpl-risky')).toEqual([]);
+    expect(await store.get('stack/instance/tmpl-risky')).toBeUndefined();
+  });
+
   it('deletes a stack, and a failed delete puts it back', async () => {
     await run({ kind: 'stack', action: 'create', payload: { name: 'lab', services: [{ name: 'api', requires: ['web'], replicas: 2 }] } });
     expect(await placedOn('lab')).toHaveLength(2);
