@@ -55,7 +55,8 @@ function intFrom(env: Env, name: string, fallback: number, min: number, max: num
 }
 
 export function notifierSettingsFrom(env: Env): NotifierSettings {
-  const secret = env.STACKL_WEBHOOK_SECRET;
+  // Empty counts as unset: `${STACKL_WEBHOOK_SECRET:-}` in a compose file passes an empty value.
+  const secret = env.STACKL_WEBHOOK_SECRET === '' ? undefined : env.STACKL_WEBHOOK_SECRET;
   if (secret !== undefined && secret.length < 32) throw new ConfigError('STACKL_WEBHOOK_SECRET must be at least 32 characters');
   const initialBackoffMs = intFrom(env, 'STACKL_WEBHOOK_INITIAL_BACKOFF_MS', 1_000, 0, 600_000);
   return {

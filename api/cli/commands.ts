@@ -70,7 +70,7 @@ const broker = (config: StacklConfig) => {
 
 const stackCommands: Record<string, Command> = {
   all: {
-    summary: 'run the whole system on this machine: local stack, topics, migrations, then broker, worker, projector and API in this process',
+    summary: 'run the whole system on this machine: local stack, topics, migrations, then broker, worker, agent, notifier, projector and API in this process',
     async run(args) {
       parseFlags(args, {});
       const config = loadConfig();

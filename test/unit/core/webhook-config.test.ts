@@ -34,8 +34,9 @@ describe('notifier settings', () => {
     expect(notifierSettingsFrom({})).toEqual({ secret: undefined, timeoutMs: 10_000, maxAttempts: 6, initialBackoffMs: 1_000, maxBackoffMs: 30_000, concurrency: 16, hosts: ['127.0.0.1', 'localhost', '::1'] });
   });
 
-  it('refuse a secret too short to sign with', () => {
+  it('refuse a secret too short to sign with, and take an empty one as none', () => {
     expect(() => notifierSettingsFrom({ STACKL_WEBHOOK_SECRET: 'short' })).toThrow(/at least 32 characters/);
+    expect(notifierSettingsFrom({ STACKL_WEBHOOK_SECRET: '' }).secret).toBeUndefined();
   });
 
   it.each([
