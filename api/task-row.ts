@@ -78,6 +78,30 @@ export function toTask(row: TaskRow): TaskBody {
   };
 }
 
+/** JSON text as the value it holds; text that is not JSON (never written by STACKL) stays text. */
+function jsonValue(text: unknown): unknown {
+  if (typeof text !== 'string') return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The log carries payloads and outputs as JSON text (Avro strings); a reader of the API
+ * gets them as JSON values, as GET /tasks/:id gives them, not as text inside JSON.
+ */
+function withJsonValues(type: string, body: unknown): unknown {
+  if (body === null || typeof body !== 'object') return body;
+  const record = body as Record<string, unknown>;
+  if (type === 'TaskSubmitted' && record.task !== null && typeof record.task === 'object' && 'payload' in record.task) {
+    return { ...record, task: { ...record.task, payload: jsonValue((record.task as { payload: unknown }).payload) } };
+  }
+  if ((type === 'AttemptSucceeded' || type === 'TaskCompleted') && 'output' in record) return { ...record, output: jsonValue(record.output) };
+  return body;
+}
+
 export function toTaskEvent(row: TaskEventRow): TaskEventBody {
   return {
     partition: row.partition,
@@ -88,7 +112,7 @@ export function toTaskEvent(row: TaskEventRow): TaskEventBody {
     attempt: row.attempt,
     rollbackAttempt: row.rollback_attempt ?? null,
     time: row.time.toISOString(),
-    body: row.body,
+    body: withJsonValues(row.type, row.body),
     correlationId: row.correlation_id ?? null,
   };
 }

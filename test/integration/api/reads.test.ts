@@ -22,7 +22,9 @@ beforeAll(async () => {
   for (let i = 0; i < 5; i++) ids[`bulk${i}`] = await insertTask(pool, schema, { kind: 'bulk', createdAt: at(10 + (i % 2)) });
   // Written out of order: the API serves them in log order.
   await insertEvent(pool, schema, ids.done as string, { sequence: 2, offset: 11, type: 'AttemptDispatched', body: { attempt: 1 } });
-  await insertEvent(pool, schema, ids.done as string, { sequence: 1, offset: 10, type: 'TaskSubmitted', body: { task: {} } });
+  await insertEvent(pool, schema, ids.done as string, { sequence: 1, offset: 10, type: 'TaskSubmitted', body: { task: { kind: 'probe', payload: '{"outcome":"succeed","n":[1,2]}' } } });
+  await insertEvent(pool, schema, ids.done as string, { sequence: 3, offset: 12, type: 'AttemptSucceeded', body: { attempt: 1, output: '{"probe":"ok"}' } });
+  await insertEvent(pool, schema, ids.done as string, { sequence: 4, offset: 13, type: 'TaskCompleted', body: { output: '"just text"' } });
 });
 afterAll(async () => {
   await h?.close();
@@ -58,7 +60,10 @@ describe('GET /tasks/:id', () => {
 
   it('lists the events of a task in log order, 404 for an unknown task', async () => {
     const res = await get(`/tasks/${ids.done}/events`);
-    expect(res.json().items.map((e: { sequence: number; type: string }) => [e.sequence, e.type])).toEqual([[1, 'TaskSubmitted'], [2, 'AttemptDispatched']]);
+    const items = res.json().items as { sequence: number; type: string; body: unknown }[];
+    expect(items.map((e) => [e.sequence, e.type])).toEqual([[1, 'TaskSubmitted'], [2, 'AttemptDispatched'], [3, 'AttemptSucceeded'], [4, 'TaskCompleted']]);
+    // Payloads and outputs as JSON values, not JSON text inside JSON.
+    expect(items.map((e) => e.body)).toEqual([{ task: { kind: 'probe', payload: { outcome: 'succeed', n: [1, 2] } } }, { attempt: 1 }, { attempt: 1, output: { probe: 'ok' } }, { output: 'just text' }]);
     expect((await get(`/tasks/${ids.failed}/events`)).json().items).toEqual([]);
     expect((await get(`/tasks/${uuidV7()}/events`)).statusCode).toBe(404);
   });
