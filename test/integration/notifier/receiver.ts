@@ -4,7 +4,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Answer = number | 'stall';
+/** A status, a stall (never answer), or a redirect to another path of this receiver. */
+export type Answer = number | 'stall' | { redirectTo: string };
 
 export interface Received {
   path: string;
@@ -32,6 +33,10 @@ export class Receiver {
         this.received.push({ path, body: Buffer.concat(chunks).toString('utf8'), headers: request.headers, answer, at: Date.now() });
         if (answer === 'stall') {
           this.stalled.push(response);
+          return;
+        }
+        if (typeof answer === 'object') {
+          response.writeHead(307, { location: answer.redirectTo }).end();
           return;
         }
         response.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'not now');

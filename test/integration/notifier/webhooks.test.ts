@@ -104,6 +104,15 @@ describe('webhook origins', () => {
     expect(history.find((e) => e.type === 'ReplyUndelivered')?.body).toMatchObject({ target: `${base}/down`, code: 'WEBHOOK_UNDELIVERED', message: expect.stringContaining('failed 3 times') });
   }, 60_000);
 
+  it('never follow a redirect: a 3xx is a failed try, and where it points is never called', async () => {
+    receiver.script('/moved', [{ redirectTo: '/elsewhere' }]);
+    const taskId = await submitTo('/moved', { outcome: 'succeed' });
+    await receiver.waitFor('/moved', 3);
+    const history = await h.log.waitFor(taskId, (types) => types.includes('ReplyUndelivered'));
+    expect(history.find((e) => e.type === 'ReplyUndelivered')?.body).toMatchObject({ message: expect.stringContaining('answered 307') });
+    expect(receiver.to('/elsewhere')).toHaveLength(0);
+  }, 60_000);
+
   it('give up at once, without a request, on a host the notifier no longer allows (the broker still does)', async () => {
     // The broker allows loopback by default; this notifier was started allowing 127.0.0.1 only.
     const port = new URL(base).port;
