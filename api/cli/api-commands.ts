@@ -3,6 +3,7 @@
 import type { Command } from './command.js';
 import { apiRoleCommand } from './api-role-command.js';
 import { auditCommand } from './audit-command.js';
+import { dlqCommand } from './dlq-command.js';
 import { listCommand } from './list-command.js';
 import { statusCommand } from './status-command.js';
 import { submitCommand } from './submit-command.js';
@@ -13,4 +14,5 @@ export const apiCommands: Record<string, Command> = {
   status: statusCommand(),
   list: listCommand(),
   audit: auditCommand(),
+  dlq: dlqCommand(),
 };
