@@ -7,6 +7,7 @@ import { dlqCommand } from './dlq-command.js';
 import { listCommand } from './list-command.js';
 import { statusCommand } from './status-command.js';
 import { submitCommand } from './submit-command.js';
+import { watchCommand } from './watch-command.js';
 
 export const apiCommands: Record<string, Command> = {
   api: apiRoleCommand(),
@@ -15,4 +16,5 @@ export const apiCommands: Record<string, Command> = {
   list: listCommand(),
   audit: auditCommand(),
   dlq: dlqCommand(),
+  watch: watchCommand(),
 };

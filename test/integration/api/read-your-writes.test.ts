@@ -99,6 +99,6 @@ describe('CLI', () => {
     expect(await statusCommand(io).run(['not-an-id'])).toBe(1);
     expect(await listCommand(io).run(['--limit', '0'])).toBe(2);
     expect(io.errors.at(-1)).toMatch(/limit[\s\S]*usage: stackl list/);
-    expect(Object.keys(apiCommands).sort()).toEqual(['api', 'audit', 'dlq', 'list', 'status', 'submit']);
+    expect(Object.keys(apiCommands).sort()).toEqual(['api', 'audit', 'dlq', 'list', 'status', 'submit', 'watch']);
   });
 });
