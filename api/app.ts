@@ -7,6 +7,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { pinoLogger } from '../core/log.js';
 import { authorize, presentedKey, type ApiKey } from './api-keys.js';
 import { createContext, type ApiDeps } from './context.js';
 import { toProblem } from './error-mapping.js';
@@ -21,7 +22,9 @@ export function build(deps: ApiDeps) {
   const ctx = createContext(deps);
   const { options, log } = ctx;
   const app = Fastify({
-    logger: false,
+    // fastify logs each request it answered (method, URL, status, time; never headers) only when asked.
+    ...(options.accessLog ? { loggerInstance: pinoLogger({ component: 'api', log: 'access' }) } : { logger: false }),
+    disableRequestLogging: !options.accessLog,
     bodyLimit: options.bodyLimit,
     return503OnClosing: true,
     requestTimeout: options.requestTimeoutMs,

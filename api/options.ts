@@ -15,6 +15,8 @@ export interface ApiOptions {
   insecure: boolean;
   /** /metrics and /docs need the `read` scope (keys must be on). */
   protectDocs: boolean;
+  /** One log line per request answered, through the API's logger (STACKL_API_ACCESS_LOG=1). */
+  accessLog: boolean;
   /** Longest a read-your-writes GET may wait for the projection, in ms. */
   maxWaitMs: number;
   /** The read function is not ready while any partition's projection lag exceeds this many events. */
@@ -55,6 +57,7 @@ export const defaultApiOptions: ApiOptions = {
   apiKeys: null,
   insecure: false,
   protectDocs: false,
+  accessLog: false,
   maxWaitMs: 10_000,
   readyMaxLag: 1000,
   maxPendingSubmits: 1000,
@@ -98,6 +101,7 @@ export function apiOptionsFromEnv(env: Env = process.env, maxPayloadBytes = DEFA
     apiKeys: parseApiKeys(env.STACKL_API_KEYS),
     insecure: flag('STACKL_API_INSECURE'),
     protectDocs: flag('STACKL_API_PROTECT_DOCS'),
+    accessLog: flag('STACKL_API_ACCESS_LOG'),
     maxWaitMs: int('STACKL_API_MAX_WAIT_MS', d.maxWaitMs, 0, 120_000),
     readyMaxLag: int('STACKL_API_READY_MAX_LAG', d.readyMaxLag, 0, Number.MAX_SAFE_INTEGER),
     maxPendingSubmits: int('STACKL_API_MAX_PENDING_SUBMITS', d.maxPendingSubmits, 1, 1_000_000),

@@ -44,7 +44,7 @@ describe('stackl all on SIGTERM', () => {
     const exit = await all.kill('SIGTERM');
     // Log lines are one JSON object each; stdout's pretty-printed report is not.
     expect(exit).toEqual({ code: 0, signal: null });
-    const lines = all.output.join('').split('\n').filter((l) => l.startsWith('{"time"')).map((l) => JSON.parse(l) as LogLine);
+    const lines = all.output.join('').split('\n').filter((l) => l.startsWith('{"level"')).map((l) => JSON.parse(l) as LogLine);
     expect(lines.filter((l) => l.msg === 'stopped').map((l) => l.step)).toEqual(['api', 'worker', 'agent', 'broker', 'notifier', 'projector']);
     // The outcome was recorded by the broker before it stopped: nothing runs any more.
     const history = await log.waitFor(taskId, (t) => t.includes('TaskCompleted'), 20_000);

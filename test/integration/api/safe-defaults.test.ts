@@ -68,6 +68,23 @@ describe('start-up refusals', () => {
       await role.kill('SIGTERM');
     }
   });
+
+  it('logs each request it answered with STACKL_API_ACCESS_LOG=1, and never the API key', async () => {
+    const key = 'an-access-log-test-key-of-32-characters-or-more';
+    const role = new RoleProcess('api', { STACKL_API_PORT: '0', STACKL_API_ACCESS_LOG: '1', STACKL_LOG_LEVEL: 'info', STACKL_API_KEYS: `${key}:read`, STACKL_TOPIC_PREFIX: h.config.topicPrefix, STACKL_DB_SCHEMA: h.config.databaseSchema }, /api listening on/);
+    try {
+      await role.start(60_000);
+      const address = /api listening on (\S+)/.exec(role.output.join(''))?.[1] as string;
+      expect((await fetch(`${address}/tasks?limit=1`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+      expect((await fetch(`${address}/tasks?limit=1`)).status).toBe(401);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const lines = role.output.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; log?: string; res?: { statusCode: number } });
+      expect(lines.filter((l) => l.log === 'access' && l.msg === 'request completed').map((l) => l.res?.statusCode)).toEqual([200, 401]);
+      expect(role.output.join('')).not.toContain(key);
+    } finally {
+      await role.kill('SIGTERM');
+    }
+  });
 });
 
 describe('commands only as JSON', () => {
