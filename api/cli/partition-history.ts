@@ -7,6 +7,7 @@ import kafkajs, { type Assigner, type Kafka, type PartitionAssigner } from 'kafk
 import { StacklError } from '../../core/errors.js';
 import { decode, taskEventSchema, type TaskEventMessage } from '../../schemas/index.js';
 import { topicOffsets } from '../../topics/topic-offsets.js';
+import { readToEnd } from './read-to-end.js';
 
 // kafkajs is CommonJS; Node cannot see this export by name.
 const { AssignerProtocol } = kafkajs;
@@ -42,35 +43,19 @@ export async function readTaskHistory(kafka: Kafka, topic: string, partition: nu
     if (offsets === undefined) throw new StacklError('INVALID_PARTITION', `${topic} has no partition ${partition}`, { httpStatus: 400 });
     const end = BigInt(offsets.high);
     if (end <= BigInt(offsets.low)) return [];
-    const consumer = kafka.consumer({ groupId, partitionAssigners: [onePartition(topic, partition)], maxWaitTimeInMs: 100, readUncommitted: false });
     const found: LoggedEvent[] = [];
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new StacklError('AUDIT_TIMEOUT', `did not reach offset ${end} of ${topic} partition ${partition} in ${timeoutMs} ms`, { retriable: true })), timeoutMs);
-        // Batches holding only transaction markers never reach eachBatch; their end event still tells how far the read got.
-        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-          if (payload.partition === partition && BigInt(payload.lastOffset) + 1n >= end) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        consumer
-          .run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              for (const message of batch.messages) {
-                if (BigInt(message.offset) >= end || message.key?.toString() !== taskId) continue;
-                found.push({ offset: message.offset, event: await decode(message.value ?? Buffer.alloc(0), taskEventSchema) });
-              }
-            },
-          })
-          .catch(reject);
-      });
-    } finally {
-      await consumer.disconnect();
-    }
+    await readToEnd({
+      kafka,
+      topic,
+      groupId,
+      ends: new Map([[partition, end]]),
+      partitionAssigners: [onePartition(topic, partition)],
+      timeoutMs,
+      timeoutCode: 'AUDIT_TIMEOUT',
+      onMessage: async (_partition, message) => {
+        if (message.key?.toString() === taskId) found.push({ offset: message.offset, event: await decode(message.value ?? Buffer.alloc(0), taskEventSchema) });
+      },
+    });
     return found;
   } finally {
     await admin.deleteGroups([groupId]).catch(() => {});

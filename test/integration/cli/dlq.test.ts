@@ -5,12 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../api/cli/cli-io.js';
 import { dlqCommand } from '../../../api/cli/dlq-command.js';
-import { deliveryProblem, Notifier, WEBHOOK_HEADERS } from '../../../processors/notifier/index.js';
+import { deliveryProblem, type Notifier, WEBHOOK_HEADERS } from '../../../processors/notifier/index.js';
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { topicNames } from '../../../topics/names.js';
 import { useBrokerAndWorker } from '../../support/broker-and-worker.js';
 import { testKafka } from '../../support/kafka.js';
 import { Receiver } from '../notifier/receiver.js';
+import { startTestNotifier } from '../notifier/test-notifier.js';
 
 const SECRET = 'the-dlq-test-webhook-secret-0123456789abc';
 const h = useBrokerAndWorker('dlq-cli', 2);
@@ -21,14 +22,7 @@ let base = '';
 
 beforeAll(async () => {
   base = await receiver.start();
-  notifier = new Notifier({
-    kafka: testKafka(),
-    reports: h.client,
-    topics,
-    groupId: `${h.config.topicPrefix}notifier`,
-    settings: { secret: SECRET, timeoutMs: 1_000, maxAttempts: 2, initialBackoffMs: 50, maxBackoffMs: 50, concurrency: 4, hosts: ['127.0.0.1'] },
-  });
-  await notifier.start();
+  notifier = await startTestNotifier(h, SECRET, { maxAttempts: 2, initialBackoffMs: 50, maxBackoffMs: 50 });
 }, 60_000);
 
 afterAll(async () => {

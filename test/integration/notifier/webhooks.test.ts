@@ -6,11 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { topicNames } from '../../../topics/names.js';
-import { deliveryProblem, Notifier, WEBHOOK_HEADERS } from '../../../processors/notifier/index.js';
+import { deliveryProblem, type Notifier, WEBHOOK_HEADERS } from '../../../processors/notifier/index.js';
 import type { OutcomeDocument } from '../../../processors/lifecycle/index.js';
 import { useBrokerAndWorker } from '../../support/broker-and-worker.js';
 import { readFor, testKafka } from '../../support/kafka.js';
 import { Receiver, type Received } from './receiver.js';
+import { startTestNotifier } from './test-notifier.js';
 
 const SECRET = 'a-webhook-secret-of-at-least-32-characters';
 const h = useBrokerAndWorker('webhooks', 2);
@@ -21,14 +22,7 @@ let notifier: Notifier | undefined;
 
 beforeAll(async () => {
   base = await receiver.start();
-  notifier = new Notifier({
-    kafka: testKafka(),
-    reports: h.client,
-    topics,
-    groupId: `${h.config.topicPrefix}notifier`,
-    settings: { secret: SECRET, timeoutMs: 1_000, maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 400, concurrency: 4, hosts: ['127.0.0.1'] },
-  });
-  await notifier.start();
+  notifier = await startTestNotifier(h, SECRET);
 }, 60_000);
 
 afterAll(async () => {
