@@ -4,6 +4,7 @@
 // a notifier killed mid-delivery leaves them to the next owner, which sends them again
 // under the same delivery id. Outcomes of one batch go out side by side, up to
 // STACKL_WEBHOOK_CONCURRENCY, so one slow receiver does not hold up the others' tries.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { StacklError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
@@ -108,15 +109,11 @@ export class Notifier {
       if (order.type !== 'DeliverOutcome') throw new StacklError('NOT_A_NOTIFICATION', `a ${order.type} order is not the notifier's`);
       delivery = { deliveryId: order.eventId, taskId: order.taskId, target: order.body.target, document: order.body.document };
     } catch (error) {
-      await this.deadLetter(origin, error, undefined);
-      return 'settled';
+      return (await this.deadLetter(origin, error, undefined)) ? 'settled' : 'interrupted';
     }
     // Checked by the API and the broker at submission; the allow list may have narrowed since.
     const refused = webhookProblem(delivery.target, { webhookHosts: this.options.settings.hosts });
-    if (refused !== null) {
-      await this.giveUp(origin, delivery, new StacklError('WEBHOOK_HOST_NOT_ALLOWED', refused));
-      return 'settled';
-    }
+    if (refused !== null) return this.giveUp(origin, delivery, new StacklError('WEBHOOK_HOST_NOT_ALLOWED', refused));
     const outcome = await deliver(delivery, this.options.settings, this.stopping.signal, (attempt, result) => {
       this.counters.failedTries += 1;
       this.log.info('webhook try failed', { taskId: delivery.taskId, deliveryId: delivery.deliveryId, attempt, result });
@@ -126,23 +123,43 @@ export class Notifier {
       this.counters.delivered += 1;
       return 'settled';
     }
-    await this.giveUp(origin, delivery, new StacklError('WEBHOOK_UNDELIVERED', `POST to ${delivery.target} failed ${outcome.attempts} times; the last: ${outcome.last}`));
-    return 'settled';
+    return this.giveUp(origin, delivery, new StacklError('WEBHOOK_UNDELIVERED', `POST to ${delivery.target} failed ${outcome.attempts} times; the last: ${outcome.last}`));
   }
 
   /** The outcome goes to the dead-letter topic, and the task's history says it never arrived. */
-  private async giveUp(origin: Parameters<typeof deadLetter>[2], delivery: Delivery, failure: StacklError): Promise<void> {
+  private async giveUp(origin: Parameters<typeof deadLetter>[2], delivery: Delivery, failure: StacklError): Promise<Settled> {
     this.log.warn('webhook undelivered; dead-lettering the outcome', { taskId: delivery.taskId, deliveryId: delivery.deliveryId, target: delivery.target, code: failure.code, error: failure.message });
-    await this.deadLetter(origin, failure, delivery.target);
+    if (!(await this.deadLetter(origin, failure, delivery.target))) return 'interrupted';
     // After the dead letter: a report lost to a crash here is sent again with the outcome.
-    await this.options.reports.reportUndelivered(delivery.taskId, { target: delivery.target, code: failure.code, message: failure.message, causationId: delivery.deliveryId });
+    const report = { target: delivery.target, code: failure.code, message: failure.message, causationId: delivery.deliveryId };
+    return (await this.untilSent('undelivered report', () => this.options.reports.reportUndelivered(delivery.taskId, report))) ? 'settled' : 'interrupted';
   }
 
-  private async deadLetter(origin: Parameters<typeof deadLetter>[2], error: unknown, target: string | undefined): Promise<void> {
+  private async deadLetter(origin: Parameters<typeof deadLetter>[2], error: unknown, target: string | undefined): Promise<boolean> {
     const dead = deadLetter(this.options.topics.dlq, NOTIFIER_APP, origin, error);
     const headers = target === undefined ? dead.headers : { ...dead.headers, [DLQ_HEADERS.replyTarget]: target };
-    await this.producer.send({ topic: dead.topic, acks: -1, messages: [{ key: dead.key, value: dead.value, headers }] });
-    this.counters.deadLettered += 1;
+    const sent = await this.untilSent('dead letter', () => this.producer.send({ topic: dead.topic, acks: -1, messages: [{ key: dead.key, value: dead.value, headers }] }));
+    if (sent) this.counters.deadLettered += 1;
+    return sent;
+  }
+
+  /**
+   * Sends until Kafka takes it, pausing longer each time (up to 5 s); false when the
+   * notifier stops first. A failed send thrown out of a batch would make kafkajs stop the
+   * consumer for good (a lost answer is not retriable to it), and a transient fault must
+   * never stop the role. Sending again after a lost answer may write twice: at least once.
+   */
+  private async untilSent(what: string, send: () => Promise<unknown>): Promise<boolean> {
+    for (let pauseMs = 100; !this.stopping.signal.aborted; pauseMs = Math.min(pauseMs * 2, 5_000)) {
+      try {
+        await send();
+        return true;
+      } catch (error) {
+        this.log.warn(`sending the ${what} failed; sending again`, { error, pauseMs });
+        await sleep(pauseMs, undefined, { signal: this.stopping.signal }).catch(() => {});
+      }
+    }
+    return false;
   }
 
   /** Cuts deliveries short (their outcomes stay uncommitted) and leaves the group. */
