@@ -11,9 +11,12 @@ export const DEFAULT_WEBHOOK_HOSTS = ['127.0.0.1', 'localhost', '::1'] as const;
 
 const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$|^[0-9a-f:.]+$/;
 
-/** A URL's host as the allow list names it: lower case, an IPv6 literal without brackets. */
+/** A host as the allow list names it: lower case, an IPv6 literal without brackets. */
+const normalHost = (host: string): string => host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+
+/** A URL's host as the allow list names it. */
 export function webhookHostOf(url: URL): string {
-  return url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return normalHost(url.hostname);
 }
 
 /** STACKL_WEBHOOK_ALLOWED_HOSTS: host names or IP literals, comma-separated. */
@@ -22,7 +25,7 @@ export function webhookHostsFrom(env: Env): string[] {
   if (raw === undefined) return [...DEFAULT_WEBHOOK_HOSTS];
   const hosts = raw
     .split(',')
-    .map((h) => h.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1'))
+    .map(normalHost)
     .filter((h) => h !== '');
   const bad = hosts.filter((h) => !HOST.test(h));
   if (hosts.length === 0 || bad.length > 0) {

@@ -128,16 +128,27 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
     const value = encode(taskDispatchSchema, { ...envelope, type: 'DeliverOutcome', body: { target, document } });
     // The decider refused hosts outside the allow list at submission; a list since narrowed still holds here.
     const refusedHost = webhookProblem(target, options.decider.limits);
-    let failure: StacklError | null = refusedHost === null ? null : new StacklError('WEBHOOK_HOST_NOT_ALLOWED', refusedHost);
-    if (failure === null && ctx.refusal !== undefined) {
-      const refused = describeFailure(ctx.refusal);
-      failure = new StacklError(refused.code, `Kafka refused the webhook order for ${bounded(target, 200)}: ${refused.message}`);
-    }
+    const failure = refusedHost === null ? refusedByKafka(ctx, `the webhook order for ${bounded(target, 200)}`) : new StacklError('WEBHOOK_HOST_NOT_ALLOWED', refusedHost);
+    return sendOrDeadLetter(ctx, { topic: topics.notifications, partition: ctx.partition }, envelope.taskId, value, target, failure);
+  }
+
+  /** Why this transaction may not write the record again: Kafka refused it on the last try. */
+  function refusedByKafka(ctx: ProcessContext<TaskState>, what: string): StacklError | null {
+    if (ctx.refusal === undefined) return null;
+    const refused = describeFailure(ctx.refusal);
+    return new StacklError(refused.code, `Kafka refused ${what}: ${refused.message}`);
+  }
+
+  /**
+   * An outcome to where it goes, or, when it cannot go there, to the dead-letter topic with
+   * the reason and the target in headers; then the failure, for a ReplyUndelivered event.
+   */
+  function sendOrDeadLetter(ctx: ProcessContext<TaskState>, to: { topic: string; partition?: number }, taskId: string, value: Buffer, target: string, failure: StacklError | null): { code: string; message: string } | null {
     if (failure === null) {
-      ctx.send({ topic: topics.notifications, key: envelope.taskId, value, partition: ctx.partition });
+      ctx.send({ ...to, key: taskId, value });
       return null;
     }
-    ctx.send({ topic: topics.dlq, key: envelope.taskId, value, headers: { ...failureHeaders(failure), [DLQ_HEADERS.replyTarget]: target } });
+    ctx.send({ topic: topics.dlq, key: taskId, value, headers: { ...failureHeaders(failure), [DLQ_HEADERS.replyTarget]: target } });
     return { code: failure.code, message: bounded(failure.message) };
   }
 
@@ -147,19 +158,11 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
    */
   async function replyToOrigin(ctx: ProcessContext<TaskState>, origin: Origin, taskId: string, value: Buffer): Promise<{ code: string; message: string } | null> {
     if (origin.type !== 'topic' || origin.target === null) return null;
-    let failure: StacklError | null = null;
-    if (ctx.refusal !== undefined) {
-      const refused = describeFailure(ctx.refusal);
-      failure = new StacklError(refused.code, `Kafka refused the reply to ${origin.target}: ${refused.message}`);
-    } else if (!(await options.originTopics.exists(origin.target))) {
+    let failure = refusedByKafka(ctx, `the reply to ${origin.target}`);
+    if (failure === null && !(await options.originTopics.exists(origin.target))) {
       failure = new StacklError('ORIGIN_TOPIC_MISSING', `reply topic ${origin.target} does not exist`);
     }
-    if (failure === null) {
-      ctx.send({ topic: origin.target, key: taskId, value });
-      return null;
-    }
-    ctx.send({ topic: topics.dlq, key: taskId, value, headers: { ...failureHeaders(failure), [DLQ_HEADERS.replyTarget]: origin.target } });
-    return { code: failure.code, message: bounded(failure.message) };
+    return sendOrDeadLetter(ctx, { topic: origin.target }, taskId, value, origin.target, failure);
   }
 
   return {
