@@ -4,8 +4,8 @@
 // unapplied (the task has moved on; a retry sends them again). For demos and fault
 // tests an agent can be told to fail the jobs of some targets, or to be slow.
 import { createLogger } from '../core/log.js';
-import type { AgentJobServer } from '../topics/channel/agent-channel.js';
-import type { AgentJob, AgentReply } from '../topics/channel/agent-messages.js';
+import type { AgentJobServer } from '../channels/agent-channel.js';
+import type { AgentJob, AgentReply } from '../channels/agent-messages.js';
 import type { EnvironmentStore } from './environment-store.js';
 
 export interface AgentOptions {

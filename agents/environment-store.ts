@@ -5,7 +5,7 @@
 // resource still carries it (a later task's change is left alone).
 import pg from 'pg';
 import { inTransaction } from '../core/pg-transaction.js';
-import type { AgentJob, AgentReply } from '../topics/channel/agent-messages.js';
+import type { AgentJob, AgentReply } from '../channels/agent-messages.js';
 
 export type ResourceSpec = Record<string, unknown>;
 

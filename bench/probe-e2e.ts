@@ -15,7 +15,7 @@ import { decode, taskEventSchema } from '../schemas/index.js';
 import { catalogue } from '../topics/catalogue.js';
 import { createKafka } from '../topics/kafka.js';
 import { topicNames } from '../topics/names.js';
-import { startRelay } from '../topics/channel/start-relay.js';
+import { startRelay } from '../channels/start-relay.js';
 import { startWorker } from '../workers/start-worker.js';
 import { ProjectionWatch } from './projection-watch.js';
 import { tallyTopics, type TopicTally } from './record-count.js';

@@ -9,8 +9,8 @@
 // unreachable) is reported as such, never as "no backlog".
 import type { Admin } from 'kafkajs';
 import type { Logger } from '../core/log.js';
-import { rollbackGroupOf } from './channel/kafka-channel.js';
-import { RELAY_APP } from './channel/start-relay.js';
+import { rollbackGroupOf } from '../channels/kafka-channel.js';
+import { RELAY_APP } from '../channels/start-relay.js';
 import { consumerGroup, LIFECYCLE_APP, type TopicNames } from './names.js';
 import { WORKERS_APP } from '../workers/start-worker.js';
 import { topicOffsets } from './topic-offsets.js';

@@ -2,7 +2,7 @@
 // no longer finish before its deadline from one that might. The estimate is the
 // shortest recent success: skipping work that could still have finished costs a task,
 // so only an order with less time left than the quickest recent run is given up.
-import type { WorkOrder } from '../topics/channel/work-channel.js';
+import type { WorkOrder } from '../channels/work-channel.js';
 
 /** Attempts and rollbacks of one kind and action take different times. */
 export function durationKey(order: WorkOrder): string {

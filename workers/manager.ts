@@ -3,7 +3,7 @@
 // decides the result; handlers do pure computation for it. Managers never talk to the
 // channel: the worker reports what they return.
 import type { TaskSpec } from '../schemas/index.js';
-import type { WorkOrder } from '../topics/channel/work-channel.js';
+import type { WorkOrder } from '../channels/work-channel.js';
 
 export interface WorkContext {
   task: TaskSpec;

@@ -7,7 +7,7 @@ import { createLogger } from '../core/log.js';
 import { checkJsonValue } from '../processors/lifecycle/index.js';
 import { randomUUID } from 'node:crypto';
 import type { RunAttempt, RunRollback, TaskResultMessage } from '../schemas/index.js';
-import type { WorkChannel, WorkDelivery } from '../topics/channel/work-channel.js';
+import type { WorkChannel, WorkDelivery } from '../channels/work-channel.js';
 import { DurationEstimates, durationKey } from './duration-estimates.js';
 import type { AttemptOutcome, Manager, RollbackOutcome } from './manager.js';
 import { settledWithin } from './settled-within.js';

@@ -11,7 +11,7 @@ import { replayCommand, startProjector } from '../../processors/projection/index
 import { ensureTopics, verifyTopics } from '../../topics/admin.js';
 import { catalogueFor } from '../../topics/catalogue.js';
 import { createKafka } from '../../topics/kafka.js';
-import { startRelay } from '../../topics/channel/start-relay.js';
+import { startRelay } from '../../channels/start-relay.js';
 import { notifierSettingsFrom } from '../../core/webhook-config.js';
 import { startNotifier } from '../../processors/notifier/index.js';
 import { startWorker } from '../../workers/start-worker.js';

@@ -1,6 +1,6 @@
 // Managers by task kind. A kind the broker accepts but no worker manages would wait
 // for its deadline and roll back: keep this table in step with processors/lifecycle/kinds.ts.
-import type { AgentJobClient } from '../../topics/channel/agent-channel.js';
+import type { AgentJobClient } from '../../channels/agent-channel.js';
 import type { DocumentStore } from '../datastore/document-store.js';
 import type { Manager } from '../manager.js';
 import { createDocumentManager } from './document-manager.js';

@@ -6,8 +6,8 @@
 import { isStacklError } from '../../core/errors.js';
 import { instantiateTemplate, TEMPLATE_PREFIX } from '../../processors/lifecycle/kinds/stack-template.js';
 import { stackDeletePayloadSchema, stackSourcePayloadSchema, targetBodySchema, type StackService, type StackSourcePayload } from '../../processors/lifecycle/kinds/stack.js';
-import type { AgentJobClient } from '../../topics/channel/agent-channel.js';
-import { replySucceeded, type AgentReply } from '../../topics/channel/agent-messages.js';
+import type { AgentJobClient } from '../../channels/agent-channel.js';
+import { replySucceeded, type AgentReply } from '../../channels/agent-messages.js';
 import type { TaskSpec } from '../../schemas/index.js';
 import type { DocumentStore } from '../datastore/document-store.js';
 import { placeServices, type Target } from '../handlers/placement.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { environmentMigrations } from '../../../agents/environment-schema.js';
 import { EnvironmentStore } from '../../../agents/environment-store.js';
 import { migrate } from '../../../deploy/migrations/runner.js';
-import type { AgentJob } from '../../../topics/channel/agent-messages.js';
+import type { AgentJob } from '../../../channels/agent-messages.js';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '../../support/postgres.js';
 
 const schema = uniqueSchema('environment');

@@ -5,7 +5,7 @@
 // well-formed reply for a job nobody sent. A job sent afterwards still gets its answer.
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { KafkaAgentJobClient, KafkaAgentJobServer } from '../../../topics/channel/kafka-agent-channel.js';
+import { KafkaAgentJobClient, KafkaAgentJobServer } from '../../../channels/kafka-agent-channel.js';
 import { createTopic, testKafka } from '../../support/kafka.js';
 import { token } from '../../support/names.js';
 

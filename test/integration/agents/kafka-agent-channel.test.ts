@@ -4,8 +4,8 @@
 // each reply reach the worker that waits for it.
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KafkaAgentJobClient, KafkaAgentJobServer } from '../../../topics/channel/kafka-agent-channel.js';
-import type { AgentJob, AgentReply } from '../../../topics/channel/agent-messages.js';
+import { KafkaAgentJobClient, KafkaAgentJobServer } from '../../../channels/kafka-agent-channel.js';
+import type { AgentJob, AgentReply } from '../../../channels/agent-messages.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
 import { createTopic, testKafka } from '../../support/kafka.js';
 import { token } from '../../support/names.js';

@@ -2,8 +2,8 @@
 // successor (same name) gets those jobs again, and then every new job too.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentJob, AgentReply } from '../../../topics/channel/agent-messages.js';
-import { RedisAgentJobClient, RedisAgentJobServer } from '../../../topics/channel/redis-agent-channel.js';
+import type { AgentJob, AgentReply } from '../../../channels/agent-messages.js';
+import { RedisAgentJobClient, RedisAgentJobServer } from '../../../channels/redis-agent-channel.js';
 import { uniquePrefix } from '../../support/names.js';
 import { PrivateRedis } from '../../support/redis-server.js';
 

@@ -4,8 +4,8 @@
 import { expect } from 'vitest';
 import { loadConfig } from '../../../core/config.js';
 import { StacklError } from '../../../core/errors.js';
-import type { MessageChannel } from '../../../topics/channel/message-channel.js';
-import { messageChannel } from '../../../topics/channel/start-message-channel.js';
+import type { MessageChannel } from '../../../channels/message-channel.js';
+import { messageChannel } from '../../../channels/start-message-channel.js';
 import { token } from '../../support/names.js';
 
 export type ChannelKind = 'kafka' | 'redis';

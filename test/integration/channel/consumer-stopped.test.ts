@@ -8,10 +8,10 @@ import kafkajs, { type Consumer, type ConsumerConfig, type ConsumerRunConfig } f
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../core/config.js';
 import { encode, taskDispatchSchema } from '../../../schemas/index.js';
-import { KafkaAgentJobClient, KafkaAgentJobServer } from '../../../topics/channel/kafka-agent-channel.js';
-import { KafkaWorkChannel } from '../../../topics/channel/kafka-channel.js';
-import { KafkaMessageChannel } from '../../../topics/channel/kafka-message-channel.js';
-import { RedisRelay } from '../../../topics/channel/redis-relay.js';
+import { KafkaAgentJobClient, KafkaAgentJobServer } from '../../../channels/kafka-agent-channel.js';
+import { KafkaWorkChannel } from '../../../channels/kafka-channel.js';
+import { KafkaMessageChannel } from '../../../channels/kafka-message-channel.js';
+import { RedisRelay } from '../../../channels/redis-relay.js';
 import { ensureTopics } from '../../../topics/admin.js';
 import { catalogueFor } from '../../../topics/catalogue.js';
 import { topicNames } from '../../../topics/names.js';

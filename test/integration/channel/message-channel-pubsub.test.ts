@@ -2,7 +2,7 @@
 // broker, `redis` on a private redis-server): fan-out to every live subscription in
 // publish order, nothing for one that left, and a failing handler skipping one value only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JsonValue, MessageChannel } from '../../../topics/channel/message-channel.js';
+import type { JsonValue, MessageChannel } from '../../../channels/message-channel.js';
 import { token, uniquePrefix } from '../../support/names.js';
 import { PrivateRedis } from '../../support/redis-server.js';
 import { ChannelPool, eventually, sleep, type ChannelKind } from './channel-helpers.js';

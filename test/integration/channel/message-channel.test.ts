@@ -4,7 +4,7 @@
 // second instance plays another process of the deployment. Pub/sub and refusals have
 // files of their own beside this one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JsonValue, MessageChannel } from '../../../topics/channel/message-channel.js';
+import type { JsonValue, MessageChannel } from '../../../channels/message-channel.js';
 import { token, uniquePrefix } from '../../support/names.js';
 import { PrivateRedis } from '../../support/redis-server.js';
 import { ChannelPool, sleep, type ChannelKind } from './channel-helpers.js';

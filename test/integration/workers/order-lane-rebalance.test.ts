@@ -6,7 +6,7 @@
 // lane joining the group must get orders long before that slot frees or the first lane's
 // 30 s session runs out.
 import { afterEach, describe, expect, it } from 'vitest';
-import { KafkaOrderLane, type StartOrder } from '../../../topics/channel/kafka-order-lane.js';
+import { KafkaOrderLane, type StartOrder } from '../../../channels/kafka-order-lane.js';
 import { createTopic, testKafka } from '../../support/kafka.js';
 import { token } from '../../support/names.js';
 

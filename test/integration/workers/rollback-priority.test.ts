@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../core/config.js';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
 import { startLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
-import { startRelay } from '../../../topics/channel/start-relay.js';
+import { startRelay } from '../../../channels/start-relay.js';
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { topicNames } from '../../../topics/names.js';
 import { startWorker } from '../../../workers/start-worker.js';

@@ -1,7 +1,7 @@
 // A work channel in memory for unit tests of the worker: records every report and every
 // call in order, and delivers orders by hand.
 import type { TaskResultMessage, TaskSpec } from '../../../schemas/index.js';
-import type { WorkChannel, WorkDelivery, WorkOrder } from '../../../topics/channel/work-channel.js';
+import type { WorkChannel, WorkDelivery, WorkOrder } from '../../../channels/work-channel.js';
 import { spec } from '../lifecycle/fixtures.js';
 
 export class MemoryChannel implements WorkChannel {

@@ -6,8 +6,8 @@
 // the relay writes them to task.results. Orders and results are JSON in and out.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createLogger } from '../../core/log.js';
-import type { TaskResultMessage } from '../../schemas/index.js';
+import { createLogger } from '../core/log.js';
+import type { TaskResultMessage } from '../schemas/index.js';
 import { orderAck, redisChannelKeys, type QueuedOrder, type RedisChannelKeys } from './redis-keys.js';
 import { Semaphore } from './semaphore.js';
 import { rollbackSlotsFor, type WorkChannel, type WorkDelivery, type WorkOrder } from './work-channel.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OrderWindow } from '../../../topics/channel/order-window.js';
+import { OrderWindow } from '../../../channels/order-window.js';
 
 describe('OrderWindow', () => {
   it('commits up to the oldest unsettled order, then past the last one', () => {

@@ -5,8 +5,8 @@
 // connects until the first call, so an instance nobody uses costs nothing.
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import type { TopicDurability } from '../../core/topic-durability.js';
-import { channelQueueGroup, channelStoreGroup, channelSubscriptionGroup } from '../names.js';
+import type { TopicDurability } from '../core/topic-durability.js';
+import { channelQueueGroup, channelStoreGroup, channelSubscriptionGroup } from '../topics/names.js';
 import { ChannelTopics, pubsubTopicSpec, queueTopicSpec, storeTopicSpec } from './channel-topics.js';
 import { CheckedMessageChannel, type TextHandler } from './checked-message-channel.js';
 import { ChannelClosedError } from './message-channel-errors.js';

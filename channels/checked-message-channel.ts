@@ -2,7 +2,7 @@
 // names and arguments, turn values into JSON text and back, refuse work after close,
 // and shield a subscription from its own handler's failures. Implementations move
 // JSON text only.
-import { createLogger } from '../../core/log.js';
+import { createLogger } from '../core/log.js';
 import { checkKey, checkMillis, checkName, decodeValue, encodeValue } from './message-channel-checks.js';
 import { ChannelArgumentError, ChannelClosedError } from './message-channel-errors.js';
 import { MAX_TTL_MS, MAX_WAIT_MS, type JsonValue, type MessageChannel, type MessageHandler, type Subscription } from './message-channel.js';

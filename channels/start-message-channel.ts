@@ -1,9 +1,9 @@
 // Builds the message channel's primitives for a deployment, on the channel named by
 // STACKL_CHANNEL (`kafka`, the default, or `redis`), the same setting that picks how
 // work reaches workers (workers/start-worker.ts), so one deployment uses one channel.
-import type { StacklConfig } from '../../core/config.js';
-import { ConfigError } from '../../core/errors.js';
-import { createKafka } from '../kafka.js';
+import type { StacklConfig } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import { createKafka } from '../topics/kafka.js';
 import { KafkaMessageChannel } from './kafka-message-channel.js';
 import type { MessageChannel } from './message-channel.js';
 import { RedisMessageChannel } from './redis-message-channel.js';

@@ -8,8 +8,8 @@
 // what the new owner will also read. Hence exactly once while nothing crashes, and at
 // most once when a popper dies between the commit and using the value.
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { ServiceUnavailableError } from '../../core/errors.js';
-import { createLogger } from '../../core/log.js';
+import { ServiceUnavailableError } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
 import { PopWaiters, type PopWaiter } from './pop-waiters.js';
 
 export interface KafkaQueueReaderOptions {

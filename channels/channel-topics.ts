@@ -3,10 +3,10 @@
 // Each topic is made (or found) once per instance. An existing topic with another
 // partition count is refused: FIFO queues rest on having exactly one partition.
 import type { Admin } from 'kafkajs';
-import { ConfigError } from '../../core/errors.js';
-import { resolveDurability, type TopicDurability } from '../../core/topic-durability.js';
-import { waitForLeaders } from '../admin.js';
-import { channelPubsubTopic, channelQueueTopic, channelStoreTopic } from '../names.js';
+import { ConfigError } from '../core/errors.js';
+import { resolveDurability, type TopicDurability } from '../core/topic-durability.js';
+import { waitForLeaders } from '../topics/admin.js';
+import { channelPubsubTopic, channelQueueTopic, channelStoreTopic } from '../topics/names.js';
 import { ChannelNameError } from './message-channel-errors.js';
 import { MAX_TTL_MS } from './message-channel.js';
 

@@ -7,7 +7,7 @@
 // (at most once); pub/sub reaches only connected subscribers; a Redis that restarts
 // without persistence forgets stored values and queues.
 import { Redis } from 'ioredis';
-import { createLogger } from '../../core/log.js';
+import { createLogger } from '../core/log.js';
 import { CheckedMessageChannel, type TextHandler } from './checked-message-channel.js';
 import type { Subscription } from './message-channel.js';
 import { redisMessageKeys, type RedisMessageKeys } from './message-channel-keys.js';

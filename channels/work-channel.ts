@@ -2,8 +2,8 @@
 // go back. Implementations are chosen by configuration (STACKL_CHANNEL): `kafka`
 // (workers consume task.dispatch and task.rollbacks themselves) and, through a relay, others. Orders and
 // results are the Avro records of schemas/; what a worker does with them is JSON.
-import { StacklError } from '../../core/errors.js';
-import type { TaskDispatchMessage, TaskResultMessage } from '../../schemas/index.js';
+import { StacklError } from '../core/errors.js';
+import type { TaskDispatchMessage, TaskResultMessage } from '../schemas/index.js';
 
 /** The orders a worker runs. The envelope also carries DeliverOutcome, which is the notifier's. */
 export type WorkOrder = Extract<TaskDispatchMessage, { type: 'RunAttempt' | 'RunRollback' }>;

@@ -15,9 +15,9 @@
 // report. The worker used to exit for it, and every attempt and rollback it ran waited
 // out its deadline. Any other error that stops the consumer for good goes to onFatal.
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { createLogger } from '../../core/log.js';
-import type { OnConsumerStopped } from '../consumer-watch.js';
-import { isCoordinatorLoss } from '../coordinator-loss.js';
+import { createLogger } from '../core/log.js';
+import type { OnConsumerStopped } from '../topics/consumer-watch.js';
+import { isCoordinatorLoss } from '../topics/coordinator-loss.js';
 import { RenewedConsumer } from './renewed-consumer.js';
 import { OrderWindow } from './order-window.js';
 import { Semaphore } from './semaphore.js';

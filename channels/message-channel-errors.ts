@@ -1,6 +1,6 @@
 // The errors of the message channel's primitives, each with its own stable code so a
 // caller can tell a bad name from a bad value from a value that is merely too big.
-import { StacklError } from '../../core/errors.js';
+import { StacklError } from '../core/errors.js';
 
 export type ChannelNameKind = 'key' | 'queue' | 'topic';
 

@@ -1,9 +1,9 @@
 // The `relay` role for the `redis` channel: one per deployment is enough, more share
 // the partitions of task.dispatch through their consumer group.
-import type { StacklConfig } from '../../core/config.js';
-import { createKafka } from '../kafka.js';
-import { consumerGroup, topicNames } from '../names.js';
-import type { OnConsumerStopped } from '../consumer-watch.js';
+import type { StacklConfig } from '../core/config.js';
+import { createKafka } from '../topics/kafka.js';
+import { consumerGroup, topicNames } from '../topics/names.js';
+import type { OnConsumerStopped } from '../topics/consumer-watch.js';
 import { RedisRelay } from './redis-relay.js';
 
 export const RELAY_APP = 'relay';

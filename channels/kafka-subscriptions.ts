@@ -8,8 +8,8 @@
 // a consumer (connections and a group join), so subscribe once and fan out in-process.
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { ServiceUnavailableError } from '../../core/errors.js';
-import { createLogger } from '../../core/log.js';
+import { ServiceUnavailableError } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
 import { RenewedConsumer } from './renewed-consumer.js';
 import type { TextHandler } from './checked-message-channel.js';
 import type { Subscription } from './message-channel.js';

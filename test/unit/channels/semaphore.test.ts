@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Semaphore } from '../../../topics/channel/semaphore.js';
+import { Semaphore } from '../../../channels/semaphore.js';
 
 describe('Semaphore.acquireWithin', () => {
   it('takes a free slot at once', async () => {

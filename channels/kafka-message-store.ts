@@ -7,10 +7,10 @@
 // ends, so it sees every put that completed anywhere before it began (one ListOffsets
 // request per get). Expiry compares the writer's clock with the reader's: skew shifts it.
 import type { Admin, EachBatchPayload, Kafka, Producer } from 'kafkajs';
-import { ServiceUnavailableError } from '../../core/errors.js';
-import { createLogger } from '../../core/log.js';
+import { ServiceUnavailableError } from '../core/errors.js';
+import { createLogger } from '../core/log.js';
 import { RenewedConsumer } from './renewed-consumer.js';
-import { topicOffsets } from '../topic-offsets.js';
+import { topicOffsets } from '../topics/topic-offsets.js';
 
 const EXPIRES_HEADER = 'stackl.expires-at';
 /** How long a read or write waits for the store to catch up before saying Kafka is behind. */

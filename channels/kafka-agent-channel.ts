@@ -12,14 +12,14 @@
 // connection, kafkajs timed them out, and stack tasks stalled for two minutes.
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, KafkaMessage, Message } from 'kafkajs';
-import { CoalescingSender } from '../coalescing-sender.js';
-import { partitionForKey } from '../partitioner.js';
-import { RenewingProducer } from '../renewing-producer.js';
-import { createLogger } from '../../core/log.js';
-import { deadLetter } from '../dead-letter.js';
+import { CoalescingSender } from '../topics/coalescing-sender.js';
+import { partitionForKey } from '../topics/partitioner.js';
+import { RenewingProducer } from '../topics/renewing-producer.js';
+import { createLogger } from '../core/log.js';
+import { deadLetter } from '../topics/dead-letter.js';
 import { abortable, RESEND_AFTER_MS, sendUntilAnswered, type AgentJobClient, type AgentJobServer } from './agent-channel.js';
 import { agentJobSchema, agentReplySchema, type AgentJob, type AgentJobRequest, type AgentReply } from './agent-messages.js';
-import { watchConsumer, type OnConsumerStopped } from '../consumer-watch.js';
+import { watchConsumer, type OnConsumerStopped } from '../topics/consumer-watch.js';
 import { RenewedConsumer } from './renewed-consumer.js';
 
 /**

@@ -5,7 +5,7 @@
 // are gone: their attempt times out and the broker retries or rolls it back.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createLogger } from '../../core/log.js';
+import { createLogger } from '../core/log.js';
 import { abortable, RESEND_AFTER_MS, sendUntilAnswered, type AgentJobClient, type AgentJobServer } from './agent-channel.js';
 import { agentJobSchema, agentReplySchema, type AgentJob, type AgentJobRequest, type AgentReply } from './agent-messages.js';
 import { redisAgentKeys, type RedisAgentKeys } from './redis-keys.js';

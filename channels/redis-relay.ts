@@ -5,17 +5,17 @@
 // from Redis into task.results, requeues the orders of workers whose lease expired,
 // and, when Redis restarted empty, rewinds to the unacknowledged orders.
 import type { Consumer, Kafka } from 'kafkajs';
-import { RenewingProducer } from '../renewing-producer.js';
+import { RenewingProducer } from '../topics/renewing-producer.js';
 import { Redis } from 'ioredis';
-import { createLogger } from '../../core/log.js';
-import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMessage } from '../../schemas/index.js';
-import { deadLetter } from '../dead-letter.js';
-import { partitionForKey } from '../partitioner.js';
-import type { TopicNames } from '../names.js';
+import { createLogger } from '../core/log.js';
+import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMessage } from '../schemas/index.js';
+import { deadLetter } from '../topics/dead-letter.js';
+import { partitionForKey } from '../topics/partitioner.js';
+import type { TopicNames } from '../topics/names.js';
 import { asWorkOrder } from './work-channel.js';
 import { parseOrderAck, redisChannelKeys, type QueuedOrder, type RedisChannelKeys } from './redis-keys.js';
 import { RelayOffsets } from './relay-offsets.js';
-import { watchConsumer, type OnConsumerStopped } from '../consumer-watch.js';
+import { watchConsumer, type OnConsumerStopped } from '../topics/consumer-watch.js';
 
 export interface RelayOptions {
   kafka: Kafka;

@@ -8,7 +8,7 @@
 // the same group, with backoff, until the owner stops it. A worker's agent replies renew
 // the same way, and its order lanes only after a lost group coordinator (`renews`).
 import type { Consumer } from 'kafkajs';
-import type { Logger } from '../../core/log.js';
+import type { Logger } from '../core/log.js';
 
 const FIRST_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;

@@ -3,15 +3,15 @@
 // (kafka-order-lane.ts), and write results to task.results.
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMessage } from '../../schemas/index.js';
-import { createLogger } from '../../core/log.js';
-import { deadLetter } from '../dead-letter.js';
-import { partitionForKey } from '../partitioner.js';
-import { CoalescingSender } from '../coalescing-sender.js';
-import { RenewingProducer } from '../renewing-producer.js';
+import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMessage } from '../schemas/index.js';
+import { createLogger } from '../core/log.js';
+import { deadLetter } from '../topics/dead-letter.js';
+import { partitionForKey } from '../topics/partitioner.js';
+import { CoalescingSender } from '../topics/coalescing-sender.js';
+import { RenewingProducer } from '../topics/renewing-producer.js';
 import { KafkaOrderLane } from './kafka-order-lane.js';
 import { asWorkOrder, rollbackSlotsFor, type WorkChannel, type WorkDelivery } from './work-channel.js';
-import type { OnConsumerStopped } from '../consumer-watch.js';
+import type { OnConsumerStopped } from '../topics/consumer-watch.js';
 
 /** How long a worker keeps trying to send one result. */
 const RESULT_PATIENCE_MS = 60_000;
