@@ -3,12 +3,13 @@
 // its environment store (schema STACKL_ENV_SCHEMA, migrated by the agent itself, since
 // only agents own it). Used by `stackl agent` and `stackl all`.
 import pg from 'pg';
-import { positiveIntFromEnv, type StacklConfig } from '../core/config.js';
+import { channelNameFrom, positiveIntFromEnv, type StacklConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { ensureMigrated } from '../deploy/migrations/runner.js';
 import type { AgentJobServer } from '../channels/agent-channel.js';
 import { KafkaAgentJobServer } from '../channels/kafka-agent-channel.js';
+import { RabbitAgentJobServer } from '../channels/rabbitmq-agent-channel.js';
 import { RedisAgentJobServer } from '../channels/redis-agent-channel.js';
 import { createKafka } from '../topics/kafka.js';
 import { consumerGroup, topicNames } from '../topics/names.js';
@@ -59,9 +60,9 @@ export function agentSettingsFrom(flags: { name?: string | undefined; targets?: 
 }
 
 function agentServer(config: StacklConfig, name: string, env: Env, onFatal: OnConsumerStopped | undefined): AgentJobServer {
-  const channel = env.STACKL_CHANNEL ?? 'kafka';
+  const channel = channelNameFrom(env);
   if (channel === 'redis') return new RedisAgentJobServer(config.redisUrl, config.topicPrefix, name);
-  if (channel !== 'kafka') throw new ConfigError(`STACKL_CHANNEL must be "kafka" or "redis", got "${channel}"`);
+  if (channel === 'rabbitmq') return new RabbitAgentJobServer(config.rabbitmqUrl, config.topicPrefix, name);
   const topics = topicNames(config.topicPrefix);
   return new KafkaAgentJobServer({
     kafka: createKafka(config, `stackl-agent-${name}`),

@@ -1,5 +1,5 @@
 // The API's own knobs, read from the environment next to core/config.ts's addresses.
-import { DEFAULT_MAX_PAYLOAD_BYTES } from '../core/config.js';
+import { channelNameFrom, DEFAULT_MAX_PAYLOAD_BYTES, type ChannelName } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { parseApiKeys, type ApiKey } from './api-keys.js';
 import { checkExposure } from './exposure.js';
@@ -36,7 +36,7 @@ export interface ApiOptions {
   /** The Retry-After of every 503 the API answers, in seconds. */
   retryAfterSeconds: number;
   /** The channel workers take orders from: whose consumer group the order backlog follows. */
-  channel: 'kafka' | 'redis';
+  channel: ChannelName;
   /** Longest time to receive a whole request (headers and body), in ms. */
   requestTimeoutMs: number;
   /** A socket with no traffic for this long is closed, in ms (longer than any wait a request may ask for). */
@@ -111,8 +111,7 @@ export function apiOptionsFromEnv(env: Env = process.env, maxPayloadBytes = DEFA
     maxOrderWaitMs: int('STACKL_API_MAX_ORDER_WAIT_MS', d.maxOrderWaitMs, 0, 3_600_000),
     backlogPollMs: int('STACKL_API_BACKLOG_POLL_MS', d.backlogPollMs, 100, 60_000),
     retryAfterSeconds: int('STACKL_API_RETRY_AFTER_S', d.retryAfterSeconds, 1, 3600),
-    // core/config.ts refuses any other channel before a role starts.
-    channel: env.STACKL_CHANNEL === 'redis' ? 'redis' : 'kafka',
+    channel: channelNameFrom(env),
     requestTimeoutMs: int('STACKL_API_REQUEST_TIMEOUT_MS', d.requestTimeoutMs, 1000, 600_000),
     connectionTimeoutMs: int('STACKL_API_CONNECTION_TIMEOUT_MS', d.connectionTimeoutMs, 1000, 3_600_000),
     keepAliveTimeoutMs: int('STACKL_API_KEEP_ALIVE_TIMEOUT_MS', d.keepAliveTimeoutMs, 1000, 3_600_000),

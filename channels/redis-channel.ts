@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createLogger } from '../core/log.js';
 import type { TaskResultMessage } from '../schemas/index.js';
-import { orderAck, redisChannelKeys, type QueuedOrder, type RedisChannelKeys } from './redis-keys.js';
+import { redisChannelKeys, type RedisChannelKeys } from './redis-keys.js';
+import { orderAck, type QueuedOrder } from './relay-offsets.js';
 import { Semaphore } from './semaphore.js';
 import { rollbackSlotsFor, type WorkChannel, type WorkDelivery, type WorkOrder } from './work-channel.js';
 

@@ -45,22 +45,3 @@ export function redisAgentKeys(prefix: string): RedisAgentKeys {
   const base = `${prefix}agent:`;
   return { jobs: `${base}jobs`, replies: (workerId) => `${base}replies:${workerId}`, group: (agentName) => `${base}${agentName}` };
 }
-
-/**
- * What the relay puts on a queue: the order as JSON, and where it came from (task.dispatch
- * or task.rollbacks; entries queued before rollbacks had a topic of their own name none).
- */
-export interface QueuedOrder {
-  source: { topic?: string; partition: number; offset: string };
-  order: unknown;
-}
-
-/** A worker's acknowledgement of one order; no topic means task.dispatch (older workers). */
-export function orderAck(source: QueuedOrder['source']): string {
-  return source.topic === undefined ? `${source.partition}:${source.offset}` : `${source.partition}:${source.offset}:${source.topic}`;
-}
-
-export function parseOrderAck(ack: string, dispatchTopic: string): { topic: string; partition: number; offset: bigint } {
-  const [partition, offset, topic] = ack.split(':');
-  return { topic: topic ?? dispatchTopic, partition: Number(partition), offset: BigInt(offset ?? '0') };
-}

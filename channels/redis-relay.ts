@@ -13,8 +13,8 @@ import { deadLetter } from '../topics/dead-letter.js';
 import { partitionForKey } from '../topics/partitioner.js';
 import type { TopicNames } from '../topics/names.js';
 import { asWorkOrder } from './work-channel.js';
-import { parseOrderAck, redisChannelKeys, type QueuedOrder, type RedisChannelKeys } from './redis-keys.js';
-import { RelayOffsets } from './relay-offsets.js';
+import { redisChannelKeys, type RedisChannelKeys } from './redis-keys.js';
+import { parseOrderAck, RelayOffsets, type QueuedOrder } from './relay-offsets.js';
 import { watchConsumer, type OnConsumerStopped } from '../topics/consumer-watch.js';
 
 export interface RelayOptions {

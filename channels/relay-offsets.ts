@@ -1,6 +1,8 @@
-// Which offsets of task.dispatch the relay may commit: only up to the first order not
-// yet acknowledged by a worker. If Redis loses its contents (it may keep nothing on
-// disk), the relay rewinds to these offsets and pushes the unacknowledged orders again.
+// Which offsets of the order topics a relay (redis or rabbitmq) may commit: only up to
+// the first order not yet acknowledged by a worker, so the relay group's lag is the work
+// not done (what the broker's shedding reads). If Redis loses its contents (it may keep
+// nothing on disk), the relay rewinds to these offsets and pushes the unacknowledged
+// orders again. Also the form of a worker's acknowledgement, shared by both relays.
 
 export class RelayOffsets {
   private readonly pending = new Map<number, Set<bigint>>();
@@ -48,4 +50,23 @@ export class RelayOffsets {
   partitions(): number[] {
     return [...this.fetchedThrough.keys()];
   }
+}
+
+/**
+ * What the relay puts on a queue: the order as JSON, and where it came from (task.dispatch
+ * or task.rollbacks; entries queued before rollbacks had a topic of their own name none).
+ */
+export interface QueuedOrder {
+  source: { topic?: string; partition: number; offset: string };
+  order: unknown;
+}
+
+/** A worker's acknowledgement of one order; no topic means task.dispatch (older workers). */
+export function orderAck(source: QueuedOrder['source']): string {
+  return source.topic === undefined ? `${source.partition}:${source.offset}` : `${source.partition}:${source.offset}:${source.topic}`;
+}
+
+export function parseOrderAck(ack: string, dispatchTopic: string): { topic: string; partition: number; offset: bigint } {
+  const [partition, offset, topic] = ack.split(':');
+  return { topic: topic ?? dispatchTopic, partition: Number(partition), offset: BigInt(offset ?? '0') };
 }

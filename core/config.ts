@@ -23,6 +23,8 @@ export interface StacklConfig {
   /** The schema of the environment agents drive (the client's infrastructure); only agents write it. */
   environmentSchema: string;
   redisUrl: string;
+  /** The RabbitMQ of the `rabbitmq` channel (RABBITMQ_URL). */
+  rabbitmqUrl: string;
   topicPrefix: string;
   partitions: number;
   kafkaVersion: string;
@@ -51,7 +53,7 @@ export interface StacklConfig {
   /** How long a stopping worker lets the attempts it runs finish before it abandons them. */
   shutdownGraceMs: number;
   /** True when the user set the variable, so we must not start a service of our own in its place. */
-  explicit: { kafka: boolean; database: boolean; redis: boolean };
+  explicit: { kafka: boolean; database: boolean; redis: boolean; rabbitmq: boolean };
 }
 
 type Env = Record<string, string | undefined>;
@@ -71,6 +73,8 @@ export function loadConfig(env: Env = process.env): StacklConfig {
   }
   const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   assertUrl('REDIS_URL', redisUrl, ['redis:', 'rediss:']);
+  const rabbitmqUrl = env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+  assertUrl('RABBITMQ_URL', rabbitmqUrl, ['amqp:', 'amqps:']);
 
   const partitions = Number(env.STACKL_PARTITIONS ?? '6');
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1000) {
@@ -97,8 +101,7 @@ export function loadConfig(env: Env = process.env): StacklConfig {
   }
   // Each role reads its channel where it builds it; refused here too, so `stackl all` stops
   // before it starts any role rather than after the first ones run.
-  const channel = env.STACKL_CHANNEL ?? 'kafka';
-  if (channel !== 'kafka' && channel !== 'redis') throw new ConfigError(`STACKL_CHANNEL must be "kafka" or "redis", got "${channel}"`);
+  channelNameFrom(env);
   const migrate = env.STACKL_MIGRATE ?? 'auto';
   if (migrate !== 'auto' && migrate !== 'off') throw new ConfigError(`STACKL_MIGRATE must be "auto" or "off", got "${migrate}"`);
   // Read by core/log.ts at every line; refused here so a typo never silently means "info".
@@ -119,6 +122,7 @@ export function loadConfig(env: Env = process.env): StacklConfig {
     databaseSchema,
     environmentSchema,
     redisUrl,
+    rabbitmqUrl,
     topicPrefix,
     partitions,
     kafkaVersion,
@@ -136,6 +140,7 @@ export function loadConfig(env: Env = process.env): StacklConfig {
       kafka: env.KAFKA_BROKERS !== undefined,
       database: env.DATABASE_URL !== undefined,
       redis: env.REDIS_URL !== undefined,
+      rabbitmq: env.RABBITMQ_URL !== undefined,
     },
   };
 }
@@ -200,4 +205,20 @@ export function positiveIntFromEnv(env: Env, name: string): number | undefined {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
   return value;
+}
+
+/** The message channels a deployment may choose (STACKL_CHANNEL): how work reaches workers and agents. */
+export const CHANNEL_NAMES = ['kafka', 'redis', 'rabbitmq'] as const;
+export type ChannelName = (typeof CHANNEL_NAMES)[number];
+
+/** STACKL_CHANNEL, checked: `kafka` when unset. */
+export function channelNameFrom(env: Record<string, string | undefined>): ChannelName {
+  const name = env.STACKL_CHANNEL ?? 'kafka';
+  if (!(CHANNEL_NAMES as readonly string[]).includes(name)) throw new ConfigError(`STACKL_CHANNEL must be one of ${CHANNEL_NAMES.join(', ')}, got "${name}"`, { STACKL_CHANNEL: name });
+  return name as ChannelName;
+}
+
+/** Channels whose orders a relay moves out of Kafka (the broker itself only ever writes to Kafka). */
+export function channelNeedsRelay(channel: ChannelName): boolean {
+  return channel !== 'kafka';
 }

@@ -7,6 +7,7 @@
 // (api/admission.ts); the broker refuses new tasks when the orders do
 // (processors/broker/kafka/submit-admission.ts). A reading that stopped coming (Kafka
 // unreachable) is reported as such, never as "no backlog".
+import { channelNeedsRelay, type ChannelName } from '../core/config.js';
 import type { Admin } from 'kafkajs';
 import type { Logger } from '../core/log.js';
 import { rollbackGroupOf } from '../channels/kafka-channel.js';
@@ -213,12 +214,12 @@ export class BacklogMonitor {
 
 /**
  * Reads the backlogs with two admin requests per topic (end offsets and committed
- * offsets). Rollback orders only on the kafka channel: on redis the relay's position says
- * nothing of what waits in the Redis queue.
+ * offsets). Rollback orders only on the kafka channel: behind a relay (redis, rabbitmq) the
+ * rollback backlog is not read.
  */
-export function kafkaBacklogReader(admin: Admin, topics: TopicNames, topicPrefix: string, channel: 'kafka' | 'redis'): () => Promise<BacklogReading> {
+export function kafkaBacklogReader(admin: Admin, topics: TopicNames, topicPrefix: string, channel: ChannelName): () => Promise<BacklogReading> {
   const lifecycle = consumerGroup(topicPrefix, LIFECYCLE_APP);
-  const takers = consumerGroup(topicPrefix, channel === 'redis' ? RELAY_APP : WORKERS_APP);
+  const takers = consumerGroup(topicPrefix, channelNeedsRelay(channel) ? RELAY_APP : WORKERS_APP);
   const rollbackTakers = rollbackGroupOf(takers);
   return async () => {
     const [requests, orders, rollbacks] = await Promise.all([

@@ -1,14 +1,16 @@
 // Builds a worker for a deployment: the channel named by STACKL_CHANNEL (`kafka`, or
-// `redis` behind a relay) and the built-in managers (the document kind's on a
+// `redis` or `rabbitmq` behind a relay) and the built-in managers (the document kind's on a
 // PostgreSQL pool the worker closes when it stops). Used by `stackl worker` and `stackl all`.
 import pg from 'pg';
-import { positiveIntFromEnv, type StacklConfig } from '../core/config.js';
+import { channelNameFrom, positiveIntFromEnv, type StacklConfig } from '../core/config.js';
 import { randomUUID } from 'node:crypto';
 import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import type { AgentJobClient } from '../channels/agent-channel.js';
 import { KafkaAgentJobClient } from '../channels/kafka-agent-channel.js';
 import { KafkaWorkChannel } from '../channels/kafka-channel.js';
+import { RabbitAgentJobClient } from '../channels/rabbitmq-agent-channel.js';
+import { RabbitWorkChannel } from '../channels/rabbitmq-channel.js';
 import { RedisAgentJobClient } from '../channels/redis-agent-channel.js';
 import { RedisWorkChannel } from '../channels/redis-channel.js';
 import type { WorkChannel } from '../channels/work-channel.js';
@@ -54,7 +56,9 @@ export async function startWorker(config: StacklConfig, env: Env = process.env, 
 
 /** The stack kind's way to the agents, over the same kind of channel as the work. */
 function agentClient(config: StacklConfig, env: Env, workerId: string): AgentJobClient {
-  if (env.STACKL_CHANNEL === 'redis') return new RedisAgentJobClient(config.redisUrl, config.topicPrefix, workerId);
+  const channel = channelNameFrom(env);
+  if (channel === 'redis') return new RedisAgentJobClient(config.redisUrl, config.topicPrefix, workerId);
+  if (channel === 'rabbitmq') return new RabbitAgentJobClient(config.rabbitmqUrl, config.topicPrefix, workerId);
   const topics = topicNames(config.topicPrefix);
   return new KafkaAgentJobClient({
     kafka: createKafka(config, 'stackl-worker-agents'),
@@ -66,11 +70,11 @@ function agentClient(config: StacklConfig, env: Env, workerId: string): AgentJob
 }
 
 function workChannel(config: StacklConfig, env: Env, workerId: string, onFatal: OnConsumerStopped | undefined): WorkChannel {
-  const name = env.STACKL_CHANNEL ?? 'kafka';
+  const name = channelNameFrom(env);
   if (name === 'redis') {
     return new RedisWorkChannel({ redisUrl: config.redisUrl, prefix: config.topicPrefix, workerId, leaseMs: positiveInt(env, 'STACKL_WORKER_LEASE_MS', 10_000) });
   }
-  if (name !== 'kafka') throw new ConfigError(`STACKL_CHANNEL must be "kafka" or "redis", got "${name}"`);
+  if (name === 'rabbitmq') return new RabbitWorkChannel({ rabbitmqUrl: config.rabbitmqUrl, prefix: config.topicPrefix, workerId });
   const topics = topicNames(config.topicPrefix);
   return new KafkaWorkChannel({
     kafka: createKafka(config, 'stackl-worker'),

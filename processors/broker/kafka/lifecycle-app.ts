@@ -2,7 +2,7 @@
 // Inputs: task.requests and task.results; table: the tasks' state (changelog
 // `<prefix>lifecycle-tasks-changelog`); outputs: task.events, task.dispatch, origins, DLQ.
 import type { Admin } from 'kafkajs';
-import { positiveIntFromEnv, type StacklConfig } from '../../../core/config.js';
+import { channelNameFrom, positiveIntFromEnv, type StacklConfig } from '../../../core/config.js';
 import { ConfigError } from '../../../core/errors.js';
 import { createLogger, type Logger } from '../../../core/log.js';
 import { ensureTopics } from '../../../topics/admin.js';
@@ -99,8 +99,7 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
 /** The reading of orders waiting for a worker, when shedding by their count or wait is on. */
 function backlogFor(shedding: SubmitSheddingOptions | undefined, admin: Admin, config: StacklConfig, log: Logger): BacklogMonitor | undefined {
   if (shedding === undefined || (shedding.maxQueuedOrders === 0 && shedding.maxOrderWaitMs === 0)) return undefined;
-  const channel = process.env.STACKL_CHANNEL === 'redis' ? 'redis' : 'kafka';
-  return new BacklogMonitor(kafkaBacklogReader(admin, topicNames(config.topicPrefix), config.topicPrefix, channel), { pollMs: shedding.backlogPollMs, log });
+  return new BacklogMonitor(kafkaBacklogReader(admin, topicNames(config.topicPrefix), config.topicPrefix, channelNameFrom(process.env)), { pollMs: shedding.backlogPollMs, log });
 }
 
 /** STACKL_IDEMPOTENCY_WINDOW_MS, when set (0 allowed: no window). */

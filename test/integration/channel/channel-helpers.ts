@@ -8,7 +8,7 @@ import type { MessageChannel } from '../../../channels/message-channel.js';
 import { messageChannel } from '../../../channels/start-message-channel.js';
 import { token } from '../../support/names.js';
 
-export type ChannelKind = 'kafka' | 'redis';
+export type ChannelKind = 'kafka' | 'redis' | 'rabbitmq';
 
 export class ChannelPool {
   private readonly opened: MessageChannel[] = [];

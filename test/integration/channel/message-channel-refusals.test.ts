@@ -29,7 +29,7 @@ cyclic.self = cyclic;
 // eslint-disable-next-line no-sparse-arrays -- a hole is exactly what must be refused
 const notJson: unknown[] = [undefined, () => 1, Symbol('s'), 10n, NaN, Infinity, new Date(0), new Map(), { deep: { bad: undefined } }, [1, , 3], cyclic];
 
-describe.each<ChannelKind>(['kafka', 'redis'])('%s message channel refuses', (kind) => {
+describe.each<ChannelKind>(['kafka', 'redis', 'rabbitmq'])('%s message channel refuses', (kind) => {
   let channel: MessageChannel;
   beforeAll(() => {
     channel = pool.open(kind);

@@ -18,7 +18,7 @@ afterAll(async () => {
   await redis.stop();
 });
 
-describe.each<ChannelKind>(['kafka', 'redis'])('%s message channel', (kind) => {
+describe.each<ChannelKind>(['kafka', 'redis', 'rabbitmq'])('%s message channel', (kind) => {
   let a: MessageChannel;
   let b: MessageChannel;
   beforeAll(async () => {

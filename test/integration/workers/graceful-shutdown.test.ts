@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type StacklConfig } from '../../../core/config.js';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
 import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
-import type { RedisRelay } from '../../../channels/redis-relay.js';
-import { startRelay } from '../../../channels/start-relay.js';
+import { startRelay, type Relay } from '../../../channels/start-relay.js';
 import { topicNames } from '../../../topics/names.js';
 import { startWorker } from '../../../workers/start-worker.js';
 import type { Worker } from '../../../workers/worker.js';
@@ -20,7 +19,7 @@ import { RoleProcess } from '../../support/role-process.js';
 const RUNNING = 200;
 const WORK_MS = 8_000;
 
-describe.each(['kafka', 'redis'] as const)('graceful shutdown of a worker on the %s channel', (channel) => {
+describe.each(['kafka', 'redis', 'rabbitmq'] as const)('graceful shutdown of a worker on the %s channel', (channel) => {
   const redis = new PrivateRedis();
   const prefix = uniquePrefix(`graceful-${channel}`);
   const env = (): Record<string, string> => ({
@@ -38,14 +37,14 @@ describe.each(['kafka', 'redis'] as const)('graceful shutdown of a worker on the
   let config: StacklConfig;
   let stopping: RoleProcess | undefined;
   let broker: RunningLifecycleApp | undefined;
-  let relay: RedisRelay | undefined;
+  let relay: Relay | undefined;
   let successor: Worker | undefined;
 
   beforeAll(async () => {
     if (channel === 'redis') await redis.start();
     config = loadConfig({ ...process.env, ...env() });
     broker = await startLifecycleApp(config, { tickIntervalMs: 20 });
-    if (channel === 'redis') relay = await startRelay(config);
+    if (channel !== 'kafka') relay = await startRelay(config, undefined, env());
     await log.start();
   }, 120_000);
 

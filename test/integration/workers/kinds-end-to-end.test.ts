@@ -14,8 +14,7 @@ import { migrate } from '../../../deploy/migrations/runner.js';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
 import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
 import type { SubmitRequest } from '../../../processors/broker/task-broker.js';
-import type { RedisRelay } from '../../../channels/redis-relay.js';
-import { startRelay } from '../../../channels/start-relay.js';
+import { startRelay, type Relay } from '../../../channels/start-relay.js';
 import { topicNames } from '../../../topics/names.js';
 import { DocumentStore } from '../../../workers/datastore/document-store.js';
 import { startWorker } from '../../../workers/start-worker.js';
@@ -35,7 +34,7 @@ const TARGETS: Record<string, { capabilities: string[]; capacity?: number }> = {
   'west-2': { capabilities: ['linux', 'flaky'] },
 };
 
-describe.each(['kafka', 'redis'] as const)('task kinds end to end on the %s channel', (channel) => {
+describe.each(['kafka', 'redis', 'rabbitmq'] as const)('task kinds end to end on the %s channel', (channel) => {
   const redis = new PrivateRedis();
   const schema = uniqueSchema(`kinds_${channel}`);
   const prefix = uniquePrefix(`kinds-${channel}`);
@@ -54,7 +53,7 @@ describe.each(['kafka', 'redis'] as const)('task kinds end to end on the %s chan
   const store = new DocumentStore(pool, schema);
   const submitted: { taskId: string; request: SubmitRequest }[] = [];
   let broker: RunningLifecycleApp;
-  let relay: RedisRelay | undefined;
+  let relay: Relay | undefined;
   let worker: Worker;
   let agents: Agent[] = [];
 
@@ -63,7 +62,7 @@ describe.each(['kafka', 'redis'] as const)('task kinds end to end on the %s chan
     config = loadConfig({ ...process.env, ...env() });
     await migrate(testDatabaseUrl(), schema);
     broker = await startLifecycleApp(config, { tickIntervalMs: 20 });
-    if (channel === 'redis') relay = await startRelay(config);
+    if (channel !== 'kafka') relay = await startRelay(config, undefined, env());
     worker = await startWorker(config, { ...env(), STACKL_WORKER_CONCURRENCY: '4' });
     agents = [
       await startAgent(config, { name: 'east', targets: 'east-*' }, env()),

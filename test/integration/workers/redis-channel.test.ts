@@ -7,8 +7,7 @@ import { loadConfig } from '../../../core/config.js';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
 import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
 import type { RedisRelay } from '../../../channels/redis-relay.js';
-import { startRelay } from '../../../channels/start-relay.js';
-import { RELAY_APP } from '../../../channels/start-relay.js';
+import { RELAY_APP, startRedisRelay } from '../../../channels/start-relay.js';
 import { consumerGroup, topicNames } from '../../../topics/names.js';
 import { startWorker } from '../../../workers/start-worker.js';
 import type { Worker } from '../../../workers/worker.js';
@@ -34,7 +33,7 @@ beforeAll(async () => {
   await redis.start();
   config = loadConfig({ ...process.env, ...env() });
   broker = await startLifecycleApp(config, { tickIntervalMs: 20 });
-  relay = await startRelay(config);
+  relay = await startRedisRelay(config);
   await log.start();
 });
 afterAll(async () => {

@@ -14,8 +14,7 @@ import { migrate } from '../../../deploy/migrations/runner.js';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
 import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
 import type { SubmitRequest } from '../../../processors/broker/task-broker.js';
-import type { RedisRelay } from '../../../channels/redis-relay.js';
-import { startRelay } from '../../../channels/start-relay.js';
+import { startRelay, type Relay } from '../../../channels/start-relay.js';
 import { topicNames } from '../../../topics/names.js';
 import { DocumentStore } from '../../../workers/datastore/document-store.js';
 import { startWorker } from '../../../workers/start-worker.js';
@@ -28,7 +27,7 @@ import { dropSchema, testDatabaseUrl, uniqueSchema } from '../../support/postgre
 import { PrivateRedis } from '../../support/redis-server.js';
 import { RoleProcess } from '../../support/role-process.js';
 
-describe.each(['kafka', 'redis'] as const)('a worker killed mid stack task on the %s channel', (channel) => {
+describe.each(['kafka', 'redis', 'rabbitmq'] as const)('a worker killed mid stack task on the %s channel', (channel) => {
   const redis = new PrivateRedis();
   const schema = uniqueSchema(`stack_crash_${channel}`);
   const prefix = uniquePrefix(`stack-crash-${channel}`);
@@ -51,7 +50,7 @@ describe.each(['kafka', 'redis'] as const)('a worker killed mid stack task on th
   const store = new DocumentStore(pool, schema);
   const submitted: { taskId: string; request: SubmitRequest }[] = [];
   let broker: RunningLifecycleApp;
-  let relay: RedisRelay | undefined;
+  let relay: Relay | undefined;
   let agent: Agent;
   const survivors: Worker[] = [];
 
@@ -60,7 +59,7 @@ describe.each(['kafka', 'redis'] as const)('a worker killed mid stack task on th
     config = loadConfig({ ...process.env, ...env() });
     await migrate(testDatabaseUrl(), schema);
     broker = await startLifecycleApp(config, { tickIntervalMs: 20 });
-    if (channel === 'redis') relay = await startRelay(config);
+    if (channel !== 'kafka') relay = await startRelay(config, undefined, env());
     // A slow agent: each job takes 700 ms, so the worker dies while jobs are under way.
     agent = await startAgent(config, { name: 'slow', targets: 'node-*' }, { ...env(), STACKL_FAULT_INJECTION: '1', STACKL_AGENT_DELAY_MS: '700' });
     const seed = { taskId: randomUUID(), attempt: 1 };
@@ -78,8 +77,11 @@ describe.each(['kafka', 'redis'] as const)('a worker killed mid stack task on th
     await dropSchema(config.environmentSchema);
   });
 
-  /** Starts a worker process, submits, kills the worker once its attempt has begun, then lets an in-process worker take over. */
-  async function submitAndKill(request: SubmitRequest): Promise<string[]> {
+  /**
+   * Starts a worker process, submits, kills the worker once its attempt has begun, then lets
+   * an in-process worker take over: at once, or once the task's history shows `takeOverAfter`.
+   */
+  async function submitAndKill(request: SubmitRequest, takeOverAfter?: string): Promise<string[]> {
     // The doomed process must be the only worker when the task arrives.
     await Promise.all(survivors.splice(0).map((w) => w.stop()));
     const doomed = new RoleProcess('worker', env(), /worker ready/);
@@ -89,6 +91,7 @@ describe.each(['kafka', 'redis'] as const)('a worker killed mid stack task on th
     await log.waitFor(taskId, (types) => types.includes('AttemptStarted'));
     await new Promise((resolve) => setTimeout(resolve, 900));
     await doomed.kill('SIGKILL');
+    if (takeOverAfter !== undefined) await log.waitFor(taskId, (types) => types.includes(takeOverAfter), 30_000);
     survivors.push(await startWorker(config, { ...env(), STACKL_WORKER_CONCURRENCY: '4' }));
     const history = await log.waitFor(taskId, () => outcomeOf(log.byTask.get(taskId) ?? []) !== undefined, 90_000);
     return history.map((e) => e.type);
@@ -108,10 +111,13 @@ describe.each(['kafka', 'redis'] as const)('a worker killed mid stack task on th
   });
 
   it('with no attempt left, rolls back: what the dead attempt applied is torn down', { timeout: 150_000 }, async () => {
-    const types = await submitAndKill({ kind: 'stack', action: 'create', payload: { name: 'abandoned', services }, heartbeatTimeoutMs: 2_000, maxAttempts: 1, timeoutMs: 90_000 });
+    // The successor starts only once the broker gave up on the attempt: RabbitMQ hands a dead
+    // worker's order on the moment its connection drops, and a successor already running
+    // would carry the same attempt on to success.
+    const types = await submitAndKill({ kind: 'stack', action: 'create', payload: { name: 'abandoned', services }, heartbeatTimeoutMs: 2_000, maxAttempts: 1, timeoutMs: 90_000 }, 'AttemptFailed');
     expect(types).toEqual(expect.arrayContaining(['TaskFailed', 'RollbackSucceeded']));
     expect((await new EnvironmentStore(pool, config.environmentSchema).list()).filter((r) => r.resource.startsWith('abandoned/'))).toEqual([]);
-    // Late work of the dead attempt (its jobs, or on redis its requeued order) comes after the compensation: refused.
+    // Late work of the dead attempt (its jobs, or its order handed on by the channel) comes after the compensation: refused.
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     const ended = submitted.map(({ taskId, request }) => ({ taskId, kind: request.kind, action: request.action, payload: request.payload as Record<string, unknown>, outcome: outcomeOf(log.byTask.get(taskId) ?? []) ?? ('rollback-failed' as const) }));
     expect(await checkConsistency(pool, schema, config.environmentSchema, ended)).toEqual([]);
