@@ -1,7 +1,7 @@
 // The command table of the `stackl` CLI. Each command is small and delegates to the
 // module that owns the work: deploy/local for the stack, topics/, migrations, and the
 // roles (broker, worker, projector, api), which `all` runs together in one process.
-import { loadConfig, positiveIntFromEnv, type StacklConfig } from '../../core/config.js';
+import { channelNameFrom, channelNeedsRelay, loadConfig, positiveIntFromEnv, type StacklConfig } from '../../core/config.js';
 import type { Admin } from 'kafkajs';
 import { migrate } from '../../deploy/migrations/runner.js';
 import { stackDown, stackUp } from '../../deploy/local/stack.js';
@@ -83,12 +83,13 @@ const stackCommands: Record<string, Command> = {
       const topics = await createTopics(config);
       progress(`applying migrations to schema ${config.databaseSchema}`);
       const migrations = await migrate(config.databaseUrl, config.databaseSchema);
-      const redis = process.env.STACKL_CHANNEL === 'redis';
-      progress(`starting the broker, ${redis ? 'the relay, ' : ''}a worker and an agent (${redis ? 'redis' : 'kafka'} channel), the notifier, the projector and the API`);
+      const channel = channelNameFrom(process.env);
+      const relayed = channelNeedsRelay(channel);
+      progress(`starting the broker, ${relayed ? 'the relay, ' : ''}a worker and an agent (${channel} channel), the notifier, the projector and the API`);
       // One agent for every target, unless STACKL_AGENT_NAME / STACKL_AGENT_TARGETS say otherwise.
       const agentSettings = { name: process.env.STACKL_AGENT_NAME ?? 'local', targets: process.env.STACKL_AGENT_TARGETS ?? '*' };
       const lifecycle = await broker(config);
-      const relay = redis ? await startRelay(config, exitOnFatal) : undefined;
+      const relay = relayed ? await startRelay(config, exitOnFatal) : undefined;
       const worker = await startWorker(config, process.env, exitOnFatal);
       const agent = await startAgent(config, agentSettings, process.env, exitOnFatal);
       const notifier = await startNotifier(config, process.env, exitOnFatal);
@@ -106,7 +107,7 @@ const stackCommands: Record<string, Command> = {
         { name: 'notifier', roles: [notifier], deadlineMs: ROLE_STOP_DEADLINE_MS },
         { name: 'projector', roles: [projector], deadlineMs: ROLE_STOP_DEADLINE_MS },
       ];
-      print({ ready: true, stack, topics, migrations, roles: ['broker', ...(redis ? ['relay'] : []), 'worker', `agent ${agentSettings.name} (targets ${agentSettings.targets})`, 'notifier', 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
+      print({ ready: true, stack, topics, migrations, roles: ['broker', ...(relayed ? ['relay'] : []), 'worker', `agent ${agentSettings.name} (targets ${agentSettings.targets})`, 'notifier', 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
       progress(`ready: REST API on ${api.address} (OpenAPI at ${api.address}/docs); Kafka ${stack.kafka.address}, PostgreSQL ${stack.postgres.address}; logs in ${stack.logs}`);
       progress('Ctrl-C stops the roles; the local stack keeps running (`npm run stack:down` stops it)');
       return runUntilSignal('all', stopOrder);
@@ -122,7 +123,7 @@ const stackCommands: Record<string, Command> = {
     },
   },
   worker: {
-    summary: 'run a worker on the channel named by STACKL_CHANNEL (kafka or redis); run any number',
+    summary: 'run a worker on the channel named by STACKL_CHANNEL (kafka, redis or rabbitmq); run any number',
     async run(args) {
       parseFlags(args, {});
       const config = loadConfig();
@@ -142,7 +143,7 @@ const stackCommands: Record<string, Command> = {
     },
   },
   relay: {
-    summary: 'run the relay of the redis channel: work orders Kafka → Redis, results Redis → Kafka, requeue of dead workers',
+    summary: 'run the relay of the redis or rabbitmq channel: work orders Kafka → the channel, results the channel → Kafka (redis: requeue of dead workers)',
     async run(args) {
       parseFlags(args, {});
       const relay = await startRelay(loadConfig(), exitOnFatal);

@@ -1,9 +1,9 @@
 // `up`, `down` and `status` of the local stack: Kafka (provisioned from Maven
-// Central), PostgreSQL and Redis. `up` is idempotent and records what it started;
+// Central), PostgreSQL, Redis and, when installed, RabbitMQ. `up` is idempotent and records what it started;
 // `down` stops only that, so a developer's own services are never touched.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StacklConfig } from '../../core/config.js';
+import { channelNameFrom, type StacklConfig } from '../../core/config.js';
 import { ServiceUnavailableError } from '../../core/errors.js';
 import { isSecured } from '../../topics/kafka-options.js';
 import { clusterDown, clusterHome, clusterUp, type ClusterChoice, type ClusterReport } from './cluster-stack.js';
@@ -13,6 +13,7 @@ import { ensureKafkaInstalled } from './kafka-install.js';
 import { stackPaths } from './paths.js';
 import { ensurePostgres, postgresAnswers, stopLocalPostgres } from './postgres.js';
 import { clearPid, stopProcess } from './processes.js';
+import { ensureRabbit, rabbitAnswers, runningRabbitPid } from './rabbitmq.js';
 import { ensureRedis, redisAnswers, runningRedisPid } from './redis.js';
 import { isLoopback } from './wait.js';
 
@@ -30,6 +31,8 @@ export interface StackReport {
   kafka: ServiceReport & { version?: string; cluster?: ClusterReport; nodePids?: Record<number, number> };
   postgres: ServiceReport;
   redis: ServiceReport;
+  /** Needed by the rabbitmq channel only; started when installed and not answering. */
+  rabbitmq: ServiceReport;
   logs: string;
   elapsedMs: number;
 }
@@ -44,6 +47,7 @@ export async function stackUp(config: StacklConfig, onProgress: (m: string) => v
   const startedPostgres = await ensurePostgres(config.databaseUrl, onProgress);
   if (startedPostgres) writeFileSync(join(paths.pids, POSTGRES_MARKER), `${new Date().toISOString()}\n`);
   await ensureRedis(config.redisUrl, paths, onProgress);
+  await ensureRabbit(config.rabbitmqUrl, paths, channelNameFrom(process.env) === 'rabbitmq', onProgress);
 
   if (cluster !== undefined && (cluster.nodes > 1 || cluster.secure)) {
     const report = await clusterUp(config, paths, cluster, onProgress);
@@ -101,6 +105,12 @@ export async function stackDown(config: StacklConfig, onProgress: (m: string) =>
     stopped.push(`redis (${await stopProcess(redisPid, 10_000)})`);
   }
   clearPid(paths.pids, 'redis');
+  const rabbitPid = runningRabbitPid(paths.pids);
+  if (rabbitPid !== undefined) {
+    onProgress(`stopping RabbitMQ (pid ${rabbitPid})`);
+    stopped.push(`rabbitmq (${await stopProcess(rabbitPid, 30_000)})`);
+  }
+  clearPid(paths.pids, 'rabbitmq');
   const marker = join(paths.pids, POSTGRES_MARKER);
   if (existsSync(marker)) {
     onProgress('stopping the PostgreSQL cluster that up started');
@@ -116,14 +126,16 @@ export async function stackStatus(config: StacklConfig): Promise<StackReport> {
   const kafkaPid = runningBrokerPid(paths.pids);
   const clusterPids = clusterNodePids(clusterHome(paths));
   const redisPid = runningRedisPid(paths.pids);
+  const rabbitPid = runningRabbitPid(paths.pids);
   let refused: string | undefined;
-  const [kafka, postgres, redis] = await Promise.all([
+  const [kafka, postgres, redis, rabbitmq] = await Promise.all([
     brokerAnswers(config.kafkaBrokers, 1500, config.kafkaSecurity).catch((error: unknown) => {
       refused = error instanceof Error ? error.message : String(error);
       return false;
     }),
     postgresAnswers(config.databaseUrl),
     redisAnswers(config.redisUrl),
+    rabbitAnswers(config.rabbitmqUrl),
   ]);
   return {
     kafka: {
@@ -136,6 +148,7 @@ export async function stackStatus(config: StacklConfig): Promise<StackReport> {
     },
     postgres: { address: new URL(config.databaseUrl).host, answering: postgres, ours: existsSync(join(paths.pids, POSTGRES_MARKER)) },
     redis: { address: new URL(config.redisUrl).host, answering: redis, ours: redisPid !== undefined, ...(redisPid ? { pid: redisPid } : {}) },
+    rabbitmq: { address: new URL(config.rabbitmqUrl).host, answering: rabbitmq, ours: rabbitPid !== undefined, ...(rabbitPid ? { pid: rabbitPid } : {}) },
     logs: paths.logs,
     elapsedMs: 0,
   };
