@@ -3,19 +3,12 @@
 // idempotent producer). The lifecycle processor decides what it means. Requests made
 // at about the same time (the API's concurrent POSTs) share one produce request.
 import type { Kafka } from 'kafkajs';
-import { StacklError } from '../../core/errors.js';
-import { encode, taskRequestSchema, type TaskRequestMessage } from '../../schemas/index.js';
+import type { TaskRequestMessage } from '../../schemas/index.js';
 import { CoalescingSender } from '../../topics/coalescing-sender.js';
 import { partitionForKey } from '../../topics/partitioner.js';
 import { RenewingProducer } from '../../topics/renewing-producer.js';
-import { eventId, isTaskId, taskIdForKey, uuidV7 } from './ids.js';
+import { cancelMessage, encodedRequest, retryRollbackMessage, submitMessage, undeliveredMessage, type EncodedRequest } from './request-messages.js';
 import type { OperatorRequest, Receipt, SubmitRequest, TaskCommands } from './task-broker.js';
-
-/** A request encoded once, ready for the log. */
-interface EncodedRequest {
-  taskId: string;
-  value: Buffer;
-}
 
 /**
  * Most bytes of requests sent together: well under the broker's 1 MiB record batch limit,
@@ -52,42 +45,33 @@ export class KafkaBrokerClient implements TaskCommands {
   }
 
   submit(request: SubmitRequest): Promise<Receipt> {
-    return this.send(this.submitMessage(request));
+    return this.send(submitMessage(request));
   }
 
   cancel(taskId: string, request: OperatorRequest = {}): Promise<Receipt> {
-    return this.send({ ...this.envelope(checked(taskId), request.correlationId), type: 'CancelTask', body: { reason: request.reason ?? null, requestedBy: request.requestedBy ?? null } });
+    return this.send(cancelMessage(taskId, request));
   }
 
   retryRollback(taskId: string, request: OperatorRequest = {}): Promise<Receipt> {
-    return this.send({ ...this.envelope(checked(taskId), request.correlationId), type: 'RetryRollback', body: { requestedBy: request.requestedBy ?? null } });
+    return this.send(retryRollbackMessage(taskId, request));
   }
 
   /** The notifier gave up on a webhook: the broker records it on the task (ReplyUndelivered). */
   reportUndelivered(taskId: string, report: { target: string; code: string; message: string; causationId: string }): Promise<Receipt> {
-    const { causationId, ...body } = report;
-    return this.send({ ...this.envelope(checked(taskId), undefined), causationId, type: 'ReportUndelivered', body });
+    return this.send(undeliveredMessage(taskId, report));
   }
 
   /** Sends many submissions in one produce request: what bulk producers and benchmarks use. */
   async submitMany(requests: SubmitRequest[]): Promise<Receipt[]> {
-    return this.sendAll(requests.map((r) => encoded(this.submitMessage(r))));
+    return this.sendAll(requests.map((r) => encodedRequest(submitMessage(r))));
   }
 
   async close(): Promise<void> {
     await this.producer.disconnect();
   }
 
-  private submitMessage(request: SubmitRequest): TaskRequestMessage {
-    return { ...this.envelope(request.idempotencyKey === undefined ? uuidV7() : taskIdForKey(request.idempotencyKey), request.correlationId), type: 'SubmitTask', body: submitBody(request) };
-  }
-
-  private envelope(taskId: string, correlationId: string | undefined) {
-    return { eventId: eventId(), taskId, sequence: 0, time: Date.now(), causationId: null, correlationId: correlationId ?? null };
-  }
-
   private async send(message: TaskRequestMessage): Promise<Receipt> {
-    return this.coalesced.send(encoded(message));
+    return this.coalesced.send(encodedRequest(message));
   }
 
   /**
@@ -111,30 +95,4 @@ export class KafkaBrokerClient implements TaskCommands {
       return { taskId: m.taskId, position: { topic: this.requestsTopic, partition, offset: ((base.get(partition) ?? 0n) + index).toString() } };
     });
   }
-}
-
-function encoded(message: TaskRequestMessage): EncodedRequest {
-  return { taskId: message.taskId, value: encode(taskRequestSchema, message) };
-}
-
-function checked(taskId: string): string {
-  if (!isTaskId(taskId)) throw new StacklError('INVALID_TASK_ID', `"${taskId}" is not a task id (a UUID)`, { httpStatus: 400 });
-  return taskId;
-}
-
-function submitBody(request: SubmitRequest) {
-  return {
-    kind: request.kind,
-    action: request.action,
-    payload: JSON.stringify(request.payload ?? null),
-    origin: request.origin ?? { type: 'none' as const, target: null },
-    idempotencyKey: request.idempotencyKey ?? null,
-    timeoutMs: request.timeoutMs ?? null,
-    attemptTimeoutMs: request.attemptTimeoutMs ?? null,
-    heartbeatTimeoutMs: request.heartbeatTimeoutMs ?? null,
-    maxAttempts: request.maxAttempts ?? null,
-    retryBackoff: request.retryBackoff ?? null,
-    rollbackMaxAttempts: request.rollbackMaxAttempts ?? null,
-    rollbackBackoff: request.rollbackBackoff ?? null,
-  };
 }
