@@ -4,7 +4,6 @@
 import pg from 'pg';
 import { channelNameFrom, positiveIntFromEnv, type StacklConfig } from '../core/config.js';
 import { randomUUID } from 'node:crypto';
-import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import type { AgentJobClient } from '../channels/agent-channel.js';
 import { KafkaAgentJobClient } from '../channels/kafka-agent-channel.js';
