@@ -1,6 +1,7 @@
 // What build(deps) needs from the outside, and the resolved context the route
 // plugins share. Kept apart from app.ts so routes never import the app (no cycles).
 import type pg from 'pg';
+import type { BrokerName } from '../core/config.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { TaskCommands } from '../processors/broker/task-broker.js';
 import type { KindRegistry, LifecycleLimits } from '../processors/lifecycle/index.js';
@@ -32,6 +33,8 @@ export interface ApiDeps {
   partitions: number;
   options?: Partial<ApiOptions>;
   logger?: Logger;
+  /** Which broker decides tasks; /healthz says so (default `kafka`). */
+  broker?: BrokerName;
 }
 
 export interface ApiContext {
@@ -45,6 +48,8 @@ export interface ApiContext {
   limits: LifecycleLimits;
   /** Stack templates, to check a stack submitted from one. */
   templates: TemplateReader;
+  /** Which broker decides tasks: the one thing a client can tell apart, by asking /healthz. */
+  broker: BrokerName;
   partitions: number;
   options: ApiOptions;
   metrics: HttpMetrics;
@@ -64,6 +69,7 @@ export function createContext(deps: ApiDeps): ApiContext {
     limits: deps.limits,
     templates: pgTemplateReader(deps.pool, deps.schema),
     partitions: deps.partitions,
+    broker: deps.broker ?? 'kafka',
     options,
     metrics: new HttpMetrics(),
     log,

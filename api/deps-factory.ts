@@ -13,6 +13,7 @@ import type { ApiDeps } from './context.js';
 import { defaultApiOptions, type ApiOptions } from './options.js';
 import { KafkaProjectionProgress } from './projection-progress.js';
 import { createReadinessProbe } from './readiness.js';
+import { createCustomApiDeps } from './custom-deps.js';
 
 export interface OwnedApiDeps {
   deps: ApiDeps;
@@ -28,6 +29,7 @@ export interface ApiDepsOverrides {
 }
 
 export async function createApiDeps(config: StacklConfig, overrides: ApiDepsOverrides = {}): Promise<OwnedApiDeps> {
+  if (config.broker === 'custom') return createCustomApiDeps(config, overrides);
   const log = createLogger({ component: 'api' });
   const topics = topicNames(config.topicPrefix);
   const kafka = createKafka(config, overrides.clientId ?? 'stackl-api');

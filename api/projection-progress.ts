@@ -10,6 +10,11 @@ import { consumerGroup, LIFECYCLE_APP, type TopicNames } from '../topics/names.j
 import { topicOffsets } from '../topics/topic-offsets.js';
 
 export interface ProjectionProgress {
+  /**
+   * Whether the log's last offset is a transaction marker no reader receives (Kafka's):
+   * then the projection has everything once it reaches the end minus one.
+   */
+  readonly markerAtEnd: boolean;
   /** The next task.requests offset the lifecycle processor committed on `partition`; -1n before its first commit. */
   lifecycleNext(partition: number): Promise<bigint>;
   /** The last stable offset of every task.events partition: what a read-committed reader can reach. */
@@ -31,6 +36,7 @@ export interface KafkaProjectionProgressOptions {
 }
 
 export class KafkaProjectionProgress implements ProjectionProgress {
+  readonly markerAtEnd = true;
   private readonly key: Required<OffsetKey>;
 
   constructor(private readonly options: KafkaProjectionProgressOptions) {

@@ -30,6 +30,6 @@ export async function waitForPosition(progress: ProjectionProgress, position: Re
   while ((await progress.lifecycleNext(position.partition)) <= position.offset) await sleepOrGiveUp('lifecycle processor');
   const end = (await progress.eventsEnd()).get(position.partition);
   if (end === undefined) throw new StacklError('INVALID_POSITION', `task.events has no partition ${position.partition}`, { httpStatus: 400 });
-  const target = projectionTarget(end);
+  const target = progress.markerAtEnd ? projectionTarget(end) : end;
   while (((await progress.projectedNext()).get(position.partition) ?? 0n) < target) await sleepOrGiveUp('projection');
 }

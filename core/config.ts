@@ -25,6 +25,8 @@ export interface StacklConfig {
   redisUrl: string;
   /** The RabbitMQ of the `rabbitmq` channel (RABBITMQ_URL). */
   rabbitmqUrl: string;
+  /** Which broker decides tasks (STACKL_BROKER): the Kafka stream processors, or the custom one on PostgreSQL. */
+  broker: BrokerName;
   topicPrefix: string;
   partitions: number;
   kafkaVersion: string;
@@ -102,6 +104,10 @@ export function loadConfig(env: Env = process.env): StacklConfig {
   // Each role reads its channel where it builds it; refused here too, so `stackl all` stops
   // before it starts any role rather than after the first ones run.
   channelNameFrom(env);
+  const broker = brokerNameFrom(env);
+  if (broker === 'custom' && channelNameFrom(env) !== 'rabbitmq') {
+    throw new ConfigError(`STACKL_BROKER=custom needs STACKL_CHANNEL=rabbitmq (the only channel the custom broker serves yet), got "${channelNameFrom(env)}"`);
+  }
   const migrate = env.STACKL_MIGRATE ?? 'auto';
   if (migrate !== 'auto' && migrate !== 'off') throw new ConfigError(`STACKL_MIGRATE must be "auto" or "off", got "${migrate}"`);
   // Read by core/log.ts at every line; refused here so a typo never silently means "info".
@@ -123,6 +129,7 @@ export function loadConfig(env: Env = process.env): StacklConfig {
     environmentSchema,
     redisUrl,
     rabbitmqUrl,
+    broker,
     topicPrefix,
     partitions,
     kafkaVersion,
@@ -221,4 +228,15 @@ export function channelNameFrom(env: Record<string, string | undefined>): Channe
 /** Channels whose orders a relay moves out of Kafka (the broker itself only ever writes to Kafka). */
 export function channelNeedsRelay(channel: ChannelName): boolean {
   return channel !== 'kafka';
+}
+
+/** The brokers a deployment may choose (STACKL_BROKER). */
+export const BROKER_NAMES = ['kafka', 'custom'] as const;
+export type BrokerName = (typeof BROKER_NAMES)[number];
+
+/** STACKL_BROKER, checked: `kafka` when unset. */
+export function brokerNameFrom(env: Record<string, string | undefined>): BrokerName {
+  const name = env.STACKL_BROKER ?? 'kafka';
+  if (!(BROKER_NAMES as readonly string[]).includes(name)) throw new ConfigError(`STACKL_BROKER must be one of ${BROKER_NAMES.join(', ')}, got "${name}"`, { STACKL_BROKER: name });
+  return name as BrokerName;
 }

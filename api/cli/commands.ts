@@ -18,6 +18,7 @@ import { startWorker } from '../../workers/start-worker.js';
 import { agentSettingsFrom, startAgent } from '../../agents/start-agent.js';
 import { apiOptionsFromEnv } from '../options.js';
 import { startApi } from '../server.js';
+import { startCustomBroker } from '../../processors/broker/custom/start-custom-broker.js';
 import { apiCommands } from './api-commands.js';
 import { intFlag, parseFlags } from './cli-io.js';
 import type { Command } from './command.js';
@@ -56,7 +57,19 @@ async function withAdmin<T>(config: StacklConfig, work: (admin: Admin) => Promis
 
 const createTopics = (config: StacklConfig) => withAdmin(config, (admin) => ensureTopics(admin, catalogueFor(config)));
 
-const broker = (config: StacklConfig) => {
+/** The broker STACKL_BROKER names: the Kafka stream processor, or the custom one on PostgreSQL. */
+const broker = (config: StacklConfig): Promise<{ stop(): Promise<void>; describe(): string }> => {
+  if (config.broker === 'custom') {
+    const idempotencyWindowMs = idempotencyWindowFromEnv();
+    return startCustomBroker(config, { defaults: lifecycleDefaultsFromEnv(), ...(idempotencyWindowMs === undefined ? {} : { idempotencyWindowMs }) }).then((running) => ({
+      stop: () => running.stop(),
+      describe: () => `custom broker ${running.broker.memberId} ready; owns partitions ${running.broker.stats().ownedPartitions.join(',')}`,
+    }));
+  }
+  return kafkaBroker(config).then((running) => ({ stop: () => running.stop(), describe: () => `broker ready; owns partitions ${running.app.stats().ownedPartitions.join(',')}` }));
+};
+
+const kafkaBroker = (config: StacklConfig) => {
   const sessionTimeoutMs = positiveIntFromEnv(process.env, 'STACKL_BROKER_SESSION_TIMEOUT_MS');
   const idempotencyWindowMs = idempotencyWindowFromEnv();
   return startLifecycleApp(config, {
@@ -79,20 +92,22 @@ const stackCommands: Record<string, Command> = {
       apiOptionsFromEnv(process.env, config.maxPayloadBytes);
       notifierSettingsFrom(process.env);
       const stack = await stackUp(config, progress);
-      progress('stack is up; creating or verifying topics');
-      const topics = await createTopics(config);
+      const custom = config.broker === 'custom';
+      progress(custom ? 'stack is up (the custom broker needs no Kafka)' : 'stack is up; creating or verifying topics');
+      const topics = custom ? undefined : await createTopics(config);
       progress(`applying migrations to schema ${config.databaseSchema}`);
       const migrations = await migrate(config.databaseUrl, config.databaseSchema);
       const channel = channelNameFrom(process.env);
-      const relayed = channelNeedsRelay(channel);
-      progress(`starting the broker, ${relayed ? 'the relay, ' : ''}a worker and an agent (${channel} channel), the notifier, the projector and the API`);
+      // The custom broker sends orders to its channel itself: no relay, and no notifier yet (it reads Kafka).
+      const relayed = !custom && channelNeedsRelay(channel);
+      progress(`starting the ${config.broker} broker, ${relayed ? 'the relay, ' : ''}a worker and an agent (${channel} channel), ${custom ? '' : 'the notifier, '}the projector and the API`);
       // One agent for every target, unless STACKL_AGENT_NAME / STACKL_AGENT_TARGETS say otherwise.
       const agentSettings = { name: process.env.STACKL_AGENT_NAME ?? 'local', targets: process.env.STACKL_AGENT_TARGETS ?? '*' };
       const lifecycle = await broker(config);
       const relay = relayed ? await startRelay(config, exitOnFatal) : undefined;
       const worker = await startWorker(config, process.env, exitOnFatal);
       const agent = await startAgent(config, agentSettings, process.env, exitOnFatal);
-      const notifier = await startNotifier(config, process.env, exitOnFatal);
+      const notifier = custom ? undefined : await startNotifier(config, process.env, exitOnFatal);
       const projector = await startProjector(config, { onFatal: exitOnFatal });
       const api = await startApi(config);
       // Stop what takes work in first: the API (no new submissions), then the worker,
@@ -104,21 +119,21 @@ const stackCommands: Record<string, Command> = {
         { name: 'agent', roles: [agent], deadlineMs: ROLE_STOP_DEADLINE_MS },
         ...(relay === undefined ? [] : [{ name: 'relay', roles: [relay], deadlineMs: ROLE_STOP_DEADLINE_MS }]),
         { name: 'broker', roles: [lifecycle], deadlineMs: ROLE_STOP_DEADLINE_MS },
-        { name: 'notifier', roles: [notifier], deadlineMs: ROLE_STOP_DEADLINE_MS },
+        ...(notifier === undefined ? [] : [{ name: 'notifier', roles: [notifier], deadlineMs: ROLE_STOP_DEADLINE_MS }]),
         { name: 'projector', roles: [projector], deadlineMs: ROLE_STOP_DEADLINE_MS },
       ];
-      print({ ready: true, stack, topics, migrations, roles: ['broker', ...(relayed ? ['relay'] : []), 'worker', `agent ${agentSettings.name} (targets ${agentSettings.targets})`, 'notifier', 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
-      progress(`ready: REST API on ${api.address} (OpenAPI at ${api.address}/docs); Kafka ${stack.kafka.address}, PostgreSQL ${stack.postgres.address}; logs in ${stack.logs}`);
+      print({ ready: true, stack, topics, migrations, roles: [`${config.broker} broker`, ...(relayed ? ['relay'] : []), 'worker', `agent ${agentSettings.name} (targets ${agentSettings.targets})`, ...(custom ? [] : ['notifier']), 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
+      progress(`ready: REST API on ${api.address} (OpenAPI at ${api.address}/docs); ${custom ? `custom broker on PostgreSQL ${stack.postgres.address}, RabbitMQ ${stack.rabbitmq.address}` : `Kafka ${stack.kafka.address}, PostgreSQL ${stack.postgres.address}`}; logs in ${stack.logs}`);
       progress('Ctrl-C stops the roles; the local stack keeps running (`npm run stack:down` stops it)');
       return runUntilSignal('all', stopOrder);
     },
   },
   broker: {
-    summary: 'run the kafka broker: the lifecycle stream processor (any number of instances share the partitions)',
+    summary: 'run the broker STACKL_BROKER names: kafka (the lifecycle stream processor) or custom (the same decider on PostgreSQL); any number of instances share the partitions',
     async run(args) {
       parseFlags(args, {});
       const running = await broker(loadConfig());
-      progress(`broker ready; owns partitions ${running.app.stats().ownedPartitions.join(',')}`);
+      progress(running.describe());
       return runUntilSignal('broker', [running]);
     },
   },

@@ -2,7 +2,7 @@
 // projection reached a position (read-your-writes, as GET /tasks/:id?minPosition=).
 // Without an id it reports the local stack, like the stack's own `status`, so one
 // name serves both.
-import { channelNameFrom } from '../../core/config.js';
+import { brokerNameFrom, channelNameFrom } from '../../core/config.js';
 import { stackStatus } from '../../deploy/local/stack.js';
 import { partitionForKey } from '../../topics/partitioner.js';
 import { parsePosition } from '../position.js';
@@ -26,7 +26,7 @@ export function statusCommand(io: CliIo = processIo): Command {
           if (values.position !== undefined || values['wait-ms'] !== undefined) throw new UsageError('--position and --wait-ms need a task id');
           const report = await stackStatus(config);
           printJson(io, report);
-          return report.kafka.answering && report.postgres.answering && report.redis.answering && (channelNameFrom(process.env) !== 'rabbitmq' || report.rabbitmq.answering) ? 0 : 1;
+          return (report.kafka.answering || brokerNameFrom(process.env) === 'custom') && report.postgres.answering && report.redis.answering && (channelNameFrom(process.env) !== 'rabbitmq' || report.rabbitmq.answering) ? 0 : 1;
         }
         const id = taskIdOf(raw);
         const waitMs = intFlag('wait-ms', values['wait-ms']) ?? 10_000;

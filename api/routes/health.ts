@@ -11,8 +11,8 @@ import { checkReadiness, type Readiness } from '../readiness.js';
 import type { ZodApp } from './zod-app.js';
 
 export const healthRoutes: FastifyPluginAsyncZod<{ ctx: ApiContext }> = async (app, { ctx }) => {
-  const alive = z.object({ status: z.literal('ok') });
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is alive', response: { 200: alive } } }, async () => ({ status: 'ok' as const }));
+  const alive = z.object({ status: z.literal('ok'), broker: z.enum(['kafka', 'custom']).describe('Which broker decides tasks in this deployment') });
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is alive', response: { 200: alive } } }, async () => ({ status: 'ok' as const, broker: ctx.broker }));
 
   registerReadiness(app, ctx, '/readyz', 'Kafka and PostgreSQL answer (each function\'s own readiness is in `functions`)', (r) => ({ ready: r.ready, failing: failingChecks(r, ['kafka', 'postgres']) }));
   registerReadiness(app, ctx, '/readyz/submit', 'Submissions would be accepted: Kafka answers, nothing refuses them (pending commands, backlogs)', (r) => r.functions.submit);

@@ -43,8 +43,11 @@ export class CustomBroker {
   readonly memberId: string;
   private readonly tables: BrokerTables;
   private readonly runners = new Map<number, PartitionRunner>();
-  private readonly control: pg.Client;
-  private readonly listener: pg.Client;
+  /** Membership and ownership queries; replaced when its connection fails. */
+  private control: pg.Client;
+  /** LISTENs for inbox notifications; replaced when its connection fails. */
+  private listener: pg.Client;
+  private reconnecting: Promise<void> | undefined;
   private readonly log: Logger = createLogger({ component: 'custom-broker' });
   private timer: NodeJS.Timeout | undefined;
   private claiming: Promise<void> | undefined;
@@ -61,10 +64,7 @@ export class CustomBroker {
 
   async start(): Promise<void> {
     this.running = true;
-    await this.control.connect();
-    await this.listener.connect();
-    this.listener.on('notification', (message) => this.runners.get(Number(message.payload))?.wake());
-    await this.listener.query(`listen "${this.tables.inboxChannel}"`);
+    await this.connectControl();
     await this.claimRound();
     this.timer = setInterval(() => void this.tick(), this.options.claimIntervalMs ?? 1_000);
   }
@@ -99,8 +99,33 @@ export class CustomBroker {
   private tick(): void {
     if (!this.running || this.claiming !== undefined) return;
     this.claiming = this.claimRound()
-      .catch((error: unknown) => this.log.warn('claiming partitions failed; trying again', { error }))
+      .catch(async (error: unknown) => {
+        this.log.warn('claiming partitions failed; trying again', { error: (error as Error).message });
+        // PostgreSQL restarted or dropped us: new connections (the partitions' own runners notice by themselves).
+        if (this.running) await this.replaceControl();
+      })
       .finally(() => (this.claiming = undefined));
+  }
+
+  private async connectControl(): Promise<void> {
+    await this.control.connect();
+    await this.listener.connect();
+    this.listener.on('notification', (message) => this.runners.get(Number(message.payload))?.wake());
+    await this.listener.query(`listen "${this.tables.inboxChannel}"`);
+  }
+
+  private async replaceControl(): Promise<void> {
+    this.reconnecting ??= (async () => {
+      await Promise.allSettled([this.control.end(), this.listener.end()]);
+      this.control = this.connection('control');
+      this.listener = this.connection('listener');
+      try {
+        await this.connectControl();
+      } catch (error) {
+        this.log.warn('reconnecting to PostgreSQL failed; trying again', { error: (error as Error).message });
+      }
+    })().finally(() => (this.reconnecting = undefined));
+    await this.reconnecting;
   }
 
   /** Heartbeat, then take or give partitions until this broker holds its share. */
@@ -151,11 +176,12 @@ export class CustomBroker {
       maxInputs: this.options.maxInputsPerStep ?? 200,
       log: this.log,
       onOrders: () => this.options.onOrders?.(),
+      memberId: this.memberId,
     };
   }
 
   private connection(purpose: string): pg.Client {
-    const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: `stackl-custom-broker-${purpose}` });
+    const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: `stackl-custom-broker ${this.memberId} ${purpose}` });
     client.on('error', (error) => this.log.warn(`the ${purpose} connection failed`, { error: error.message }));
     return client;
   }

@@ -33,8 +33,9 @@ export class PartitionRunner {
   ) {}
 
   /** Takes the partition if nobody holds it; undefined when another broker does. */
-  static async claim(databaseUrl: string, partition: number, options: PartitionStepOptions & { onOrders: () => void }, log: Logger): Promise<PartitionRunner | undefined> {
-    const client = new pg.Client({ connectionString: databaseUrl, application_name: `stackl-custom-broker-p${partition}` });
+  static async claim(databaseUrl: string, partition: number, options: PartitionStepOptions & { onOrders: () => void; memberId: string }, log: Logger): Promise<PartitionRunner | undefined> {
+    // Named after its broker, so an operator (and a test) sees who holds which partition.
+    const client = new pg.Client({ connectionString: databaseUrl, application_name: `stackl-custom-broker ${options.memberId} p${partition}` });
     client.on('error', (error) => log.warn('the connection of a partition failed', { partition, error: error.message }));
     await client.connect();
     try {

@@ -18,7 +18,7 @@ afterAll(async () => {
 
 describe('probes', () => {
   it('/healthz answers while the process runs; /readyz when Kafka, PostgreSQL and the projection are fine', async () => {
-    expect((await h.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await h.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok', broker: 'kafka' });
     const ready = await h.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode, ready.body).toBe(200);
     expect(ready.json()).toMatchObject({
