@@ -3,9 +3,10 @@
 // schedule holds every kind once, so even a short run covers them all. Faults run one
 // after another; after each the injector waits until the world is whole again, so the
 // next one starts from a whole system.
+import { channelNeedsRelay } from '../../../core/config.js';
 import type { Random } from './random.js';
 import { injected, notInjected, type Injection } from './injection.js';
-import { HEARTBEAT_TIMEOUT_MS, type World } from './world.js';
+import { HEARTBEAT_TIMEOUT_MS, type Channel, type World } from './world.js';
 import type { TcpProxy } from '../../support/tcp-proxy.js';
 
 export const FAULT_KINDS = [
@@ -19,6 +20,7 @@ export const FAULT_KINDS = [
   'restart-kafka',
   'restart-postgres',
   'restart-redis',
+  'restart-rabbitmq',
   'slow-agent',
   'net-drop-kafka',
   'net-stall-kafka',
@@ -52,9 +54,17 @@ export interface InjectedFault extends Fault {
   recoveryError?: string;
 }
 
-/** The kinds a run on this channel must cover: the relay runs only on the redis channel. */
-export function faultKindsFor(channel: 'kafka' | 'redis'): FaultKind[] {
-  return FAULT_KINDS.filter((k) => channel === 'redis' || k !== 'kill-relay');
+/**
+ * The kinds a run on this channel must cover. The relay runs only on the channels behind
+ * one (redis, rabbitmq), and only the rabbitmq channel has a RabbitMQ node to restart.
+ * restart-redis stays on every channel: the world's redis-server runs whatever the channel.
+ */
+export function faultKindsFor(channel: Channel): FaultKind[] {
+  return FAULT_KINDS.filter((k) => {
+    if (k === 'kill-relay') return channelNeedsRelay(channel);
+    if (k === 'restart-rabbitmq') return channel === 'rabbitmq';
+    return true;
+  });
 }
 
 /**
@@ -62,7 +72,7 @@ export function faultKindsFor(channel: 'kafka' | 'redis'): FaultKind[] {
  * kind in a seeded order. When the span is too short for one of each at that pace, the
  * faults come closer together: every kind is in the schedule at least once.
  */
-export function faultSchedule(random: Random, channel: 'kafka' | 'redis', startMs: number, endMs: number, everyMs: number, skip: ReadonlySet<string> = new Set()): Fault[] {
+export function faultSchedule(random: Random, channel: Channel, startMs: number, endMs: number, everyMs: number, skip: ReadonlySet<string> = new Set()): Fault[] {
   const unknown = [...skip].filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
   if (unknown.length > 0) throw new Error(`CHAOS_SKIP_FAULTS names unknown faults ${unknown.join(', ')}; known: ${FAULT_KINDS.join(', ')}`);
   const kinds = faultKindsFor(channel).filter((k) => !skip.has(k));
@@ -133,6 +143,8 @@ export async function inject(world: World, fault: Fault): Promise<Injection> {
     }
     case 'restart-redis':
       return world.restartRedis();
+    case 'restart-rabbitmq':
+      return world.restartRabbit();
     case 'slow-agent': {
       const agent = world.role('agent');
       if (!agent.ready) return notInjected('the agent had no ready process to slow down');

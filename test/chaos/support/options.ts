@@ -1,9 +1,12 @@
 // A chaos run's knobs, from the environment. Without CHAOS_CHANNEL the channel comes
-// from the seed (even: kafka, odd: redis), so runs with random seeds cover both over
-// time. Without CHAOS_FAULT_EVERY_S a short run gets its faults closer together, so
-// every kind of fault fits in the run at least once.
+// from the seed (seed % 3: 0 kafka, 1 redis, 2 rabbitmq), so runs with random seeds
+// cover every channel over time. Without CHAOS_FAULT_EVERY_S a short run gets its faults
+// closer together, so every kind of fault fits in the run at least once.
 import { faultKindsFor } from './faults.js';
 import type { Channel } from './world.js';
+
+/** The channels a chaos run can take, in the order the seed picks them. */
+export const CHAOS_CHANNELS: readonly Channel[] = ['kafka', 'redis', 'rabbitmq'];
 
 export interface ChaosOptions {
   seed: number;
@@ -32,8 +35,9 @@ export function optionsFromEnv(seed: number, env: Record<string, string | undefi
     if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
     return value;
   };
-  const channel = env.CHAOS_CHANNEL === undefined || env.CHAOS_CHANNEL === '' ? (seed % 2 === 0 ? 'kafka' : 'redis') : env.CHAOS_CHANNEL;
-  if (channel !== 'kafka' && channel !== 'redis') throw new Error(`CHAOS_CHANNEL must be kafka or redis, got "${channel}"`);
+  const named = env.CHAOS_CHANNEL === undefined || env.CHAOS_CHANNEL === '' ? undefined : env.CHAOS_CHANNEL;
+  const channel = named === undefined ? channelForSeed(seed) : CHAOS_CHANNELS.find((c) => c === named);
+  if (channel === undefined) throw new Error(`CHAOS_CHANNEL must be one of ${CHAOS_CHANNELS.join(', ')}, got "${named}"`);
   const durationMs = number('CHAOS_DURATION_S', 150) * 1000;
   const skipFaults = (env.CHAOS_SKIP_FAULTS ?? '').split(',').map((f) => f.trim()).filter((f) => f !== '');
   const kinds = faultKindsFor(channel).filter((k) => !skipFaults.includes(k)).length;
@@ -42,6 +46,11 @@ export function optionsFromEnv(seed: number, env: Record<string, string | undefi
   const fitting = kinds > 1 ? Math.floor(span / (kinds - 1)) : DEFAULT_FAULT_EVERY_MS;
   const faultEveryMs = number('CHAOS_FAULT_EVERY_S', Math.max(1, Math.min(DEFAULT_FAULT_EVERY_MS, fitting)) / 1000) * 1000;
   return { seed, channel, durationMs, tasksPerSecond: number('CHAOS_RATE', 8), faultEveryMs, drainMs: number('CHAOS_DRAIN_S', 240) * 1000, skipFaults, keepLogs: env.CHAOS_KEEP_LOGS === '1' };
+}
+
+/** The channel a seed (a non-negative integer, as seedFromEnv gives) picks when CHAOS_CHANNEL names none. */
+export function channelForSeed(seed: number): Channel {
+  return CHAOS_CHANNELS[seed % CHAOS_CHANNELS.length] as Channel;
 }
 
 /** The command that runs the same chaos again. */

@@ -9,6 +9,7 @@ import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { encode, taskRequestSchema, taskResultSchema } from '../../../schemas/index.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
 import type { TopicNames } from '../../../topics/names.js';
+import type { Channel } from './world.js';
 
 export interface PoisonRecord {
   topic: string;
@@ -39,7 +40,7 @@ function someResult(taskId: string): Buffer {
   return encode(taskResultSchema, { eventId: randomUUID(), taskId, sequence: 0, time: Date.now(), causationId: null, correlationId: null, type: 'AttemptStarted', body: { attempt: 1, workerId: 'poison' } } as never);
 }
 
-export async function poisonKafka(kafka: Kafka, topics: TopicNames, partitions: number, channel: 'kafka' | 'redis'): Promise<PoisonRecord[]> {
+export async function poisonKafka(kafka: Kafka, topics: TopicNames, partitions: number, channel: Channel): Promise<PoisonRecord[]> {
   // Kafka may be restarting (a fault of the schedule): keep trying to connect for a minute.
   for (let tries = 0; ; tries++) {
     try {
@@ -51,7 +52,7 @@ export async function poisonKafka(kafka: Kafka, topics: TopicNames, partitions: 
   }
 }
 
-async function poisonKafkaOnce(kafka: Kafka, topics: TopicNames, partitions: number, channel: 'kafka' | 'redis'): Promise<PoisonRecord[]> {
+async function poisonKafkaOnce(kafka: Kafka, topics: TopicNames, partitions: number, channel: Channel): Promise<PoisonRecord[]> {
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   const sent: PoisonRecord[] = [];

@@ -1,17 +1,20 @@
-// The chaos run's world: a Kafka broker, a PostgreSQL cluster and a redis-server of
-// its own (so it can restart them without touching the machine's), the topics and
-// migrations, and every role as a separate process: broker ×2, worker ×2, relay (on
-// the redis channel), agent, projector, api. The roles reach Kafka and PostgreSQL
-// through TCP proxies of the test's own, so the network between them can fail; the
-// test's checkers and the fault injector connect directly.
+// The chaos run's world: a Kafka broker, a PostgreSQL cluster, a redis-server and, on
+// the rabbitmq channel, a RabbitMQ node of its own (so it can restart them without
+// touching the machine's), the topics and migrations, and every role as a separate
+// process: broker ×2, worker ×2, relay (on the channels behind one: redis, rabbitmq),
+// agent, projector, api. The roles reach Kafka and PostgreSQL through TCP proxies of
+// the test's own, so the network between them can fail; the test's checkers and the
+// fault injector connect directly.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { loadConfig, type StacklConfig } from '../../../core/config.js';
+import { channelNeedsRelay, loadConfig, type ChannelName, type StacklConfig } from '../../../core/config.js';
 import { brokerAnswers } from '../../../deploy/local/kafka-broker.js';
 import { postgresAnswers } from '../../../deploy/local/postgres.js';
+import { rabbitAnswers } from '../../../deploy/local/rabbitmq.js';
 import { redisAnswers } from '../../../deploy/local/redis.js';
+import { PrivateRabbit } from '../../support/rabbitmq-server.js';
 import { PrivateRedis } from '../../support/redis-server.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 import { injected, notInjected, type Injection } from './injection.js';
@@ -20,7 +23,8 @@ import { PrivateKafka } from './private-kafka.js';
 import { PrivatePostgres } from './private-postgres.js';
 import { Role } from './role.js';
 
-export type Channel = 'kafka' | 'redis';
+/** The product's channels (STACKL_CHANNEL): a chaos run may take any of them (options.ts, CHAOS_CHANNELS). */
+export type Channel = ChannelName;
 
 /** Heartbeat timeout of the load's tasks; a worker paused longer than this loses its attempt. */
 export const HEARTBEAT_TIMEOUT_MS = 8_000;
@@ -33,6 +37,8 @@ export class World {
   readonly home = mkdtempSync(join(tmpdir(), 'stackl-chaos-'));
   readonly postgres = new PrivatePostgres();
   readonly redis = new PrivateRedis();
+  /** Only on the rabbitmq channel: a node takes seconds to start, and the other channels never use it. */
+  readonly rabbit: PrivateRabbit | undefined;
   readonly roles: Role[] = [];
   kafka!: PrivateKafka;
   kafkaProxy!: TcpProxy;
@@ -44,7 +50,9 @@ export class World {
   roleEnv: Record<string, string> = {};
   apiAddress = '';
 
-  constructor(readonly channel: Channel) {}
+  constructor(readonly channel: Channel) {
+    this.rabbit = channel === 'rabbitmq' ? new PrivateRabbit() : undefined;
+  }
 
   get logDir(): string {
     return join(this.home, 'logs');
@@ -78,12 +86,14 @@ export class World {
     this.postgresProxy = new TcpProxy({ host: '127.0.0.1', port: this.postgres.port });
     await this.postgresProxy.start();
     await this.redis.start();
+    await this.rabbit?.start();
     const apiPort = await freePort();
     this.env = {
       KAFKA_BROKERS: this.kafka.directAddress,
       STACKL_HOME: join(this.home, 'stack'),
       DATABASE_URL: this.postgres.url(),
       REDIS_URL: this.redis.url,
+      ...(this.rabbit === undefined ? {} : { RABBITMQ_URL: this.rabbit.url }),
       STACKL_CHANNEL: this.channel,
       STACKL_PARTITIONS: '3',
       STACKL_API_PORT: String(apiPort),
@@ -104,13 +114,14 @@ export class World {
     this.apiAddress = `http://127.0.0.1:${apiPort}`;
     progress(
       `private Kafka on ${this.kafka.directAddress} (roles through the proxy on ${this.kafkaProxy.address}), ` +
-        `PostgreSQL on ${this.postgres.port} (roles through ${this.postgresProxy.port}), Redis on ${this.redis.port}; logs in ${this.logDir}`,
+        `PostgreSQL on ${this.postgres.port} (roles through ${this.postgresProxy.port}), Redis on ${this.redis.port}` +
+        `${this.rabbit === undefined ? '' : `, RabbitMQ on ${this.rabbit.port}`}; logs in ${this.logDir}`,
     );
     for (const step of ['topics', 'migrate']) this.cli(step);
 
     const role = (name: string, args: string[]): Role => new Role(name, args, this.roleEnv, this.logDir);
     this.roles.push(role('broker-1', ['broker']), role('broker-2', ['broker']));
-    if (this.channel === 'redis') this.roles.push(role('relay', ['relay']));
+    if (channelNeedsRelay(this.channel)) this.roles.push(role('relay', ['relay']));
     this.roles.push(role('worker-1', ['worker']), role('worker-2', ['worker']));
     this.roles.push(role('agent', ['agent', '--name', 'chaos', '--targets', '*']));
     this.roles.push(role('projector', ['projector']), role('api', ['api']));
@@ -138,10 +149,23 @@ export class World {
     return injected(`redis-server on ${this.redis.port} killed (-9) and started again, empty`);
   }
 
+  /** kill -9 of the RabbitMQ node, then the same node again on its files: its quorum queues and what it confirmed are still there. */
+  async restartRabbit(downMs = 1_000): Promise<Injection> {
+    const rabbit = this.rabbit;
+    if (rabbit === undefined) return notInjected(`no RabbitMQ node runs on the ${this.channel} channel`);
+    if (!(await rabbitAnswers(rabbit.url, 2_000))) return notInjected('RabbitMQ was not answering before the restart');
+    await rabbit.kill();
+    if (await rabbitAnswers(rabbit.url, 2_000)) return notInjected('RabbitMQ still answered after the kill');
+    await sleep(downMs);
+    await rabbit.start();
+    return injected(`RabbitMQ node on ${rabbit.port} killed (-9) and started again on its files (durable queues kept)`);
+  }
+
   /**
    * Waits until the world is whole: Kafka and PostgreSQL answer through the roles'
-   * proxies, Redis answers, and every role runs and has said it is ready. Resolves with
-   * the time it took; rejects, naming what is missing, after `timeoutMs`.
+   * proxies, Redis (and RabbitMQ, on its channel) answers, and every role runs and has
+   * said it is ready. Resolves with the time it took; rejects, naming what is missing,
+   * after `timeoutMs`.
    */
   async whole(timeoutMs = RECOVERY_BOUND_MS): Promise<number> {
     const began = Date.now();
@@ -158,6 +182,7 @@ export class World {
     if (!(await brokerAnswers(this.proxiedKafkaBrokers, 3_000))) missing.push('Kafka does not answer through the proxy');
     if (!(await postgresAnswers(this.roleEnv.DATABASE_URL ?? '', 3_000))) missing.push('PostgreSQL does not answer through the proxy');
     if (!(await redisAnswers(this.redis.url, 2_000))) missing.push('Redis does not answer');
+    if (this.rabbit !== undefined && !(await rabbitAnswers(this.rabbit.url, 2_000))) missing.push('RabbitMQ does not answer');
     const down = this.roles.filter((r) => !r.ready).map((r) => r.name);
     if (down.length > 0) missing.push(`roles not ready: ${down.join(', ')}`);
     return missing;
@@ -168,6 +193,7 @@ export class World {
     await Promise.allSettled([this.kafkaProxy?.close(), this.postgresProxy?.close()]);
     await this.kafka?.stop(false).catch(() => false);
     await this.redis.stop().catch(() => {});
+    await this.rabbit?.stop().catch(() => {});
     await this.postgres.destroy();
   }
 

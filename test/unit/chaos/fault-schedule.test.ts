@@ -1,10 +1,12 @@
 // The chaos run's fault schedule and knobs: a short run (CI's 120 s) holds every fault
-// kind of its channel at least once whatever the seed, faults stay inside the run, the
-// channel alternates with the seed unless CHAOS_CHANNEL names one, and the same seed
-// gives the same schedule.
+// kind of its channel at least once whatever the seed and channel, faults stay inside
+// the run, each channel gets the faults it can suffer (the relay's and RabbitMQ's only
+// where they run), the seed picks the channel in turn unless CHAOS_CHANNEL names one,
+// and the same seed gives the same schedule.
 import { describe, expect, it } from 'vitest';
+import { CHANNEL_NAMES } from '../../../core/config.js';
 import { FAULT_KINDS, faultKindsFor, faultSchedule } from '../../chaos/support/faults.js';
-import { FAULTS_FROM_MS, FAULTS_UNTIL_BEFORE_END_MS, optionsFromEnv } from '../../chaos/support/options.js';
+import { CHAOS_CHANNELS, FAULTS_FROM_MS, FAULTS_UNTIL_BEFORE_END_MS, optionsFromEnv, replayCommand } from '../../chaos/support/options.js';
 import { Random } from '../../chaos/support/random.js';
 
 const scheduleFor = (seed: number, env: Record<string, string> = {}) => {
@@ -13,22 +15,37 @@ const scheduleFor = (seed: number, env: Record<string, string> = {}) => {
 };
 
 describe('chaos fault schedule', () => {
-  it('covers every kind of the channel in a 120 s run, for many seeds', () => {
-    for (let seed = 0; seed < 200; seed++) {
-      const { options, schedule } = scheduleFor(seed, { CHAOS_DURATION_S: '120' });
-      const kinds = new Set(schedule.map((f) => f.kind));
-      expect({ seed, missing: faultKindsFor(options.channel).filter((k) => !kinds.has(k)) }).toEqual({ seed, missing: [] });
-      for (const fault of schedule) {
-        expect(fault.atMs).toBeGreaterThanOrEqual(FAULTS_FROM_MS);
-        expect(fault.atMs).toBeLessThanOrEqual(options.durationMs - FAULTS_UNTIL_BEFORE_END_MS + options.faultEveryMs / 4);
+  it('covers every kind of the channel in a 120 s run, for many seeds, on every channel', () => {
+    for (const channel of CHAOS_CHANNELS) {
+      for (let seed = 0; seed < 200; seed++) {
+        const { options, schedule } = scheduleFor(seed, { CHAOS_DURATION_S: '120', CHAOS_CHANNEL: channel });
+        expect(options.channel).toBe(channel);
+        const kinds = new Set(schedule.map((f) => f.kind));
+        expect({ channel, seed, missing: faultKindsFor(channel).filter((k) => !kinds.has(k)), foreign: [...kinds].filter((k) => !faultKindsFor(channel).includes(k)) }).toEqual({ channel, seed, missing: [], foreign: [] });
+        for (const fault of schedule) {
+          expect(fault.atMs).toBeGreaterThanOrEqual(FAULTS_FROM_MS);
+          expect(fault.atMs).toBeLessThanOrEqual(options.durationMs - FAULTS_UNTIL_BEFORE_END_MS + options.faultEveryMs / 4);
+        }
       }
     }
   });
 
+  it('gives each channel the faults it can suffer: the relay is killed only where it runs, RabbitMQ restarted only on its channel', () => {
+    const has = (kind: string) => CHAOS_CHANNELS.filter((c) => (faultKindsFor(c) as string[]).includes(kind));
+    expect(has('kill-relay')).toEqual(['redis', 'rabbitmq']);
+    expect(has('restart-rabbitmq')).toEqual(['rabbitmq']);
+    // The world's redis-server runs on every channel, so every channel restarts it.
+    expect(has('restart-redis')).toEqual(['kafka', 'redis', 'rabbitmq']);
+    // Every kind is some channel's: none is defined and never scheduled.
+    expect(FAULT_KINDS.filter((k) => has(k).length === 0)).toEqual([]);
+  });
+
   it('still covers every kind when CHAOS_FAULT_EVERY_S asks for fewer faults than there are kinds', () => {
-    const { options, schedule } = scheduleFor(7, { CHAOS_DURATION_S: '60', CHAOS_FAULT_EVERY_S: '30', CHAOS_CHANNEL: 'redis' });
-    expect(options.faultEveryMs).toBe(30_000);
-    expect(new Set(schedule.map((f) => f.kind))).toEqual(new Set(FAULT_KINDS));
+    for (const channel of CHAOS_CHANNELS) {
+      const { options, schedule } = scheduleFor(7, { CHAOS_DURATION_S: '60', CHAOS_FAULT_EVERY_S: '30', CHAOS_CHANNEL: channel });
+      expect(options.faultEveryMs).toBe(30_000);
+      expect(new Set(schedule.map((f) => f.kind))).toEqual(new Set(faultKindsFor(channel)));
+    }
   });
 
   it('repeats every kind in a long run at the asked pace', () => {
@@ -38,6 +55,7 @@ describe('chaos fault schedule', () => {
     for (const f of schedule) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
     expect(Math.min(...counts.values())).toBeGreaterThanOrEqual(5);
     expect(counts.has('kill-relay')).toBe(false);
+    expect(counts.has('restart-rabbitmq')).toBe(false);
   });
 
   it('gives network faults a bounded, seeded length', () => {
@@ -57,17 +75,31 @@ describe('chaos fault schedule', () => {
 });
 
 describe('chaos options', () => {
-  it('alternate the channel by seed unless CHAOS_CHANNEL names one', () => {
-    expect(optionsFromEnv(10, {}).channel).toBe('kafka');
-    expect(optionsFromEnv(11, {}).channel).toBe('redis');
-    expect(optionsFromEnv(10, { CHAOS_CHANNEL: 'redis' }).channel).toBe('redis');
-    expect(() => optionsFromEnv(10, { CHAOS_CHANNEL: 'rabbitmq' })).toThrow(/CHAOS_CHANNEL/);
+  it('take the channel from the seed in turn (seed % 3: kafka, redis, rabbitmq) unless CHAOS_CHANNEL names one', () => {
+    // Every channel the product offers is one a chaos run can take.
+    expect([...CHAOS_CHANNELS].sort()).toEqual([...CHANNEL_NAMES].sort());
+    expect([9, 10, 11, 12, 13, 14].map((seed) => optionsFromEnv(seed, {}).channel)).toEqual(['kafka', 'redis', 'rabbitmq', 'kafka', 'redis', 'rabbitmq']);
+    expect(optionsFromEnv(10, { CHAOS_CHANNEL: '' }).channel).toBe('redis');
+    expect(optionsFromEnv(9, { CHAOS_CHANNEL: 'redis' }).channel).toBe('redis');
+    expect(optionsFromEnv(9, { CHAOS_CHANNEL: 'rabbitmq' }).channel).toBe('rabbitmq');
+    expect(optionsFromEnv(11, { CHAOS_CHANNEL: 'kafka' }).channel).toBe('kafka');
+    expect(() => optionsFromEnv(10, { CHAOS_CHANNEL: 'nats' })).toThrow(/CHAOS_CHANNEL must be one of kafka, redis, rabbitmq, got "nats"/);
+  });
+
+  it('replay the channel a seed picked, even once the seed alone would pick another', () => {
+    const options = optionsFromEnv(11, { CHAOS_DURATION_S: '120' });
+    const replay = replayCommand(options);
+    expect(replay).toContain('CHAOS_SEED=11 CHAOS_CHANNEL=rabbitmq ');
+    const env = Object.fromEntries([...replay.matchAll(/(CHAOS_[A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+    expect(optionsFromEnv(Number(env.CHAOS_SEED), env)).toEqual(options);
   });
 
   it('bring a short run\'s faults closer together, and keep the usual pace for long runs', () => {
-    const short = optionsFromEnv(1, { CHAOS_DURATION_S: '120' });
-    expect(short.faultEveryMs).toBeLessThan(12_000);
-    expect(short.faultEveryMs * (faultKindsFor(short.channel).length - 1)).toBeLessThanOrEqual(120_000 - FAULTS_FROM_MS - FAULTS_UNTIL_BEFORE_END_MS);
-    expect(optionsFromEnv(1, { CHAOS_DURATION_S: '1800' }).faultEveryMs).toBe(12_000);
+    for (const channel of CHAOS_CHANNELS) {
+      const short = optionsFromEnv(1, { CHAOS_DURATION_S: '120', CHAOS_CHANNEL: channel });
+      expect(short.faultEveryMs).toBeLessThan(12_000);
+      expect(short.faultEveryMs * (faultKindsFor(channel).length - 1)).toBeLessThanOrEqual(120_000 - FAULTS_FROM_MS - FAULTS_UNTIL_BEFORE_END_MS);
+      expect(optionsFromEnv(1, { CHAOS_DURATION_S: '1800', CHAOS_CHANNEL: channel }).faultEveryMs).toBe(12_000);
+    }
   });
 });

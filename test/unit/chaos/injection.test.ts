@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject, type Fault, type FaultKind } from '../../chaos/support/faults.js';
 import { Role } from '../../chaos/support/role.js';
-import type { World } from '../../chaos/support/world.js';
+import { World } from '../../chaos/support/world.js';
+import { freePort } from '../../support/ports.js';
+import type { PrivateRabbit } from '../../support/rabbitmq-server.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
 
 const fault = (kind: FaultKind): Fault => ({ atMs: 0, kind, instance: 1, hard: true, durationMs: 50, delayMs: 10 });
@@ -21,6 +23,11 @@ async function idleWorld(): Promise<World> {
   };
   const roles = ['worker-1', 'agent', 'projector'].map((name) => new Role(name, [name], {}, tmpdir()));
   return { kafkaProxy: await proxy(), postgresProxy: await proxy(), role: (name: string) => roles.find((r) => r.name === name) } as unknown as World;
+}
+
+/** A World's own restartRabbit on the given node, without the rest of a world (no services, no folders). */
+function worldWithRabbit(channel: World['channel'], rabbit: PrivateRabbit | undefined): World {
+  return Object.assign(Object.create(World.prototype) as World, { channel, rabbit });
 }
 
 afterEach(async () => {
@@ -42,5 +49,17 @@ describe('chaos fault injection', () => {
     expect(await inject(world, fault('net-drop-postgres'))).toEqual({ injected: false, reason: 'no connection to PostgreSQL was open to drop' });
     expect(await inject(world, fault('net-stall-postgres'))).toEqual({ injected: false, reason: 'no byte to or from PostgreSQL was held by the stall (0 connections open)' });
     expect(await inject(world, fault('net-delay-kafka'))).toEqual({ injected: false, reason: 'no byte crossed the Kafka proxy while the delay was set' });
+  });
+
+  it('does not count a RabbitMQ restart on a channel without a node, or on a node that did not answer, and kills nothing then', async () => {
+    expect(await inject(worldWithRabbit('kafka', undefined), fault('restart-rabbitmq'))).toEqual({ injected: false, reason: 'no RabbitMQ node runs on the kafka channel' });
+    const touched: string[] = [];
+    const silent = {
+      url: `amqp://guest:guest@127.0.0.1:${await freePort()}`,
+      kill: () => Promise.resolve(void touched.push('kill')),
+      start: () => Promise.resolve(void touched.push('start')),
+    } as unknown as PrivateRabbit;
+    expect(await inject(worldWithRabbit('rabbitmq', silent), fault('restart-rabbitmq'))).toEqual({ injected: false, reason: 'RabbitMQ was not answering before the restart' });
+    expect(touched).toEqual([]);
   });
 });
