@@ -1,5 +1,7 @@
 // The projector role: task.events → PostgreSQL (DESIGN.md §7). Any number of instances
-// share the partitions through the consumer group; PostgreSQL holds the positions.
+// share the partitions through the consumer group; PostgreSQL holds the positions. With
+// the custom broker (STACKL_BROKER=custom) the log is the table broker_events instead,
+// and no Kafka client exists at all (table-projection.ts).
 import pg from 'pg';
 import type { StacklConfig } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
@@ -12,6 +14,7 @@ import { projectionLag, type ProjectionLag } from './lag.js';
 import type { DeadLetterPublishing } from './dead-letter-publisher.js';
 import { ensureOffsetRows, projectedThrough, PROJECTOR_NAME, waitForProjection } from './offsets.js';
 import { ProjectionConsumer, type ProjectionStats } from './projection-consumer.js';
+import { startTableProjection } from './table-projection.js';
 
 /** The consumer group app name of the projector (topics/names.ts derives the group). */
 export const PROJECTOR_APP = 'projector';
@@ -31,7 +34,7 @@ export interface ProjectorOptions {
    * commits (issue 18).
    */
   concurrency?: number;
-  /** The consumer stopped for good; a role should exit so its supervisor restarts it. */
+  /** The consumer stopped for good; a role should exit so its supervisor restarts it (never with the custom broker: it retries). */
   onFatal?: (error: unknown) => void;
   /** How dead letters are published: sweep interval, and a hook for tests. */
   deadLetterPublishing?: DeadLetterPublishing;
@@ -52,10 +55,14 @@ export interface RunningProjector {
 export async function startProjector(config: StacklConfig, options: ProjectorOptions = {}): Promise<RunningProjector> {
   const logger = createLogger({ component: 'projector', schema: config.databaseSchema });
   await ensureMigrated(config.databaseUrl, config.databaseSchema, config.migrate);
+  const concurrency = options.concurrency ?? Math.min(config.partitions, DEFAULT_MAX_CONCURRENCY);
+  if (config.broker === 'custom') {
+    // The same app name as the Kafka projector's group, so dead-letter rows read the same either way.
+    return startTableProjection(config, { app: consumerGroup(config.topicPrefix, PROJECTOR_APP), concurrency, logger });
+  }
   const topics = topicNames(config.topicPrefix);
   const kafka = createKafka(config, options.clientId ?? 'stackl-projector');
   const admin = kafka.admin();
-  const concurrency = options.concurrency ?? Math.min(config.partitions, DEFAULT_MAX_CONCURRENCY);
   // One connection per partition projected at once, plus stored offsets, markers and the dead-letter publisher.
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: concurrency + 3 });
   // An idle connection that drops is replaced on next use; without a listener it would crash the process.
