@@ -7,10 +7,13 @@ import type { SubmitRequest } from '../processors/broker/task-broker.js';
 import { checkJsonValue, MAX_JSON_DEPTH, payloadSchemaFor, replyTopicProblem, webhookProblem, type KindRegistry, type LifecycleLimits } from '../processors/lifecycle/index.js';
 import { nestingDepth } from './json-depth.js';
 import type { SubmitBody } from './schemas.js';
+import type { BrokerName } from '../core/config.js';
 
 export interface SubmissionRules {
   kinds: KindRegistry;
   limits: LifecycleLimits;
+  /** The custom broker has no Kafka to reply to and no notifier yet: it takes origins of type none only. */
+  broker?: BrokerName;
 }
 
 export function checkSubmission(rules: SubmissionRules, body: Pick<SubmitBody, 'kind' | 'action' | 'payload' | 'origin'>): void {
@@ -24,6 +27,10 @@ export function checkSubmission(rules: SubmissionRules, body: Pick<SubmitBody, '
       httpStatus: 400,
       details: { maxDepth: MAX_JSON_DEPTH, issues: [{ path: 'payload', message: `nested more than ${MAX_JSON_DEPTH} levels deep` }] },
     });
+  }
+  if (rules.broker === 'custom' && (origin?.type === 'topic' || origin?.type === 'webhook')) {
+    const problem = `an origin of type ${origin.type} is not served by the custom broker (STACKL_BROKER=custom) yet; follow the task with GET /tasks/{id} or stackl watch`;
+    throw new StacklError('INVALID_ORIGIN', problem, { httpStatus: 422, details: { issues: [{ path: 'body.origin.type', message: problem }], broker: 'custom' } });
   }
   if (origin?.type === 'topic') {
     const problem = replyTopicProblem(origin.target, limits);

@@ -56,7 +56,7 @@ export function submitCommand(io: CliIo = processIo): Command {
         const parsed = submitBodySchema.safeParse(Object.fromEntries(Object.entries(candidate).filter(([, v]) => v !== undefined)));
         if (!parsed.success) throw new UsageError(z.prettifyError(parsed.error).replace(/\n/g, ' '));
         const config = configOf(io);
-        checkSubmission({ kinds: createKindRegistry(), limits: lifecycleLimitsOf(config) }, parsed.data);
+        checkSubmission({ kinds: createKindRegistry(), limits: lifecycleLimitsOf(config), broker: config.broker }, parsed.data);
 
         const kafka = createKafka(config, 'stackl-cli');
         const client = new KafkaBrokerClient(kafka, topicNames(config.topicPrefix).requests, config.partitions);
