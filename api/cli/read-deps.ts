@@ -4,6 +4,7 @@ import type { Admin } from 'kafkajs';
 import pg from 'pg';
 import type { StacklConfig } from '../../core/config.js';
 import { createKafka } from '../../topics/kafka.js';
+import { CustomProjectionProgress } from '../../processors/broker/custom/custom-progress.js';
 import { topicNames } from '../../topics/names.js';
 import { KafkaProjectionProgress, type ProjectionProgress } from '../projection-progress.js';
 import { TaskStore } from '../task-store.js';
@@ -20,6 +21,8 @@ export async function withReadDeps<T>(config: StacklConfig, work: (deps: ReadDep
   let admin: Admin | undefined;
   let progress: Promise<ProjectionProgress> | undefined;
   const connect = async (): Promise<ProjectionProgress> => {
+    // The custom broker's positions live in its tables: no Kafka to ask.
+    if (config.broker === 'custom') return new CustomProjectionProgress(pool, config.databaseSchema, topicNames(config.topicPrefix).events, config.partitions);
     admin = createKafka(config, 'stackl-cli').admin();
     await admin.connect();
     return new KafkaProjectionProgress({ admin, pool, schema: config.databaseSchema, topics: topicNames(config.topicPrefix), topicPrefix: config.topicPrefix });

@@ -1,6 +1,8 @@
 // `stackl submit`: one task onto task.requests, checked exactly as POST /tasks checks it.
 import { z } from 'zod';
 import { KafkaBrokerClient } from '../../processors/broker/kafka-broker-client.js';
+import { InboxClient } from '../../processors/broker/custom/inbox-client.js';
+import type { TaskCommands } from '../../processors/broker/task-broker.js';
 import { createKindRegistry, lifecycleLimitsOf } from '../../processors/lifecycle/index.js';
 import { createKafka } from '../../topics/kafka.js';
 import { topicNames } from '../../topics/names.js';
@@ -58,8 +60,10 @@ export function submitCommand(io: CliIo = processIo): Command {
         const config = configOf(io);
         checkSubmission({ kinds: createKindRegistry(), limits: lifecycleLimitsOf(config), broker: config.broker }, parsed.data);
 
-        const kafka = createKafka(config, 'stackl-cli');
-        const client = new KafkaBrokerClient(kafka, topicNames(config.topicPrefix).requests, config.partitions);
+        const client: TaskCommands =
+          config.broker === 'custom'
+            ? new InboxClient({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, partitions: config.partitions })
+            : new KafkaBrokerClient(createKafka(config, 'stackl-cli'), topicNames(config.topicPrefix).requests, config.partitions);
         try {
           const receipt = await client.submit(toSubmitRequest(parsed.data));
           printJson(io, { id: receipt.taskId, position: formatPosition(receipt.position) });
