@@ -12,7 +12,7 @@ import type { BrokerName } from '../core/config.js';
 export interface SubmissionRules {
   kinds: KindRegistry;
   limits: LifecycleLimits;
-  /** The custom broker has no Kafka to reply to and no notifier yet: it takes origins of type none only. */
+  /** The custom broker has no Kafka to reply to: it takes no origin of type topic. */
   broker?: BrokerName;
 }
 
@@ -28,8 +28,8 @@ export function checkSubmission(rules: SubmissionRules, body: Pick<SubmitBody, '
       details: { maxDepth: MAX_JSON_DEPTH, issues: [{ path: 'payload', message: `nested more than ${MAX_JSON_DEPTH} levels deep` }] },
     });
   }
-  if (rules.broker === 'custom' && (origin?.type === 'topic' || origin?.type === 'webhook')) {
-    const problem = `an origin of type ${origin.type} is not served by the custom broker (STACKL_BROKER=custom) yet; follow the task with GET /tasks/{id} or stackl watch`;
+  if (rules.broker === 'custom' && origin?.type === 'topic') {
+    const problem = 'an origin of type topic needs Kafka, which the custom broker (STACKL_BROKER=custom) does not use: name a webhook, or follow the task with GET /tasks/{id} or stackl watch';
     throw new StacklError('INVALID_ORIGIN', problem, { httpStatus: 422, details: { issues: [{ path: 'body.origin.type', message: problem }], broker: 'custom' } });
   }
   if (origin?.type === 'topic') {

@@ -98,16 +98,16 @@ const stackCommands: Record<string, Command> = {
       progress(`applying migrations to schema ${config.databaseSchema}`);
       const migrations = await migrate(config.databaseUrl, config.databaseSchema);
       const channel = channelNameFrom(process.env);
-      // The custom broker sends orders to its channel itself: no relay, and no notifier yet (it reads Kafka).
+      // The custom broker sends orders to its channel itself: no relay.
       const relayed = !custom && channelNeedsRelay(channel);
-      progress(`starting the ${config.broker} broker, ${relayed ? 'the relay, ' : ''}a worker and an agent (${channel} channel), ${custom ? '' : 'the notifier, '}the projector and the API`);
+      progress(`starting the ${config.broker} broker, ${relayed ? 'the relay, ' : ''}a worker and an agent (${channel} channel), the notifier, the projector and the API`);
       // One agent for every target, unless STACKL_AGENT_NAME / STACKL_AGENT_TARGETS say otherwise.
       const agentSettings = { name: process.env.STACKL_AGENT_NAME ?? 'local', targets: process.env.STACKL_AGENT_TARGETS ?? '*' };
       const lifecycle = await broker(config);
       const relay = relayed ? await startRelay(config, exitOnFatal) : undefined;
       const worker = await startWorker(config, process.env, exitOnFatal);
       const agent = await startAgent(config, agentSettings, process.env, exitOnFatal);
-      const notifier = custom ? undefined : await startNotifier(config, process.env, exitOnFatal);
+      const notifier = await startNotifier(config, process.env, exitOnFatal);
       const projector = await startProjector(config, { onFatal: exitOnFatal });
       const api = await startApi(config);
       // Stop what takes work in first: the API (no new submissions), then the worker,
@@ -119,10 +119,10 @@ const stackCommands: Record<string, Command> = {
         { name: 'agent', roles: [agent], deadlineMs: ROLE_STOP_DEADLINE_MS },
         ...(relay === undefined ? [] : [{ name: 'relay', roles: [relay], deadlineMs: ROLE_STOP_DEADLINE_MS }]),
         { name: 'broker', roles: [lifecycle], deadlineMs: ROLE_STOP_DEADLINE_MS },
-        ...(notifier === undefined ? [] : [{ name: 'notifier', roles: [notifier], deadlineMs: ROLE_STOP_DEADLINE_MS }]),
+        { name: 'notifier', roles: [notifier], deadlineMs: ROLE_STOP_DEADLINE_MS },
         { name: 'projector', roles: [projector], deadlineMs: ROLE_STOP_DEADLINE_MS },
       ];
-      print({ ready: true, stack, topics, migrations, roles: [`${config.broker} broker`, ...(relayed ? ['relay'] : []), 'worker', `agent ${agentSettings.name} (targets ${agentSettings.targets})`, ...(custom ? [] : ['notifier']), 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
+      print({ ready: true, stack, topics, migrations, roles: [`${config.broker} broker`, ...(relayed ? ['relay'] : []), 'worker', `agent ${agentSettings.name} (targets ${agentSettings.targets})`, 'notifier', 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
       progress(`ready: REST API on ${api.address} (OpenAPI at ${api.address}/docs); ${custom ? `custom broker on PostgreSQL ${stack.postgres.address}, RabbitMQ ${stack.rabbitmq.address}` : `Kafka ${stack.kafka.address}, PostgreSQL ${stack.postgres.address}`}; logs in ${stack.logs}`);
       progress('Ctrl-C stops the roles; the local stack keeps running (`npm run stack:down` stops it)');
       return runUntilSignal('all', stopOrder);

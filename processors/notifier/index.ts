@@ -6,11 +6,21 @@ import { createKafka } from '../../topics/kafka.js';
 import { consumerGroup, topicNames } from '../../topics/names.js';
 import { KafkaBrokerClient } from '../broker/kafka-broker-client.js';
 import { Notifier, NOTIFIER_APP } from './notifier.js';
+import { OutboxNotifier } from './outbox-notifier.js';
+import { InboxClient } from '../broker/custom/inbox-client.js';
 
 export { Notifier, NOTIFIER_APP, type NotifierStats, type UndeliveredReports } from './notifier.js';
+export { OutboxNotifier } from './outbox-notifier.js';
 export { deliveryProblem, signDelivery, WEBHOOK_HEADERS } from './signature.js';
 
-export async function startNotifier(config: StacklConfig, env: Record<string, string | undefined> = process.env, onFatal?: OnConsumerStopped): Promise<Notifier> {
+/** The notifier of the deployment's broker: Kafka's task.notifications, or the custom broker's outbox. */
+export async function startNotifier(config: StacklConfig, env: Record<string, string | undefined> = process.env, onFatal?: OnConsumerStopped): Promise<Notifier | OutboxNotifier> {
+  if (config.broker === 'custom') {
+    const reports = new InboxClient({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, partitions: config.partitions });
+    const notifier = new OutboxNotifier({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, settings: notifierSettingsFrom(env), reports, onStop: () => reports.close() });
+    await notifier.start();
+    return notifier;
+  }
   const kafka = createKafka(config, 'stackl-notifier');
   const topics = topicNames(config.topicPrefix);
   const reports = new KafkaBrokerClient(kafka, topics.requests, config.partitions);

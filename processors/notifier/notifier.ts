@@ -6,23 +6,17 @@
 // STACKL_WEBHOOK_CONCURRENCY, so one slow receiver does not hold up the others' tries.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { StacklError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
 import type { NotifierSettings } from '../../core/webhook-config.js';
-import { decode, taskDispatchSchema } from '../../schemas/index.js';
 import { watchConsumer, type OnConsumerStopped } from '../../topics/consumer-watch.js';
 import { deadLetter, DLQ_HEADERS } from '../../topics/dead-letter.js';
 import type { TopicNames } from '../../topics/names.js';
 import { RenewingProducer } from '../../topics/renewing-producer.js';
-import { webhookProblem } from '../lifecycle/index.js';
-import { deliver, type Delivery } from './delivery.js';
+import { settleOutcome, type NotifierStats, type Settled, type UndeliveredReports } from './settle-outcome.js';
+
+export type { NotifierStats, UndeliveredReports } from './settle-outcome.js';
 
 export const NOTIFIER_APP = 'notifier';
-
-/** Where the notifier tells the broker an outcome never reached its webhook. */
-export interface UndeliveredReports {
-  reportUndelivered(taskId: string, report: { target: string; code: string; message: string; causationId: string }): Promise<unknown>;
-}
 
 export interface NotifierOptions {
   kafka: Kafka;
@@ -34,15 +28,6 @@ export interface NotifierOptions {
   settings: NotifierSettings;
   onFatal?: OnConsumerStopped;
 }
-
-export interface NotifierStats {
-  delivered: number;
-  deadLettered: number;
-  /** Tries that failed (each outcome may take several). */
-  failedTries: number;
-}
-
-type Settled = 'settled' | 'interrupted';
 
 export class Notifier {
   private readonly consumer: Consumer;
@@ -101,46 +86,22 @@ export class Notifier {
   }
 
   /** Delivers one record's outcome, or dead-letters it; 'interrupted' when stopping cut it short. */
-  private async settle(topic: string, partition: number, message: KafkaMessage): Promise<Settled> {
+  private settle(topic: string, partition: number, message: KafkaMessage): Promise<Settled> {
     const origin = { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {} };
-    let delivery: Delivery;
-    try {
-      const order = await decode(message.value ?? Buffer.alloc(0), taskDispatchSchema);
-      if (order.type !== 'DeliverOutcome') throw new StacklError('NOT_A_NOTIFICATION', `a ${order.type} order is not the notifier's`);
-      delivery = { deliveryId: order.eventId, taskId: order.taskId, target: order.body.target, document: order.body.document };
-    } catch (error) {
-      return (await this.deadLetter(origin, error, undefined)) ? 'settled' : 'interrupted';
-    }
-    // Checked by the API and the broker at submission; the allow list may have narrowed since.
-    const refused = webhookProblem(delivery.target, { webhookHosts: this.options.settings.hosts });
-    if (refused !== null) return this.giveUp(origin, delivery, new StacklError('WEBHOOK_HOST_NOT_ALLOWED', refused));
-    const outcome = await deliver(delivery, this.options.settings, this.stopping.signal, (attempt, result) => {
-      this.counters.failedTries += 1;
-      this.log.info('webhook try failed', { taskId: delivery.taskId, deliveryId: delivery.deliveryId, attempt, result });
+    return settleOutcome(message.value, {
+      settings: this.options.settings,
+      signal: this.stopping.signal,
+      log: this.log,
+      counters: this.counters,
+      deadLetter: (error, target) => this.deadLetter(origin, error, target),
+      report: (taskId, report) => this.untilSent('undelivered report', () => this.options.reports.reportUndelivered(taskId, report)),
     });
-    if ('interrupted' in outcome) return 'interrupted';
-    if (outcome.delivered) {
-      this.counters.delivered += 1;
-      return 'settled';
-    }
-    return this.giveUp(origin, delivery, new StacklError('WEBHOOK_UNDELIVERED', `POST to ${delivery.target} failed ${outcome.attempts} times; the last: ${outcome.last}`));
-  }
-
-  /** The outcome goes to the dead-letter topic, and the task's history says it never arrived. */
-  private async giveUp(origin: Parameters<typeof deadLetter>[2], delivery: Delivery, failure: StacklError): Promise<Settled> {
-    this.log.warn('webhook undelivered; dead-lettering the outcome', { taskId: delivery.taskId, deliveryId: delivery.deliveryId, target: delivery.target, code: failure.code, error: failure.message });
-    if (!(await this.deadLetter(origin, failure, delivery.target))) return 'interrupted';
-    // After the dead letter: a report lost to a crash here is sent again with the outcome.
-    const report = { target: delivery.target, code: failure.code, message: failure.message, causationId: delivery.deliveryId };
-    return (await this.untilSent('undelivered report', () => this.options.reports.reportUndelivered(delivery.taskId, report))) ? 'settled' : 'interrupted';
   }
 
   private async deadLetter(origin: Parameters<typeof deadLetter>[2], error: unknown, target: string | undefined): Promise<boolean> {
     const dead = deadLetter(this.options.topics.dlq, NOTIFIER_APP, origin, error);
     const headers = target === undefined ? dead.headers : { ...dead.headers, [DLQ_HEADERS.replyTarget]: target };
-    const sent = await this.untilSent('dead letter', () => this.producer.send({ topic: dead.topic, acks: -1, messages: [{ key: dead.key, value: dead.value, headers }] }));
-    if (sent) this.counters.deadLettered += 1;
-    return sent;
+    return this.untilSent('dead letter', () => this.producer.send({ topic: dead.topic, acks: -1, messages: [{ key: dead.key, value: dead.value, headers }] }));
   }
 
   /**

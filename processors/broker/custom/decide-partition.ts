@@ -148,8 +148,7 @@ async function writeOutputs(
       offset += 1n;
     } else if (output.topic === topics.dispatch) orders.push({ queue: 'runs', taskId, value });
     else if (output.topic === topics.rollbacks) orders.push({ queue: 'rollbacks', taskId, value });
-    // No notifier serves the custom broker yet (the API refuses webhook origins): kept aside, never left waiting.
-    else if (output.topic === topics.notifications) deadLetters.push({ source: 'notifications', taskId, value, headers: { 'stackl.dlq.error.code': 'WEBHOOK_UNSUPPORTED', 'stackl.dlq.error.message': 'the custom broker delivers no webhooks yet' } });
+    else if (output.topic === topics.notifications) orders.push({ queue: 'notifications', taskId, value });
     // The dead-letter topic, and anything else (no reply topic exists without Kafka): kept aside.
     else deadLetters.push({ source: output.topic === topics.dlq ? 'lifecycle' : `reply:${output.topic}`, taskId, value: output.value, headers: stringHeaders(output.headers ?? {}) });
   }

@@ -17,7 +17,10 @@ import type { TaskEventMessage } from '../../../schemas/index.js';
 import { topicNames } from '../../../topics/names.js';
 import { startWorker } from '../../../workers/start-worker.js';
 import type { Worker } from '../../../workers/worker.js';
+import { startNotifier } from '../../../processors/notifier/index.js';
+import { deliveryProblem, WEBHOOK_HEADERS } from '../../../processors/notifier/signature.js';
 import { EventLog } from '../../support/event-log.js';
+import { Receiver } from '../notifier/receiver.js';
 import { testKafka } from '../../support/kafka.js';
 import { uniquePrefix } from '../../support/names.js';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '../../support/postgres.js';
@@ -54,7 +57,11 @@ async function customHarness(config: StacklConfig, pool: pg.Pool, env: Record<st
 
 describe.each(['kafka', 'custom'] as const)('the %s broker', (brokerName) => {
   const schema = uniqueSchema(`behaviour_${brokerName}`);
-  const env = { STACKL_TOPIC_PREFIX: uniquePrefix(`behaviour-${brokerName}`), STACKL_PARTITIONS: '3', STACKL_DB_SCHEMA: schema, STACKL_BROKER: brokerName, STACKL_CHANNEL: 'rabbitmq', RABBITMQ_URL: rabbitUrl(), DATABASE_URL: testDatabaseUrl() };
+  const secret = 'a-webhook-secret-of-at-least-32-characters';
+  const receiver = new Receiver();
+  let base = '';
+  let notifier: { stop(): Promise<void> };
+  const env = { STACKL_WEBHOOK_SECRET: secret, STACKL_WEBHOOK_MAX_ATTEMPTS: '2', STACKL_WEBHOOK_INITIAL_BACKOFF_MS: '100', STACKL_WEBHOOK_MAX_BACKOFF_MS: '200', STACKL_WEBHOOK_TIMEOUT_MS: '1000', STACKL_TOPIC_PREFIX: uniquePrefix(`behaviour-${brokerName}`), STACKL_PARTITIONS: '3', STACKL_DB_SCHEMA: schema, STACKL_BROKER: brokerName, STACKL_CHANNEL: 'rabbitmq', RABBITMQ_URL: rabbitUrl(), DATABASE_URL: testDatabaseUrl() };
   const pool = new pg.Pool({ connectionString: testDatabaseUrl(), max: 4 });
   let config: StacklConfig;
   let harness: Harness;
@@ -65,8 +72,12 @@ describe.each(['kafka', 'custom'] as const)('the %s broker', (brokerName) => {
     await migrate(testDatabaseUrl(), schema);
     harness = brokerName === 'kafka' ? await kafkaHarness(config) : await customHarness(config, pool, env);
     worker = await startWorker(config, { ...env, STACKL_WORKER_CONCURRENCY: '4' });
+    notifier = await startNotifier(config, env);
+    base = await receiver.start();
   }, 90_000);
   afterAll(async () => {
+    await notifier?.stop();
+    await receiver.stop();
     await worker?.stop();
     await harness?.stop();
     await pool.end();
@@ -132,5 +143,18 @@ describe.each(['kafka', 'custom'] as const)('the %s broker', (brokerName) => {
     // No event written twice: (task, sequence) is unique in the log.
     const written = harness.log.all.map((e) => `${e.taskId}#${e.sequence}`);
     expect(new Set(written).size).toBe(written.length);
+  });
+
+  it('POSTs the outcome to a webhook origin, signed, and records one that never arrives', { timeout: 60_000 }, async () => {
+    receiver.script('/refusing', [500]);
+    const delivered = await harness.client.submit({ ...probe('succeed'), origin: { type: 'webhook', target: `${base}/done` } });
+    const refused = await harness.client.submit({ ...probe('succeed'), origin: { type: 'webhook', target: `${base}/refusing` } });
+    const [request] = await receiver.waitFor('/done', 1);
+    const header = (name: string) => [request?.headers[name]].flat()[0];
+    expect(deliveryProblem({ secret, body: request?.body ?? '', timestamp: header(WEBHOOK_HEADERS.timestamp), signature: header(WEBHOOK_HEADERS.signature) })).toBeNull();
+    expect(JSON.parse(request?.body ?? '{}')).toMatchObject({ taskId: delivered.taskId, status: 'Completed' });
+    const history = await harness.log.waitFor(refused.taskId, ends('ReplyUndelivered'));
+    expect(history.at(-1)?.body).toMatchObject({ code: 'WEBHOOK_UNDELIVERED', target: `${base}/refusing` });
+    expect(receiver.to('/refusing')).toHaveLength(2);
   });
 });
