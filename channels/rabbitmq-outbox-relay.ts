@@ -100,7 +100,7 @@ export class RabbitOutboxRelay {
     try {
       await client.query('begin');
       const { rows } = await client.query<{ id: string; queue: string; task_id: string; value: Buffer }>(
-        `delete from ${this.tables.outbox} where id in (select id from ${this.tables.outbox} where queue in ('runs', 'rollbacks') order by id limit $1 for update skip locked) returning id, queue, task_id, value`,
+        `delete from ${this.tables.outbox} where id in (select id from ${this.tables.outbox} where queue in ('runs', 'rollbacks') and sent_at is null order by id limit $1 for update skip locked) returning id, queue, task_id, value`,
         [SEND_BATCH],
       );
       await Promise.all(

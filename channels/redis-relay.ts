@@ -14,6 +14,7 @@ import { partitionForKey } from '../topics/partitioner.js';
 import type { TopicNames } from '../topics/names.js';
 import { asWorkOrder } from './work-channel.js';
 import { redisChannelKeys, type RedisChannelKeys } from './redis-keys.js';
+import { RedisReaper } from './redis-reaper.js';
 import { parseOrderAck, RelayOffsets, type QueuedOrder } from './relay-offsets.js';
 import { watchConsumer, type OnConsumerStopped } from '../topics/consumer-watch.js';
 
@@ -46,6 +47,7 @@ export class RedisRelay {
   /** Per order topic: what was pushed and not yet acknowledged. */
   private readonly offsets = new Map<string, RelayOffsets>();
   private readonly log = createLogger({ component: 'relay' });
+  private readonly reaper: RedisReaper;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private resultsLoop: Promise<void> | undefined;
@@ -62,6 +64,7 @@ export class RedisRelay {
     this.commands = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     this.blocking = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     for (const client of [this.commands, this.blocking]) client.on('error', (error) => this.log.warn('redis connection error', { error: error.message }));
+    this.reaper = new RedisReaper(this.commands, this.keys, (topic) => this.queueOf(topic), this.log);
   }
 
   stats(): RelayStats {
@@ -140,7 +143,7 @@ export class RedisRelay {
     }
     const moves = [...this.offsets].flatMap(([topic, offsets]) => offsets.committable().map((m) => ({ topic, partition: m.partition, offset: m.offset.toString() })));
     if (moves.length > 0) await this.consumer.commitOffsets(moves);
-    await this.reapDeadWorkers();
+    this.counters.ordersRequeued += await this.reaper.reap();
   }
 
   private queueOf(topic: string | undefined): string {
@@ -167,35 +170,6 @@ export class RedisRelay {
         this.consumer.seek({ topic, partition, offset: offset.toString() });
       }
     }
-  }
-
-  private async reapDeadWorkers(): Promise<void> {
-    for (const workerId of await this.commands.smembers(this.keys.workers)) {
-      if ((await this.commands.exists(this.keys.lease(workerId))) === 1) continue;
-      let moved = 0;
-      while (await this.requeueOldest(workerId)) moved += 1;
-      await this.commands.srem(this.keys.workers, workerId);
-      if (moved > 0) this.log.warn('requeued the orders of a worker whose lease expired', { workerId, moved });
-      this.counters.ordersRequeued += moved;
-    }
-  }
-
-  /**
-   * Moves a dead worker's oldest order back to the front of its queue (run or rollback).
-   * Peeked, then moved: only reapers touch a dead worker's list, and an order that two
-   * reapers send to the wrong queue is still run, only without its priority.
-   */
-  private async requeueOldest(workerId: string): Promise<boolean> {
-    const processing = this.keys.processing(workerId);
-    const oldest = await this.commands.lindex(processing, -1);
-    if (oldest === null) return false;
-    let topic: string | undefined;
-    try {
-      topic = (JSON.parse(oldest) as QueuedOrder).source.topic;
-    } catch {
-      topic = undefined;
-    }
-    return (await this.commands.lmove(processing, this.queueOf(topic), 'RIGHT', 'RIGHT')) !== null;
   }
 
   /** Results: Redis → task.results, removed from Redis only once Kafka has them. */

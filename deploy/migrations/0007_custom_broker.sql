@@ -45,15 +45,18 @@ create table broker_partitions (
 );
 
 -- Orders for workers (task.dispatch / task.rollbacks) and for the notifier, written with
--- the decision; a dispatcher sends them to the channel and deletes them (SKIP LOCKED, so
--- several brokers share the sending).
+-- the decision; a dispatcher sends them to the channel (SKIP LOCKED, so several brokers
+-- share the sending). On RabbitMQ, which keeps its queues, a sent order is deleted; on
+-- Redis, which may restart empty, it stays (sent_at set) until its worker acknowledges
+-- it, and is sent again if Redis lost it.
 create table broker_outbox (
   id       bigserial primary key,
   queue    text      not null,
   task_id  text      not null,
-  value    bytea     not null
+  value    bytea     not null,
+  sent_at  bigint
 );
-create index broker_outbox_queue on broker_outbox (queue, id);
+create index broker_outbox_waiting on broker_outbox (queue, id) where sent_at is null;
 
 -- What could not be processed (task.dlq): the record, where it came from and why.
 create table broker_dead_letters (

@@ -79,7 +79,7 @@ export class OutboxNotifier {
     const client = await this.pool.connect();
     try {
       await client.query('begin');
-      const { rows } = await client.query<OutboxRow>(`select id, task_id, value from ${this.tables.outbox} where queue = 'notifications' order by id limit $1 for update skip locked`, [
+      const { rows } = await client.query<OutboxRow>(`select id, task_id, value from ${this.tables.outbox} where queue = 'notifications' and sent_at is null order by id limit $1 for update skip locked`, [
         this.options.settings.concurrency,
       ]);
       const settled = await Promise.all(rows.map((row) => this.settle(client, row)));

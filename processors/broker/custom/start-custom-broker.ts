@@ -5,6 +5,7 @@
 import { channelNameFrom, type StacklConfig } from '../../../core/config.js';
 import { ConfigError } from '../../../core/errors.js';
 import { RabbitOutboxRelay } from '../../../channels/rabbitmq-outbox-relay.js';
+import { RedisOutboxRelay } from '../../../channels/redis-outbox-relay.js';
 import { topicNames } from '../../../topics/names.js';
 import { createKindRegistry, defaultLifecycleDefaults, lifecycleLimitsOf, type KindRegistry, type LifecycleDefaults } from '../../lifecycle/index.js';
 import { lifecycleProcessor } from '../kafka/lifecycle-processor.js';
@@ -18,17 +19,27 @@ export interface CustomBrokerAppOptions {
   claimIntervalMs?: number;
 }
 
+/** What sends the broker's outbox to its channel and brings results back. */
+export interface OutboxRelay {
+  start(): Promise<void>;
+  wake(): void;
+  stop(): Promise<void>;
+}
+
 export interface RunningCustomBroker {
   broker: CustomBroker;
-  relay: RabbitOutboxRelay;
+  relay: OutboxRelay;
   stop(): Promise<void>;
 }
 
 export async function startCustomBroker(config: StacklConfig, options: CustomBrokerAppOptions = {}, env: Record<string, string | undefined> = process.env): Promise<RunningCustomBroker> {
   const channel = channelNameFrom(env);
-  if (channel !== 'rabbitmq') throw new ConfigError(`STACKL_BROKER=custom works with STACKL_CHANNEL=rabbitmq for now, got "${channel}"`, { STACKL_CHANNEL: channel });
+  const common = { databaseUrl: config.databaseUrl, schema: config.databaseSchema, prefix: config.topicPrefix, partitions: config.partitions };
+  let relay: OutboxRelay;
+  if (channel === 'rabbitmq') relay = new RabbitOutboxRelay({ ...common, rabbitmqUrl: config.rabbitmqUrl });
+  else if (channel === 'redis') relay = new RedisOutboxRelay({ ...common, redisUrl: config.redisUrl });
+  else throw new ConfigError(`STACKL_BROKER=custom works with STACKL_CHANNEL=rabbitmq or redis, got "${channel}"`, { STACKL_CHANNEL: channel });
   const topics = topicNames(config.topicPrefix);
-  const relay = new RabbitOutboxRelay({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, rabbitmqUrl: config.rabbitmqUrl, prefix: config.topicPrefix, partitions: config.partitions });
   const broker = new CustomBroker({
     databaseUrl: config.databaseUrl,
     schema: config.databaseSchema,

@@ -1,7 +1,8 @@
 // One behavioural suite for both brokers (STACKL_BROKER=kafka and custom), end to end on
-// real services with a real worker on the rabbitmq channel: the Kafka broker with its
-// relay, its log read from task.events; the custom broker on PostgreSQL, its log read
-// from broker_events. The same submissions must end the same way on either.
+// real services with a real worker: the Kafka broker with its relay on the rabbitmq
+// channel, its log read from task.events; the custom broker on PostgreSQL, on the rabbitmq
+// and the redis channel, its log read from broker_events. The same submissions must end
+// the same way on each.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type StacklConfig } from '../../../core/config.js';
@@ -55,13 +56,17 @@ async function customHarness(config: StacklConfig, pool: pg.Pool, env: Record<st
   return { client, log, stop: async () => void (await log.stop(), await broker.stop(), await client.close()) };
 }
 
-describe.each(['kafka', 'custom'] as const)('the %s broker', (brokerName) => {
-  const schema = uniqueSchema(`behaviour_${brokerName}`);
+describe.each([
+  ['kafka', 'rabbitmq'],
+  ['custom', 'rabbitmq'],
+  ['custom', 'redis'],
+] as const)('the %s broker on the %s channel', (brokerName, channel) => {
+  const schema = uniqueSchema(`behaviour_${brokerName}_${channel}`);
   const secret = 'a-webhook-secret-of-at-least-32-characters';
   const receiver = new Receiver();
   let base = '';
   let notifier: { stop(): Promise<void> };
-  const env = { STACKL_WEBHOOK_SECRET: secret, STACKL_WEBHOOK_MAX_ATTEMPTS: '2', STACKL_WEBHOOK_INITIAL_BACKOFF_MS: '100', STACKL_WEBHOOK_MAX_BACKOFF_MS: '200', STACKL_WEBHOOK_TIMEOUT_MS: '1000', STACKL_TOPIC_PREFIX: uniquePrefix(`behaviour-${brokerName}`), STACKL_PARTITIONS: '3', STACKL_DB_SCHEMA: schema, STACKL_BROKER: brokerName, STACKL_CHANNEL: 'rabbitmq', RABBITMQ_URL: rabbitUrl(), DATABASE_URL: testDatabaseUrl() };
+  const env = { STACKL_WEBHOOK_SECRET: secret, STACKL_WEBHOOK_MAX_ATTEMPTS: '2', STACKL_WEBHOOK_INITIAL_BACKOFF_MS: '100', STACKL_WEBHOOK_MAX_BACKOFF_MS: '200', STACKL_WEBHOOK_TIMEOUT_MS: '1000', STACKL_TOPIC_PREFIX: uniquePrefix(`behaviour-${brokerName}-${channel}`), STACKL_PARTITIONS: '3', STACKL_DB_SCHEMA: schema, STACKL_BROKER: brokerName, STACKL_CHANNEL: channel, RABBITMQ_URL: rabbitUrl(), DATABASE_URL: testDatabaseUrl() };
   const pool = new pg.Pool({ connectionString: testDatabaseUrl(), max: 4 });
   let config: StacklConfig;
   let harness: Harness;

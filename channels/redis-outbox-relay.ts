@@ -1,0 +1,199 @@
+// The custom broker's way to workers over Redis (its relay, as redis-relay.ts is the Kafka
+// broker's): orders of the outbox table go onto the run and rollback lists as the JSON
+// workers take, results from Redis go into the broker's inbox. Redis may restart empty, so
+// an order stays in the outbox, marked sent, until its worker acknowledges it; when Redis'
+// run id changes every sent order is sent again (attempts fence duplicates). Dead workers'
+// orders are requeued by the reaper, as on the Kafka broker's relay.
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger } from '../core/log.js';
+import { brokerTables, type BrokerTables } from '../processors/broker/custom/tables.js';
+import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMessage } from '../schemas/index.js';
+import { partitionForKey } from '../topics/partitioner.js';
+import { redisChannelKeys, type RedisChannelKeys } from './redis-keys.js';
+import { RedisReaper } from './redis-reaper.js';
+import { parseOrderAck, type QueuedOrder } from './relay-offsets.js';
+
+const SEND_BATCH = 200;
+const IDLE_POLL_MS = 500;
+const HOUSEKEEPING_MS = 200;
+/** What a queued order names as its source: the outbox row it came from. */
+const OUTBOX_SOURCE = 'outbox';
+
+export interface RedisOutboxRelayOptions {
+  databaseUrl: string;
+  schema: string;
+  redisUrl: string;
+  prefix: string;
+  partitions: number;
+}
+
+export class RedisOutboxRelay {
+  private readonly keys: RedisChannelKeys;
+  private readonly tables: BrokerTables;
+  private readonly pool: pg.Pool;
+  private readonly commands: Redis;
+  private readonly blocking: Redis;
+  private readonly reaper: RedisReaper;
+  private readonly log = createLogger({ component: 'outbox-relay', channel: 'redis' });
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private wakeUp: (() => void) | undefined;
+  private redisRunId: string | undefined;
+  readonly counters = { ordersSent: 0, resultsTaken: 0, ordersRequeued: 0, redisRestarts: 0 };
+
+  constructor(private readonly options: RedisOutboxRelayOptions) {
+    this.keys = redisChannelKeys(options.prefix);
+    this.tables = brokerTables(options.schema);
+    this.pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4, application_name: 'stackl-outbox-relay' });
+    this.pool.on('error', (error) => this.log.warn('idle PostgreSQL connection failed', { error: error.message }));
+    this.commands = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    this.blocking = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    for (const client of [this.commands, this.blocking]) client.on('error', (error) => this.log.warn('redis connection error', { error: error.message }));
+    this.reaper = new RedisReaper(this.commands, this.keys, (source) => (source === 'rollbacks' ? this.keys.rollbackQueue : this.keys.queue), this.log);
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.redisRunId = await this.runId();
+    // Results a previous relay took but may not have written: back to the queue.
+    while ((await this.commands.lmove(this.keys.resultsProcessing, this.keys.results, 'LEFT', 'RIGHT')) !== null);
+    this.loops = [this.repeat('sending orders', () => this.sendBatch(), IDLE_POLL_MS, true), this.repeat('housekeeping', () => this.housekeeping(), HOUSEKEEPING_MS, false), this.moveResults()];
+  }
+
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    this.blocking.disconnect();
+    await Promise.allSettled(this.loops);
+    this.commands.disconnect();
+    await this.pool.end();
+  }
+
+  /** Runs `step` until stopped: again at once when it found a full batch, else after `idleMs`. */
+  private async repeat(what: string, step: () => Promise<number>, idleMs: number, wakeable: boolean): Promise<void> {
+    let backoff = 200;
+    while (this.running) {
+      try {
+        const done = await step();
+        backoff = 200;
+        if (done < SEND_BATCH) await this.idle(idleMs, wakeable);
+      } catch (error) {
+        if (!this.running) return;
+        this.log.warn(`${what} failed; trying again`, { error: (error as Error).message });
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+    }
+  }
+
+  /** Orders not yet sent onto their list, marked sent in the same transaction. */
+  private async sendBatch(): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<{ id: string; queue: string; value: Buffer }>(
+        `select id, queue, value from ${this.tables.outbox} where queue in ('runs', 'rollbacks') and sent_at is null order by id limit $1 for update skip locked`,
+        [SEND_BATCH],
+      );
+      const byQueue = new Map<string, string[]>();
+      for (const row of rows) {
+        const entry: QueuedOrder = { source: { topic: row.queue === 'rollbacks' ? 'rollbacks' : OUTBOX_SOURCE, partition: 0, offset: row.id }, order: await decode(row.value, taskDispatchSchema) };
+        const list = row.queue === 'rollbacks' ? this.keys.rollbackQueue : this.keys.queue;
+        byQueue.set(list, [...(byQueue.get(list) ?? []), JSON.stringify(entry)]);
+      }
+      for (const [list, entries] of byQueue) await this.commands.lpush(list, ...entries);
+      if (rows.length > 0) await client.query(`update ${this.tables.outbox} set sent_at = $2 where id = any($1::bigint[])`, [rows.map((r) => r.id), Date.now()]);
+      await client.query('commit');
+      this.counters.ordersSent += rows.length;
+      return rows.length;
+    } catch (error) {
+      await client.query('rollback').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Acknowledged orders leave the outbox; a Redis that restarted empty gets every sent order again; dead workers' orders are requeued. */
+  private async housekeeping(): Promise<number> {
+    const runId = await this.runId();
+    if (runId !== this.redisRunId) {
+      this.counters.redisRestarts += 1;
+      this.redisRunId = runId;
+      const { rowCount } = await this.pool.query(`update ${this.tables.outbox} set sent_at = null where queue in ('runs', 'rollbacks') and sent_at is not null`);
+      this.log.warn('redis restarted; sending unacknowledged orders again', { orders: rowCount });
+      this.wake();
+      return 0;
+    }
+    const acks = (await this.commands.lpop(this.keys.acks, 10_000)) ?? [];
+    const done = acks.map((ack) => parseOrderAck(ack, OUTBOX_SOURCE)).map((a) => a.offset.toString());
+    if (done.length > 0) await this.pool.query(`delete from ${this.tables.outbox} where id = any($1::bigint[])`, [done]);
+    this.counters.ordersRequeued += await this.reaper.reap();
+    return 0;
+  }
+
+  /** Results: Redis → the inbox, removed from Redis only once their rows committed. */
+  private async moveResults(): Promise<void> {
+    while (this.running) {
+      try {
+        const first = await this.blocking.blmove(this.keys.results, this.keys.resultsProcessing, 'RIGHT', 'LEFT', 1);
+        if (first === null) continue;
+        const batch = [first];
+        while (batch.length < 500) {
+          const next = await this.commands.lmove(this.keys.results, this.keys.resultsProcessing, 'RIGHT', 'LEFT');
+          if (next === null) break;
+          batch.push(next);
+        }
+        await this.insertResults(batch);
+      } catch (error) {
+        if (!this.running) return;
+        this.log.warn('moving results failed; retrying', { error: (error as Error).message });
+        await sleep(500);
+      }
+    }
+  }
+
+  private async insertResults(batch: string[]): Promise<void> {
+    const rows: { partition: number; taskId: string; body: Buffer }[] = [];
+    for (const raw of batch) {
+      try {
+        // Workers push JSON; the broker reads results as the Avro records of task.results.
+        const result = JSON.parse(raw) as TaskResultMessage;
+        rows.push({ partition: partitionForKey(result.taskId, this.options.partitions), taskId: result.taskId, body: encode(taskResultSchema, result) });
+      } catch (error) {
+        this.log.warn('a result on Redis does not parse; dropped', { error: (error as Error).message });
+      }
+    }
+    await this.pool.query(
+      `with added as (insert into ${this.tables.inbox} (partition, task_id, source, body) select p, t, 'result', b from unnest($1::int[], $2::text[], $3::bytea[]) as r(p, t, b) returning partition)
+       select pg_notify($4, partition::text) from (select distinct partition from added) as woken`,
+      [rows.map((r) => r.partition), rows.map((r) => r.taskId), rows.map((r) => r.body), this.tables.inboxChannel],
+    );
+    const pipeline = this.commands.multi();
+    for (const raw of batch) pipeline.lrem(this.keys.resultsProcessing, 1, raw);
+    await pipeline.exec();
+    this.counters.resultsTaken += rows.length;
+  }
+
+  private async runId(): Promise<string | undefined> {
+    const info = await this.commands.info('server');
+    return /run_id:(\w+)/.exec(info)?.[1];
+  }
+
+  private idle(ms: number, wakeable: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      if (wakeable) this.wakeUp = done;
+    });
+  }
+}
