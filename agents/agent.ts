@@ -3,6 +3,8 @@
 // environment store, and replies. Jobs whose task's deadline passed are dropped
 // unapplied (the task has moved on; a retry sends them again). For demos and fault
 // tests an agent can be told to fail the jobs of some targets, or to be slow.
+import { agentMetrics } from './agent-metrics.js';
+import { secondsSince } from '../core/metrics.js';
 import { createLogger } from '../core/log.js';
 import type { AgentJobServer } from '../channels/agent-channel.js';
 import type { AgentJob, AgentReply } from '../channels/agent-messages.js';
@@ -65,8 +67,14 @@ export class Agent {
 
   private async handle(job: AgentJob): Promise<AgentReply> {
     const known = this.replies.get(job.jobId);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      agentMetrics.jobs.inc({ agent: this.options.name, op: job.op, status: 'repeated' });
+      return known;
+    }
+    const began = performance.now();
     const answer = await this.apply(job);
+    agentMetrics.jobs.inc({ agent: this.options.name, op: job.op, status: answer.status });
+    agentMetrics.jobSeconds.observe({ agent: this.options.name, op: job.op }, secondsSince(began));
     // Failures are not remembered: a job sent again after a failure deserves another try.
     if (answer.status !== 'failed') {
       this.replies.set(job.jobId, answer);

@@ -8,7 +8,7 @@ import type { KindRegistry, LifecycleLimits } from '../processors/lifecycle/inde
 import { Admission } from './admission.js';
 import type { ApiScope } from './api-keys.js';
 import type { BacklogMonitor } from '../topics/backlog.js';
-import { HttpMetrics } from './metrics.js';
+import { ApiMetrics } from './metrics.js';
 import { defaultApiOptions, type ApiOptions } from './options.js';
 import type { ProjectionProgress } from './projection-progress.js';
 import type { ReadinessProbe } from './readiness.js';
@@ -52,7 +52,7 @@ export interface ApiContext {
   broker: BrokerName;
   partitions: number;
   options: ApiOptions;
-  metrics: HttpMetrics;
+  metrics: ApiMetrics;
   log: Logger;
 }
 
@@ -71,7 +71,7 @@ export function createContext(deps: ApiDeps): ApiContext {
     partitions: deps.partitions,
     broker: deps.broker ?? 'kafka',
     options,
-    metrics: new HttpMetrics(),
+    metrics: new ApiMetrics(),
     log,
   };
 }

@@ -1,67 +1,83 @@
-// Prometheus text exposition, by hand: three metric families do not justify a client
-// library. HTTP counters and latency histograms accumulate here; gauges (lag, tasks by
-// status) are computed by the /metrics route at scrape time.
+// The API's Prometheus metrics, through prom-client, in a registry of this API instance
+// (tests run several in one process): HTTP counts and latencies, and gauges read at scrape
+// time (projection lag, tasks by status, admission). /metrics serves them together with
+// the process registry (core/metrics.ts), which holds every role running in this process:
+// under `stackl all`, the broker's, the worker's, the projector's, the relay's and the
+// agent's metrics too.
+import { metricsRegistry, promClient } from '../core/metrics.js';
 
 /** Upper bounds of the latency buckets, in seconds. */
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-interface Series {
-  labels: Record<string, string>;
-  count: number;
-  sum: number;
-  buckets: number[];
+/** What /metrics reads at scrape time; a source that fails leaves its family out. */
+export interface ScrapeSources {
+  lag(): Promise<Map<number, number>>;
+  countByStatus(): Promise<Map<string, number>>;
+  /** Commands waiting for the broker's log to take them. */
+  pending(): number;
+  shed(): Record<string, number>;
+  backlog(): { requests: number; orders: number } | undefined;
 }
 
-export class HttpMetrics {
-  private readonly series = new Map<string, Series>();
+export class ApiMetrics {
+  readonly registry = new promClient.Registry();
+  private readonly requests: promClient.Counter<'method' | 'route' | 'status'>;
+  private readonly latency: promClient.Histogram<'method' | 'route' | 'status'>;
+  private sources: ScrapeSources | undefined;
+
+  constructor() {
+    const registers = [this.registry];
+    this.requests = new promClient.Counter({ name: 'stackl_http_requests_total', help: 'HTTP requests answered, by method, route and status.', labelNames: ['method', 'route', 'status'], registers });
+    this.latency = new promClient.Histogram({ name: 'stackl_http_request_duration_seconds', help: 'Time to answer HTTP requests.', labelNames: ['method', 'route', 'status'], buckets: BUCKETS, registers });
+  }
+
+  /** Where the scrape-time gauges read from (set once the API's context exists). */
+  readFrom(sources: ScrapeSources): void {
+    this.sources = sources;
+  }
 
   observe(method: string, route: string, status: number, seconds: number): void {
     const labels = { method, route, status: String(status) };
-    const key = JSON.stringify(labels);
-    let series = this.series.get(key);
-    if (series === undefined) {
-      series = { labels, count: 0, sum: 0, buckets: BUCKETS.map(() => 0) };
-      this.series.set(key, series);
-    }
-    series.count += 1;
-    series.sum += seconds;
-    BUCKETS.forEach((bound, i) => {
-      if (seconds <= bound) series.buckets[i] = (series.buckets[i] ?? 0) + 1;
-    });
+    this.requests.inc(labels);
+    this.latency.observe(labels, seconds);
   }
 
-  render(): string {
-    const lines = [
-      '# HELP stackl_http_requests_total HTTP requests answered, by method, route and status.',
-      '# TYPE stackl_http_requests_total counter',
-    ];
-    for (const s of this.series.values()) lines.push(`stackl_http_requests_total${labelText(s.labels)} ${s.count}`);
-    lines.push('# HELP stackl_http_request_duration_seconds Time to answer HTTP requests.', '# TYPE stackl_http_request_duration_seconds histogram');
-    for (const s of this.series.values()) {
-      BUCKETS.forEach((bound, i) => lines.push(`stackl_http_request_duration_seconds_bucket${labelText({ ...s.labels, le: String(bound) })} ${s.buckets[i] ?? 0}`));
-      lines.push(`stackl_http_request_duration_seconds_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.count}`);
-      lines.push(`stackl_http_request_duration_seconds_sum${labelText(s.labels)} ${s.sum}`);
-      lines.push(`stackl_http_request_duration_seconds_count${labelText(s.labels)} ${s.count}`);
-    }
-    return lines.join('\n');
+  /** This API's families (its gauges read now), then the process's (roles and Node's own); no family is in both. */
+  async render(): Promise<string> {
+    await this.readGauges();
+    return `${await this.registry.metrics()}\n${await metricsRegistry.metrics()}`;
   }
-}
 
-/** A gauge family with one sample per label set. */
-export function renderGauge(name: string, help: string, samples: Array<[Record<string, string>, number]>): string {
-  return renderFamily('gauge', name, help, samples);
-}
+  get contentType(): string {
+    return this.registry.contentType;
+  }
 
-/** A counter family kept by the caller (a total since start). */
-export function renderCounter(name: string, help: string, samples: Array<[Record<string, string>, number]>): string {
-  return renderFamily('counter', name, help, samples);
-}
+  private readonly gauges = {
+    lag: new promClient.Gauge({ name: 'stackl_projection_lag_events', help: 'Events in the log the projection has yet to apply.', labelNames: ['partition'], registers: [this.registry] }),
+    tasks: new promClient.Gauge({ name: 'stackl_tasks', help: 'Tasks in the projection by status.', labelNames: ['status'], registers: [this.registry] }),
+    pending: new promClient.Gauge({ name: 'stackl_api_pending_commands', help: 'Commands waiting for the broker to acknowledge them.', registers: [this.registry] }),
+    shed: new promClient.Counter({ name: 'stackl_api_shed_total', help: 'Commands refused with 503 OVERLOADED since start, by reason.', labelNames: ['reason'], registers: [this.registry] }),
+    backlog: new promClient.Gauge({ name: 'stackl_api_backlog', help: 'Work waiting as the API last read it: requests for the broker, orders for a worker.', labelNames: ['stage'], registers: [this.registry] }),
+    up: new promClient.Gauge({ name: 'stackl_api_scrape_source_up', help: 'Whether each scrape-time source answered.', labelNames: ['source'], registers: [this.registry] }),
+  };
 
-function renderFamily(type: 'gauge' | 'counter', name: string, help: string, samples: Array<[Record<string, string>, number]>): string {
-  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([labels, value]) => `${name}${labelText(labels)} ${value}`)].join('\n');
-}
-
-export function labelText(labels: Record<string, string>): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`);
-  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
+  /** Scrape-time gauges: a source that fails leaves its family out and says so in stackl_api_scrape_source_up. */
+  private async readGauges(): Promise<void> {
+    const sources = this.sources;
+    if (sources === undefined) return;
+    const [lag, counts] = await Promise.allSettled([sources.lag(), sources.countByStatus()]);
+    for (const gauge of Object.values(this.gauges)) gauge.reset();
+    if (lag.status === 'fulfilled') for (const [partition, n] of lag.value) this.gauges.lag.set({ partition: String(partition) }, n);
+    if (counts.status === 'fulfilled') for (const [status, n] of counts.value) this.gauges.tasks.set({ status }, n);
+    this.gauges.pending.set(sources.pending());
+    // A running total kept by the admission: the counter is set to it (reset, then one increment).
+    for (const [reason, n] of Object.entries(sources.shed())) this.gauges.shed.inc({ reason }, n);
+    const backlog = sources.backlog();
+    if (backlog !== undefined) {
+      this.gauges.backlog.set({ stage: 'requests' }, backlog.requests);
+      this.gauges.backlog.set({ stage: 'orders' }, backlog.orders);
+    }
+    this.gauges.up.set({ source: 'projection_lag' }, lag.status === 'fulfilled' ? 1 : 0);
+    this.gauges.up.set({ source: 'tasks' }, counts.status === 'fulfilled' ? 1 : 0);
+  }
 }

@@ -5,6 +5,7 @@
 // FOR UPDATE SKIP LOCKED, so several brokers share the sending); a result is acknowledged
 // to RabbitMQ once its inbox row committed. A crash between the two sends an order twice
 // or a result twice: attempts fence both.
+import { watchRelay } from './relay-metrics.js';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../core/log.js';
@@ -36,6 +37,7 @@ export class RabbitOutboxRelay {
   private readonly consumers: RabbitConsumer[] = [];
   private readonly log = createLogger({ component: 'outbox-relay' });
   private running = false;
+  private unwatch: (() => void) | undefined;
   private sending: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private results: RabbitDelivery[] = [];
@@ -53,6 +55,7 @@ export class RabbitOutboxRelay {
 
   async start(): Promise<void> {
     this.running = true;
+    this.unwatch = watchRelay('custom-rabbitmq', () => ({ ...this.counters }));
     await this.connection.withChannel((channel) => declareWorkQueues(channel, this.names));
     const declare = (channel: Parameters<typeof declareWorkQueues>[0]) => declareWorkQueues(channel, this.names);
     this.consumers.push(
@@ -70,6 +73,7 @@ export class RabbitOutboxRelay {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unwatch?.();
     this.wake();
     await this.sending;
     await Promise.all(this.consumers.splice(0).map((c) => c.cancel()));

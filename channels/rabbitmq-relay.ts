@@ -7,6 +7,7 @@
 // dead-lettered (undecodable messages, orders delivered too often) to the dead-letter
 // topic with their origin in headers. RabbitMQ keeps its queues on disk: a restart of it
 // loses nothing, and the relay reconnects and goes on.
+import { watchRelay } from './relay-metrics.js';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../core/log.js';
@@ -57,6 +58,7 @@ export class RabbitRelay {
   private readonly log = createLogger({ component: 'rabbitmq-relay' });
   private running = false;
   private timer: NodeJS.Timeout | undefined;
+  private unwatch: (() => void) | undefined;
 
   constructor(private readonly options: RabbitRelayOptions) {
     this.names = rabbitWorkNames(options.prefix);
@@ -74,6 +76,7 @@ export class RabbitRelay {
 
   async start(): Promise<void> {
     this.running = true;
+    this.unwatch = watchRelay('rabbitmq', () => ({ ...this.stats() }));
     await this.producer.connect();
     await this.connection.withChannel((channel) => declareWorkQueues(channel, this.names));
     const declare = (channel: Parameters<typeof declareWorkQueues>[0]) => declareWorkQueues(channel, this.names);
@@ -96,6 +99,7 @@ export class RabbitRelay {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unwatch?.();
     if (this.timer) clearInterval(this.timer);
     await this.consumer.disconnect();
     await Promise.all(this.rabbitConsumers.splice(0).map((c) => c.cancel()));

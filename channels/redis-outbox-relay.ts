@@ -4,6 +4,7 @@
 // an order stays in the outbox, marked sent, until its worker acknowledges it; when Redis'
 // run id changes every sent order is sent again (attempts fence duplicates). Dead workers'
 // orders are requeued by the reaper, as on the Kafka broker's relay.
+import { watchRelay } from './relay-metrics.js';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,6 +39,7 @@ export class RedisOutboxRelay {
   private readonly reaper: RedisReaper;
   private readonly log = createLogger({ component: 'outbox-relay', channel: 'redis' });
   private running = false;
+  private unwatch: (() => void) | undefined;
   private loops: Promise<void>[] = [];
   private wakeUp: (() => void) | undefined;
   private redisRunId: string | undefined;
@@ -56,6 +58,7 @@ export class RedisOutboxRelay {
 
   async start(): Promise<void> {
     this.running = true;
+    this.unwatch = watchRelay('custom-redis', () => ({ ...this.counters }));
     this.redisRunId = await this.runId();
     // Results a previous relay took but may not have written: back to the queue.
     while ((await this.commands.lmove(this.keys.resultsProcessing, this.keys.results, 'LEFT', 'RIGHT')) !== null);
@@ -68,6 +71,7 @@ export class RedisOutboxRelay {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unwatch?.();
     this.wake();
     this.blocking.disconnect();
     await Promise.allSettled(this.loops);

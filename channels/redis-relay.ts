@@ -4,6 +4,7 @@
 // their own), commits their offsets once workers acknowledged them, moves results
 // from Redis into task.results, requeues the orders of workers whose lease expired,
 // and, when Redis restarted empty, rewinds to the unacknowledged orders.
+import { watchRelay } from './relay-metrics.js';
 import type { Consumer, Kafka } from 'kafkajs';
 import { RenewingProducer } from '../topics/renewing-producer.js';
 import { Redis } from 'ioredis';
@@ -48,6 +49,7 @@ export class RedisRelay {
   private readonly offsets = new Map<string, RelayOffsets>();
   private readonly log = createLogger({ component: 'relay' });
   private readonly reaper: RedisReaper;
+  private unwatch: (() => void) | undefined;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private resultsLoop: Promise<void> | undefined;
@@ -73,6 +75,7 @@ export class RedisRelay {
 
   async start(): Promise<void> {
     this.running = true;
+    this.unwatch = watchRelay('redis', () => ({ ...this.stats() }));
     await this.producer.connect();
     this.redisRunId = await this.runId();
     await this.recoverResults();
@@ -119,6 +122,7 @@ export class RedisRelay {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unwatch?.();
     if (this.timer) clearInterval(this.timer);
     this.blocking.disconnect();
     await this.resultsLoop?.catch(() => {});

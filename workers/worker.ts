@@ -2,6 +2,7 @@
 // kind, reports AttemptStarted (at once, or lazily for managers that say when they
 // first change something), heartbeats while the manager runs, and reports the outcome.
 // Stateless: any number run in parallel; the broker fences stale attempts.
+import { workerMetrics } from './worker-metrics.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_SHUTDOWN_GRACE_MS } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { checkJsonValue } from '../processors/lifecycle/index.js';
@@ -107,6 +108,7 @@ export class Worker {
     if (deadlineAt <= this.clock()) {
       // The broker has already moved on; under a backlog these are many, so no line each.
       this.counters.skipped += 1;
+      workerMetrics.skipped.inc();
       return;
     }
     const manager = this.options.managers.get(task.kind);
@@ -119,6 +121,7 @@ export class Worker {
     const neededMs = manager.expectedMs?.(order) ?? this.durations.shortest(durationKey(order));
     if (neededMs !== undefined && deadlineAt - this.clock() < neededMs) {
       this.counters.skipped += 1;
+      workerMetrics.skipped.inc();
       this.log.info('not starting an order that cannot finish before its deadline', { taskId: task.id, type: order.type, leftMs: deadlineAt - this.clock(), neededMs });
       return;
     }
@@ -126,8 +129,11 @@ export class Worker {
     const began = this.clock();
     const keepAliveTimer = setInterval(() => void keepAlive().catch(() => {}), 3_000);
     this.counters.inFlight += 1;
+    workerMetrics.inFlight.inc();
+    let outcome = 'none';
     try {
       const finished = order.type === 'RunAttempt' ? await this.runAttempt(manager, order.body, signal) : await this.runRollback(manager, order.body, signal);
+      outcome = finished ? 'succeeded' : 'failed';
       if (finished) this.durations.record(durationKey(order), this.clock() - began);
     } catch (error) {
       // An aborted or crashed manager reports nothing: the broker's deadline decides.
@@ -135,6 +141,8 @@ export class Worker {
     } finally {
       clearInterval(keepAliveTimer);
       this.counters.inFlight -= 1;
+      workerMetrics.inFlight.dec();
+      workerMetrics.workSeconds.observe({ kind: task.kind, order: order.type === 'RunAttempt' ? 'attempt' : 'rollback', outcome }, (this.clock() - began) / 1000);
     }
   }
 
@@ -221,6 +229,7 @@ export class Worker {
   private heartbeat(taskId: string, attempt: number, timeoutMs: number | null): NodeJS.Timeout | undefined {
     if (timeoutMs === null) return undefined;
     return setInterval(() => {
+      workerMetrics.heartbeats.inc();
       void this.report(taskId, { type: 'AttemptHeartbeat', body: { attempt, workerId: this.workerId } }).catch((error: unknown) => this.log.warn('heartbeat failed', { taskId, error }));
     }, Math.max(50, Math.floor(timeoutMs / 3)));
   }

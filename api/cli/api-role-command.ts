@@ -1,5 +1,6 @@
 // `stackl api`: the REST API role, until SIGINT or SIGTERM.
 import { startApi } from '../server.js';
+import { startProcessMetrics } from '../../core/metrics.js';
 import type { Command } from './command.js';
 import { configOf, parseFlags, processIo, runCommand, type CliIo } from './cli-io.js';
 import { runUntilSignal } from './run-until-signal.js';
@@ -10,6 +11,7 @@ export function apiRoleCommand(io: CliIo = processIo): Command {
     run: (args) =>
       runCommand(io, 'api', 'stackl api', args, async () => {
         parseFlags(args, {});
+        startProcessMetrics('api');
         const api = await startApi(configOf(io), { env: io.env });
         io.err(`stackl: api listening on ${api.address} (docs at ${api.address}/docs)`);
         return runUntilSignal('api', [api]);

@@ -22,7 +22,9 @@ import { startCustomBroker } from '../../processors/broker/custom/start-custom-b
 import { apiCommands } from './api-commands.js';
 import { intFlag, parseFlags } from './cli-io.js';
 import type { Command } from './command.js';
-import { ROLE_STOP_DEADLINE_MS, runUntilSignal, type StopStep } from './run-until-signal.js';
+import { ROLE_STOP_DEADLINE_MS, runUntilSignal, type Stoppable, type StopStep } from './run-until-signal.js';
+import { startProcessMetrics } from '../../core/metrics.js';
+import { metricsPortFrom, serveMetrics } from '../../core/metrics-server.js';
 
 export type { Command } from './command.js';
 
@@ -40,6 +42,19 @@ const workerStopDeadline = (config: StacklConfig): number => config.shutdownGrac
 const progress = (message: string): void => {
   process.stderr.write(`stackl: ${message}\n`);
 };
+
+/**
+ * A role run alone: Node's metrics labelled with the role, and, with STACKL_METRICS_PORT,
+ * /metrics and /healthz served for it. Stopped last, so the final figures can be scraped.
+ */
+async function roleMetrics(role: string): Promise<Stoppable[]> {
+  startProcessMetrics(role);
+  const port = metricsPortFrom(process.env);
+  if (port === undefined) return [];
+  const server = await serveMetrics(role, port);
+  progress(`${role}: metrics on ${server.address}/metrics`);
+  return [{ stop: () => server.stop() }];
+}
 
 function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -87,6 +102,8 @@ const stackCommands: Record<string, Command> = {
     async run(args) {
       parseFlags(args, {});
       const config = loadConfig();
+      // Every role runs in this process: their metrics are served on the API's /metrics.
+      startProcessMetrics('all');
       // The API's settings (host, keys, limits) are read again when it starts, last of
       // all; a mistake there is refused now, before Kafka and the other roles start.
       apiOptionsFromEnv(process.env, config.maxPayloadBytes);
@@ -134,7 +151,7 @@ const stackCommands: Record<string, Command> = {
       parseFlags(args, {});
       const running = await broker(loadConfig());
       progress(running.describe());
-      return runUntilSignal('broker', [running]);
+      return runUntilSignal('broker', [{ name: 'broker', roles: [running], deadlineMs: ROLE_STOP_DEADLINE_MS }, ...(await roleMetrics('broker')).map((r) => ({ name: 'metrics', roles: [r], deadlineMs: 5_000 }))]);
     },
   },
   worker: {
@@ -144,7 +161,7 @@ const stackCommands: Record<string, Command> = {
       const config = loadConfig();
       const worker = await startWorker(config, process.env, exitOnFatal);
       progress(`worker ready (${worker.workerId})`);
-      return runUntilSignal('worker', [{ name: 'worker', roles: [worker], deadlineMs: workerStopDeadline(config) }]);
+      return runUntilSignal('worker', [{ name: 'worker', roles: [worker], deadlineMs: workerStopDeadline(config) }, ...(await roleMetrics('worker')).map((r) => ({ name: 'metrics', roles: [r], deadlineMs: 5_000 }))]);
     },
   },
   agent: {
@@ -154,7 +171,7 @@ const stackCommands: Record<string, Command> = {
       const settings = agentSettingsFrom(values);
       const agent = await startAgent(loadConfig(), settings, process.env, exitOnFatal);
       progress(`agent ${settings.name} ready, serving targets ${settings.targets}`);
-      return runUntilSignal('agent', [agent]);
+      return runUntilSignal('agent', [{ name: 'agent', roles: [agent], deadlineMs: ROLE_STOP_DEADLINE_MS }, ...(await roleMetrics('agent')).map((r) => ({ name: 'metrics', roles: [r], deadlineMs: 5_000 }))]);
     },
   },
   relay: {
@@ -163,7 +180,7 @@ const stackCommands: Record<string, Command> = {
       parseFlags(args, {});
       const relay = await startRelay(loadConfig(), exitOnFatal);
       progress('relay ready');
-      return runUntilSignal('relay', [relay]);
+      return runUntilSignal('relay', [{ name: 'relay', roles: [relay], deadlineMs: ROLE_STOP_DEADLINE_MS }, ...(await roleMetrics('relay')).map((r) => ({ name: 'metrics', roles: [r], deadlineMs: 5_000 }))]);
     },
   },
   notifier: {
@@ -172,7 +189,7 @@ const stackCommands: Record<string, Command> = {
       parseFlags(args, {});
       const notifier = await startNotifier(loadConfig(), process.env, exitOnFatal);
       progress('notifier ready');
-      return runUntilSignal('notifier', [notifier]);
+      return runUntilSignal('notifier', [{ name: 'notifier', roles: [notifier], deadlineMs: ROLE_STOP_DEADLINE_MS }, ...(await roleMetrics('notifier')).map((r) => ({ name: 'metrics', roles: [r], deadlineMs: 5_000 }))]);
     },
   },
   projector: {
@@ -181,7 +198,7 @@ const stackCommands: Record<string, Command> = {
       parseFlags(args, {});
       const projector = await startProjector(loadConfig(), { onFatal: exitOnFatal });
       progress('projector ready');
-      return runUntilSignal('projector', [projector]);
+      return runUntilSignal('projector', [{ name: 'projector', roles: [projector], deadlineMs: ROLE_STOP_DEADLINE_MS }, ...(await roleMetrics('projector')).map((r) => ({ name: 'metrics', roles: [r], deadlineMs: 5_000 }))]);
     },
   },
   replay: {

@@ -4,6 +4,7 @@
 // resumed, so nothing is fetched from a position PostgreSQL did not choose. A record
 // that does not decode is recorded in the batch's transaction and published to the
 // dead-letter topic only after it committed (dead-letter-publisher.ts).
+import { measuredBatch } from './projection-metrics.js';
 import type { Consumer, Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from '../../core/log.js';
@@ -107,7 +108,7 @@ export class ProjectionConsumer {
         const { key, dlqTopic, groupId } = this.options;
         const deadLetters = decoded.unprojectable.map((u) => deadLetterRow(key, dlqTopic, groupId, batch.partition, u));
         const nextOffset = Math.min(Number(batch.lastOffset()) + 1, stopAt ?? Number.MAX_SAFE_INTEGER);
-        const outcome = await writeBatch(this.options.pool, this.sql, {
+        const outcome = await measuredBatch(decoded.events.length, () => writeBatch(this.options.pool, this.sql, {
           projector: key.projector,
           topic: key.topic,
           partition: batch.partition,
@@ -115,7 +116,7 @@ export class ProjectionConsumer {
           nextOffset,
           deadLetters,
           publishDeadLetters: this.publisher !== undefined,
-        });
+        }));
         this.logDeadLetters(batch.partition, decoded.unprojectable, outcome.deadLetters);
         this.counters.batches += 1;
         this.counters.events += outcome.applied;

@@ -7,6 +7,7 @@
 // Reading a prefix is safe: the broker appends a partition's events under a row lock on
 // broker_partitions, so its transactions commit in offset order and a statement never
 // sees offset n + 1 without n.
+import { measuredBatch } from './projection-metrics.js';
 import type { KafkaMessage } from 'kafkajs';
 import pg from 'pg';
 import type { StacklConfig } from '../../core/config.js';
@@ -169,16 +170,18 @@ export class TableProjection {
     // it; the table keeps no time, so -1 (Kafka's "no timestamp"); nothing reads it.
     const messages: KafkaMessage[] = rows.map((r) => ({ offset: r.offset, key: Buffer.from(r.task_id), value: r.value, timestamp: '-1', attributes: 0, headers: {} }));
     const decoded = await decodeBatch(partition, messages);
-    const outcome = await writeBatch(pool, this.sql, {
-      projector: key.projector,
-      topic: key.topic,
-      partition,
-      events: decoded.events,
-      nextOffset: Number(last.offset) + 1,
-      deadLetters: decoded.unprojectable.map((u) => deadLetterRow(key, dlqTopic, app, partition, u)),
-      // No Kafka to send them to: the row in projection_dead_letters is the dead letter.
-      publishDeadLetters: false,
-    });
+    const outcome = await measuredBatch(decoded.events.length, () =>
+      writeBatch(pool, this.sql, {
+        projector: key.projector,
+        topic: key.topic,
+        partition,
+        events: decoded.events,
+        nextOffset: Number(last.offset) + 1,
+        deadLetters: decoded.unprojectable.map((u) => deadLetterRow(key, dlqTopic, app, partition, u)),
+        // No Kafka to send them to: the row in projection_dead_letters is the dead letter.
+        publishDeadLetters: false,
+      }),
+    );
     this.logDeadLetters(partition, decoded.unprojectable, outcome.deadLetters);
     this.counters.batches += 1;
     this.counters.events += outcome.applied;

@@ -61,6 +61,7 @@ export async function commitParts<V>(host: CommitHost<V>, worker: PartitionWorke
     if (result.ok) {
       for (const offset of offsets) worker.nextOffsets.set(offset.topic, BigInt(offset.offset));
       host.counters.records += records.length;
+      for (const part of parts) host.target.metrics?.consumed(part.topic, part.messages.length);
       return true;
     }
     if (result.kind === 'refused') return commitRefusedParts(host, worker, parts, result.error, owns, heartbeat);

@@ -8,6 +8,8 @@ import type { PartitionWorker } from './partition-worker.js';
 import { retiredMarker } from './retired-keys.js';
 import type { TransactionScope } from './transaction-scope.js';
 import type { OutputRecord, TableSerde } from './types.js';
+import type { StreamMetrics } from './stream-metrics.js';
+import { secondsSince } from '../../core/metrics.js';
 
 export type CommitResult =
   | { ok: true }
@@ -29,6 +31,7 @@ export interface InputOffset {
 
 export interface CommitTarget<V> {
   changelogTopic: string;
+  metrics?: StreamMetrics;
   serde: TableSerde<V>;
   log: Logger;
   /** Keep retired keys (the app has a retention window); otherwise a retire is a plain delete. */
@@ -49,17 +52,23 @@ export async function commitScope<V>(target: CommitTarget<V>, worker: PartitionW
     // A value the serde cannot encode is as final as one Kafka refuses.
     return { ok: false, kind: 'refused', error };
   }
+  const began = performance.now();
+  const failed = (kind: 'fenced' | 'unknown' | 'refused' | 'transient', error: unknown): CommitResult => {
+    target.metrics?.committed(kind, 0, []);
+    return { ok: false, kind, error };
+  };
   try {
     await worker.producer.commit({ records: [...records, ...scope.outputs], offsets });
   } catch (error) {
-    if (error instanceof FencedError) return { ok: false, kind: 'fenced', error };
+    if (error instanceof FencedError) return failed('fenced', error);
     // The commit may have reached the broker before the connection broke (seen in the
     // chaos suite during a Kafka restart); redoing the records from memory wrote events twice.
-    if (error instanceof CommitOutcomeUnknownError) return { ok: false, kind: 'unknown', error };
-    if (isRefusal(error)) return { ok: false, kind: 'refused', error };
+    if (error instanceof CommitOutcomeUnknownError) return failed('unknown', error);
+    if (isRefusal(error)) return failed('refused', error);
     if (!isTransient(error)) target.log.warn('transaction failed with an unclassified error; retrying it as transient', { partition: worker.partition, error });
-    return { ok: false, kind: 'transient', error };
+    return failed('transient', error);
   }
+  target.metrics?.committed('committed', secondsSince(began), [...records, ...scope.outputs]);
   worker.table.apply(scope.staged, retiring);
   worker.lastCommitAt = Date.now();
   return { ok: true };

@@ -7,6 +7,7 @@
 // no record or transient fault stops a partition: transient failures are retried with
 // backoff, a record Kafka refuses is isolated and dead-lettered, and a partition left
 // without a worker is restarted by itself.
+import { streamMetrics, watchApp, type StreamMetrics } from './stream-metrics.js';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Logger } from '../../core/log.js';
@@ -29,6 +30,8 @@ import type { StreamProcessor, TableSerde } from './types.js';
 
 export interface StreamAppOptions<V> {
   kafka: Kafka;
+  /** Prometheus metrics under this app name (stream-metrics.ts); absent: none. */
+  metrics?: { app: string; topicLabel: (topic: string) => string };
   /** Consumer group shared by every instance of the app. */
   groupId: string;
   inputTopics: string[];
@@ -104,6 +107,8 @@ export class StreamApp<V> {
   private readonly recovery: PartitionRecovery;
   private joined: Promise<void>;
   private markJoined!: () => void;
+  private readonly metrics: StreamMetrics | undefined;
+  private unwatch: (() => void) | undefined;
   private readonly counters = { records: 0, transactions: 0, deadlines: 0, deadLettered: 0, retries: 0, restoredKeys: 0, groupJoins: 0 };
   private readonly timers: TimerSource<V>;
   private readonly target: CommitTarget<V>;
@@ -116,7 +121,14 @@ export class StreamApp<V> {
     this.recovery = new PartitionRecovery(this.log, this.clock);
     this.stallWatch = new StallWatch(this.log);
     this.joined = new Promise((resolve) => (this.markJoined = resolve));
-    this.target = { changelogTopic: options.changelogTopic, serde: options.serde, log: this.log, keepRetired: (options.retiredWindowMs ?? 0) > 0 };
+    this.metrics = options.metrics === undefined ? undefined : streamMetrics(options.metrics.app, options.metrics.topicLabel);
+    this.target = {
+      changelogTopic: options.changelogTopic,
+      serde: options.serde,
+      log: this.log,
+      keepRetired: (options.retiredWindowMs ?? 0) > 0,
+      ...(this.metrics === undefined ? {} : { metrics: this.metrics }),
+    };
     const scopes: ScopeSource<V> = {
       processor: options.processor,
       partitions: options.partitions,
@@ -164,6 +176,7 @@ export class StreamApp<V> {
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.ticker = setInterval(() => this.tick(), this.options.tickIntervalMs ?? 25);
+    if (this.options.metrics !== undefined) this.unwatch = watchApp(this.options.metrics.app, this.options.partitions, () => this.stats());
   }
 
   /**
@@ -183,6 +196,7 @@ export class StreamApp<V> {
 
   async stop(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
+    this.unwatch?.();
     this.assigned = new Set();
     await this.consumer.disconnect();
     await Promise.all([...this.workers.values()].map((w) => w.close()));
@@ -249,7 +263,10 @@ export class StreamApp<V> {
     });
     const began = this.clock();
     void this.restoreWorkers(created).then(
-      (keys) => this.log.info('partitions restored', { partitions, keys, ms: this.clock() - began }),
+      (keys) => {
+        this.log.info('partitions restored', { partitions, keys, ms: this.clock() - began });
+        this.metrics?.restored((this.clock() - began) / 1000);
+      },
       (error: unknown) => {
         for (const worker of created) {
           if (!worker.isOpen) continue;

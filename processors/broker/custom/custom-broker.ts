@@ -12,6 +12,7 @@ import type { TopicNames } from '../../../topics/names.js';
 import type { TaskState } from '../../lifecycle/index.js';
 import type { StreamProcessor } from '../../runtime/types.js';
 import { PartitionRunner } from './partition-runner.js';
+import { watchCustomBroker } from './custom-broker-metrics.js';
 import { brokerTables, type BrokerTables } from './tables.js';
 
 /** A broker that has not said it lives for this long is counted out of the share. */
@@ -52,6 +53,7 @@ export class CustomBroker {
   private timer: NodeJS.Timeout | undefined;
   private claiming: Promise<void> | undefined;
   private running = false;
+  private unwatch: (() => void) | undefined;
   /** Steps of partitions given up, so the totals do not go backwards. */
   private readonly retired = { decided: 0, failedSteps: 0 };
 
@@ -66,6 +68,7 @@ export class CustomBroker {
     this.running = true;
     await this.connectControl();
     await this.claimRound();
+    this.unwatch = watchCustomBroker(this.memberId, this.options.partitions, () => this.stats());
     this.timer = setInterval(() => void this.tick(), this.options.claimIntervalMs ?? 1_000);
   }
 
@@ -89,6 +92,7 @@ export class CustomBroker {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unwatch?.();
     if (this.timer) clearInterval(this.timer);
     await this.claiming;
     await Promise.all([...this.runners.values()].map((runner) => this.give(runner)));

@@ -56,8 +56,11 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
   const log = createLogger({ component: 'lifecycle' });
   const backlog = backlogFor(options.shedding, admin, config, log);
   const admission = options.shedding === undefined ? undefined : new SubmitAdmission(options.shedding, backlog, log);
+  const ownTopics = new Map(Object.entries(topics).map(([name, topic]) => [topic, name]));
   const app = new StreamApp<TaskState>({
     kafka,
+    // Reply topics are named by callers: one label value for all of them keeps the series bounded.
+    metrics: { app: LIFECYCLE_APP, topicLabel: (topic) => ownTopics.get(topic) ?? (topic.endsWith('changelog') ? 'changelog' : 'reply') },
     groupId: consumerGroup(config.topicPrefix, LIFECYCLE_APP),
     inputTopics: [topics.requests, topics.results],
     changelogTopic: changelogTopic(config.topicPrefix, LIFECYCLE_APP, LIFECYCLE_TABLE),

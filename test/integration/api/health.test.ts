@@ -74,7 +74,7 @@ describe('probes', () => {
     const text = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(text).toContain('stackl_http_requests_total{method="GET",route="/healthz",status="200"} 1');
     expect(text).toContain('stackl_http_requests_total{method="GET",route="/tasks/:id",status="400"} 1');
-    expect(text).toMatch(/stackl_http_request_duration_seconds_bucket\{method="GET",route="\/readyz",status="200",le="\+Inf"\} 1/);
+    expect(text).toMatch(/stackl_http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/readyz",status="200"\} 1/);
     expect(text).toMatch(/stackl_projection_lag_events\{partition="0"\} \d+/);
     expect(text).toContain('# TYPE stackl_tasks gauge');
     expect(text).toContain('stackl_api_pending_commands 0');

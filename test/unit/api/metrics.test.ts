@@ -1,24 +1,51 @@
 import { describe, expect, it } from 'vitest';
-import { HttpMetrics, labelText, renderCounter, renderGauge } from '../../../api/metrics.js';
+import { ApiMetrics, type ScrapeSources } from '../../../api/metrics.js';
 import { checkReadiness } from '../../../api/readiness.js';
+import { startProcessMetrics } from '../../../core/metrics.js';
+
+const sources = (overrides: Partial<ScrapeSources> = {}): ScrapeSources => ({
+  lag: async () => new Map([[0, 3]]),
+  countByStatus: async () => new Map([['Completed', 7]]),
+  pending: () => 2,
+  shed: () => ({ orders: 1 }),
+  backlog: () => ({ requests: 4, orders: 5 }),
+  ...overrides,
+});
 
 describe('Prometheus text', () => {
-  it('counts requests and fills cumulative latency buckets per route and status', () => {
-    const metrics = new HttpMetrics();
+  it('counts requests and fills cumulative latency buckets per route and status', async () => {
+    const metrics = new ApiMetrics();
     metrics.observe('GET', '/tasks/:id', 200, 0.003);
     metrics.observe('GET', '/tasks/:id', 200, 0.2);
     metrics.observe('GET', '/tasks/:id', 404, 0.001);
-    const text = metrics.render();
+    const text = await metrics.render();
     expect(text).toContain('stackl_http_requests_total{method="GET",route="/tasks/:id",status="200"} 2');
-    expect(text).toContain('stackl_http_request_duration_seconds_bucket{method="GET",route="/tasks/:id",status="200",le="0.005"} 1');
-    expect(text).toContain('stackl_http_request_duration_seconds_bucket{method="GET",route="/tasks/:id",status="200",le="0.25"} 2');
+    expect(text).toContain('stackl_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/tasks/:id",status="200"} 1');
+    expect(text).toContain('stackl_http_request_duration_seconds_bucket{le="0.25",method="GET",route="/tasks/:id",status="200"} 2');
     expect(text).toContain('stackl_http_request_duration_seconds_count{method="GET",route="/tasks/:id",status="404"} 1');
   });
 
-  it('escapes label values and renders gauges', () => {
-    expect(labelText({ a: 'x"y\\z\nw' })).toBe('{a="x\\"y\\\\z\\nw"}');
-    expect(renderGauge('g', 'help', [[{ p: '0' }, 3]])).toBe('# HELP g help\n# TYPE g gauge\ng{p="0"} 3');
-    expect(renderCounter('c_total', 'help', [[{ reason: 'kafka' }, 2]])).toBe('# HELP c_total help\n# TYPE c_total counter\nc_total{reason="kafka"} 2');
+  it('reads its gauges at scrape time, and leaves out a family whose source fails, saying so', async () => {
+    const metrics = new ApiMetrics();
+    metrics.readFrom(sources());
+    const text = await metrics.render();
+    expect(text).toContain('stackl_projection_lag_events{partition="0"} 3');
+    expect(text).toContain('stackl_tasks{status="Completed"} 7');
+    expect(text).toContain('stackl_api_pending_commands 2');
+    expect(text).toContain('stackl_api_shed_total{reason="orders"} 1');
+    expect(text).toContain('stackl_api_backlog{stage="orders"} 5');
+    expect(text).toContain('stackl_api_scrape_source_up{source="projection_lag"} 1');
+    metrics.readFrom(sources({ lag: () => Promise.reject(new Error('Kafka away')) }));
+    const failing = await metrics.render();
+    expect(failing).not.toMatch(/stackl_projection_lag_events\{/);
+    expect(failing).toContain('stackl_api_scrape_source_up{source="projection_lag"} 0');
+    expect(failing).toContain('stackl_tasks{status="Completed"} 7');
+  });
+
+  it('serves the process registry beside its own: Node\'s metrics labelled with the role', async () => {
+    startProcessMetrics('test');
+    const text = await new ApiMetrics().render();
+    expect(text).toMatch(/process_cpu_user_seconds_total\{role="test"\} \d/);
   });
 });
 
