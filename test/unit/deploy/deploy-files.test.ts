@@ -21,10 +21,10 @@ function variablesStacklReads(): Set<string> {
     for (const entry of readdirSync(join(ROOT, dir))) {
       const path = join(dir, entry);
       if (statSync(join(ROOT, path)).isDirectory()) walk(path);
-      else if (path.endsWith('.ts')) for (const m of read(path).matchAll(/\b(STACKL_[A-Z0-9_]+|KAFKA_[A-Z0-9_]+|DATABASE_URL|REDIS_URL)\b/g)) names.add(m[1] as string);
+      else if (path.endsWith('.ts')) for (const m of read(path).matchAll(/\b(STACKL_[A-Z0-9_]+|KAFKA_[A-Z0-9_]+|DATABASE_URL|REDIS_URL|RABBITMQ_URL)\b/g)) names.add(m[1] as string);
     }
   };
-  for (const dir of ['core', 'topics', 'processors', 'workers', 'agents', 'api']) walk(dir);
+  for (const dir of ['core', 'topics', 'channels', 'processors', 'workers', 'agents', 'api']) walk(dir);
   return names;
 }
 
