@@ -1,7 +1,8 @@
 // e2e-vs-bullmq (issue 6): STACKL's end-to-end burst, complete when every task reads
 // Completed in PostgreSQL, beside the same burst on BullMQ, in one process and one
 // run, several times (BENCH_RUNS). The order alternates between runs so neither system
-// always gets the warmer (or the more contended) half of the machine.
+// always gets the warmer (or the more contended) half of the machine. BENCH_BROKER and
+// BENCH_CHANNEL pick STACKL's broker and channel (bench-stack.ts).
 import { bullmqOptionsFromEnv, runBullmqBurst, type BullmqBurstResult } from './bullmq-peer.js';
 import { probeOptionsFromEnv, runProbeBurst, type ProbeBurstResult } from './probe-e2e.js';
 import { repeatRuns, runsFromEnv } from './repeat.js';
@@ -40,10 +41,11 @@ async function e2eVsBullmq(): Promise<Record<string, unknown>> {
   return {
     tasks: stacklOptions.tasks,
     workerConcurrency: stacklOptions.concurrency,
+    broker: stacklOptions.broker,
     channel: stacklOptions.channel,
     ...repeated,
     note:
-      'STACKL: broker, worker, projector and observer in one process; complete = Completed visible in PostgreSQL (timeline of projection_offsets, 20 ms polls). ' +
+      `STACKL (broker ${stacklOptions.broker}, channel ${stacklOptions.channel}): broker, worker, projector and observer in one process; complete = Completed visible in PostgreSQL (timeline of projection_offsets, 20 ms polls). ` +
       'BullMQ: queue and worker in one process, private redis-server with AOF everysec; complete = worker completed event. ratio.* = STACKL / BullMQ. rssMiB is the whole bench process, which runs both.',
   };
 }

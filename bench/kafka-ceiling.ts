@@ -44,6 +44,8 @@ function perTask(records: Record<string, TopicTally>, tasks: number): PerTask {
 
 async function kafkaCeiling(): Promise<Record<string, unknown>> {
   const options = { ...probeOptionsFromEnv('postgres'), countRecords: true };
+  // The ceiling is Kafka's: the custom broker writes no Kafka records to hold against it.
+  if (options.broker !== 'kafka') throw new Error('kafka-ceiling measures the Kafka broker; it does not run with BENCH_BROKER=custom');
   const repeated = await repeatRuns('kafka-ceiling', runsFromEnv(), async () => {
     const stackl = await runProbeBurst(options);
     const records = stackl.records ?? {};

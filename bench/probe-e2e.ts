@@ -1,25 +1,25 @@
-// End to end through the broker and a channel (BENCH_CHANNEL=kafka|redis): submit N
-// probe tasks that succeed at once, and measure until every one is complete. Two ends:
+// End to end through the broker (BENCH_BROKER=kafka|custom) and a channel
+// (BENCH_CHANNEL=kafka|redis|rabbitmq; bench-stack.ts): submit N probe tasks that succeed
+// at once, and measure until every one is complete. Two ends:
 //  - `events` (the probe-e2e benchmark): a read-committed consumer of task.events has seen
-//    every TaskCompleted;
+//    every TaskCompleted (Kafka broker only: the custom broker has no task.events);
 //  - `postgres` (issue 6, used by e2e-vs-bullmq and kafka-ceiling): the projector runs
 //    too, and every task reads Completed in PostgreSQL, as the API would show it.
 // runProbeBurst is shared so the comparisons run exactly the workload probe-e2e runs.
 import pg from 'pg';
 import type { Kafka } from 'kafkajs';
-import { loadConfig, type StacklConfig } from '../core/config.js';
-import { KafkaBrokerClient } from '../processors/broker/kafka-broker-client.js';
-import { startLifecycleApp } from '../processors/broker/kafka/lifecycle-app.js';
+import type { StacklConfig } from '../core/config.js';
 import { PROJECTOR_NAME, startProjector, type RunningProjector } from '../processors/projection/index.js';
 import { decode, taskEventSchema } from '../schemas/index.js';
 import { catalogue } from '../topics/catalogue.js';
 import { createKafka } from '../topics/kafka.js';
 import { topicNames } from '../topics/names.js';
-import { startRelay } from '../channels/start-relay.js';
-import { startWorker } from '../workers/start-worker.js';
+import { benchConfig, cleanUpRun, startBrokerSide, stackChoiceFromEnv, statusCounts, submitterFor, type BenchBroker, type StackChoice } from './bench-stack.js';
 import { ProjectionWatch } from './projection-watch.js';
 import { tallyTopics, type TopicTally } from './record-count.js';
 import { envInt, progress, rssMiB, runStamp, summarize, waitUntil } from './stats.js';
+// Kept importable from here, where the other benchmarks have always found it.
+export { cleanUp } from './clean-up.js';
 
 /** The worker concurrency of the end-to-end burst; peers (BullMQ) use the same. */
 export const PROBE_WORKER_CONCURRENCY = 32;
@@ -29,7 +29,9 @@ export const PROBE_SUBMIT_CHUNK = 500;
 export interface ProbeBurstOptions {
   tasks: number;
   concurrency: number;
-  channel: string;
+  /** Broker and channel (StackChoice): bench-stack.ts. */
+  broker: BenchBroker;
+  channel: StackChoice['channel'];
   completion: 'events' | 'postgres';
   /** After the timed part, count the records STACKL wrote to each of its topics. */
   countRecords?: boolean;
@@ -37,6 +39,7 @@ export interface ProbeBurstOptions {
 
 export interface ProbeBurstResult {
   tasks: number;
+  broker: BenchBroker;
   channel: string;
   completion: 'events' | 'postgres';
   workerConcurrency: number;
@@ -53,7 +56,7 @@ export function probeOptionsFromEnv(completion: ProbeBurstOptions['completion'])
   return {
     tasks: envInt('BENCH_TASKS', 20_000),
     concurrency: envInt('BENCH_WORKER_CONCURRENCY', PROBE_WORKER_CONCURRENCY),
-    channel: process.env.BENCH_CHANNEL ?? 'kafka',
+    ...stackChoiceFromEnv(),
     completion,
   };
 }
@@ -68,16 +71,15 @@ interface CompletionObserver {
 
 export async function runProbeBurst(options: ProbeBurstOptions): Promise<ProbeBurstResult> {
   const stamp = runStamp();
-  const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: `bench.e2e.${stamp}.`, STACKL_DB_SCHEMA: `bench_e2e_${stamp}` });
-  const topics = topicNames(config.topicPrefix);
+  const choice: StackChoice = { broker: options.broker, channel: options.channel };
+  if (choice.broker === 'custom' && options.completion === 'events') throw new Error('completion by task.events needs the Kafka broker; with BENCH_BROKER=custom run e2e-vs-bullmq or brokers (completion in PostgreSQL)');
+  const config = benchConfig(choice, `bench.e2e.${stamp}.`, `bench_e2e_${stamp}`);
   const kafka = createKafka(config, 'bench');
   const { tasks, channel } = options;
   try {
-    const broker = await startLifecycleApp(config, { clientId: 'bench-broker' });
-    const relay = channel === 'redis' ? await startRelay(config) : undefined;
-    const worker = await startWorker(config, { STACKL_WORKER_CONCURRENCY: String(options.concurrency), STACKL_CHANNEL: channel });
+    const roles = await startBrokerSide(choice, config, options.concurrency);
     const observer = options.completion === 'events' ? await observeEvents(kafka, config, tasks) : await observeProjection(config, tasks);
-    const client = new KafkaBrokerClient(kafka, topics.requests, config.partitions);
+    const client = submitterFor(choice, config, kafka);
 
     const submittedAt = new Map<string, number>();
     const began = Date.now();
@@ -87,19 +89,22 @@ export async function runProbeBurst(options: ProbeBurstOptions): Promise<ProbeBu
       for (const receipt of await client.submitMany(batch)) submittedAt.set(receipt.taskId, sentAt);
     }
     progress(`submitted ${tasks} probe tasks in ${Date.now() - began} ms`);
-    await waitUntil(() => observer.done(), 600_000, `every task to be complete (${options.completion})`);
+    await waitUntil(() => observer.done(), 600_000, `every task to be complete (${options.completion})`).catch(async (error: unknown) => {
+      if (options.completion === 'postgres') progress(`tasks by status when the burst gave up: ${JSON.stringify(await statusCounts(config))}`);
+      throw error;
+    });
     const { latencies, endedAt } = await observer.finish(submittedAt);
     const elapsedMs = endedAt - began;
     const rss = rssMiB();
 
     await observer.stop();
     await client.close();
-    await worker.stop();
-    await relay?.stop();
-    await broker.stop();
-    const records = options.countRecords ? await countRecords(kafka, config) : undefined;
+    await roles.stop();
+    // The custom broker writes no Kafka topic: there is nothing to count.
+    const records = options.countRecords && choice.broker === 'kafka' ? await countRecords(kafka, config) : undefined;
     return {
       tasks,
+      broker: choice.broker,
       channel,
       completion: options.completion,
       workerConcurrency: options.concurrency,
@@ -111,7 +116,7 @@ export async function runProbeBurst(options: ProbeBurstOptions): Promise<ProbeBu
       ...(records === undefined ? {} : { records }),
     };
   } finally {
-    await cleanUp(kafka, config, options.completion === 'postgres');
+    await cleanUpRun(choice, kafka, config, options.completion === 'postgres');
   }
 }
 
@@ -167,36 +172,11 @@ async function countRecords(kafka: Kafka, config: StacklConfig): Promise<Record<
   return Object.fromEntries(Object.entries(tally).map(([topic, t]) => [topic.slice(config.topicPrefix.length), t]));
 }
 
-/** The run's topics, groups and schema are of no use afterwards; leaving them would fill the dev broker. */
-export async function cleanUp(kafka: Kafka, config: StacklConfig, dropSchema: boolean): Promise<void> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    const ours = (await admin.listTopics()).filter((t) => t.startsWith(config.topicPrefix));
-    if (ours.length > 0) await admin.deleteTopics({ topics: ours });
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(config.topicPrefix));
-    if (groups.length > 0) await admin.deleteGroups(groups);
-  } catch (error) {
-    progress(`could not delete the run's topics: ${(error as Error).message}`);
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
-  if (!dropSchema) return;
-  const client = new pg.Client({ connectionString: config.databaseUrl });
-  try {
-    await client.connect();
-    await client.query(`drop schema if exists ${pg.escapeIdentifier(config.databaseSchema)} cascade`);
-  } catch (error) {
-    progress(`could not drop schema ${config.databaseSchema}: ${(error as Error).message}`);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
 async function probeBurst(): Promise<Record<string, unknown>> {
   const result = await runProbeBurst(probeOptionsFromEnv('events'));
   return {
     tasks: result.tasks,
+    broker: result.broker,
     channel: result.channel,
     workerConcurrency: result.workerConcurrency,
     partitions: result.partitions,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { apiBenchmarks } from './api-latency.js';
 import { apiSubmitBenchmarks } from './api-submit.js';
 import { brokerBenchmarks } from './broker.js';
+import { brokersBenchmarks } from './brokers.js';
 import { bullmqBenchmarks } from './bullmq-peer.js';
 import { comparisonBenchmarks } from './e2e-vs-bullmq.js';
 import { ceilingBenchmarks } from './kafka-ceiling.js';
@@ -30,6 +31,7 @@ const benchmarks: Record<string, Benchmark> = {
   ...apiSubmitBenchmarks,
   ...bullmqBenchmarks,
   ...comparisonBenchmarks,
+  ...brokersBenchmarks,
   ...ceilingBenchmarks,
   ...steadyStateBenchmarks,
   ...timeoutBenchmarks,

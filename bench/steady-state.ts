@@ -1,19 +1,17 @@
 // steady-state (issue 6): probe tasks that succeed, submitted at a fixed rate rather than
-// in a burst, through broker → kafka channel → worker → broker → projector, all in this
-// process (as probe-e2e). For each rate of BENCH_RATES (default 500,1000,2000 tasks/s),
+// in a burst, through broker → channel → worker → broker → projector, all in this
+// process (as probe-e2e); the broker and channel are BENCH_BROKER and BENCH_CHANNEL
+// (bench-stack.ts; default the Kafka broker on the kafka channel, as in earlier runs). For each rate of BENCH_RATES (default 500,1000,2000 tasks/s),
 // BENCH_STEADY_SECONDS (default 60) of paced submission on fresh topics and schema;
 // latency = submit → Completed visible in PostgreSQL. Target: p99 < 100 ms at 1,000/s.
 // About 3.5 minutes a run at the defaults, so it honours BENCH_RUNS.
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { loadConfig } from '../core/config.js';
-import { KafkaBrokerClient } from '../processors/broker/kafka-broker-client.js';
-import { startLifecycleApp } from '../processors/broker/kafka/lifecycle-app.js';
 import { PROJECTOR_NAME, startProjector } from '../processors/projection/index.js';
 import { createKafka } from '../topics/kafka.js';
 import { topicNames } from '../topics/names.js';
-import { startWorker } from '../workers/start-worker.js';
-import { cleanUp, PROBE_WORKER_CONCURRENCY } from './probe-e2e.js';
+import { benchConfig, cleanUpRun, stackChoice, stackChoiceFromEnv, startBrokerSide, statusCounts, submitterFor, type StackChoice, type Submitter } from './bench-stack.js';
+import { PROBE_WORKER_CONCURRENCY } from './probe-e2e.js';
 import { ProjectionWatch } from './projection-watch.js';
 import { repeatRuns, runsFromEnv } from './repeat.js';
 import { envInt, loadAverage1m, progress, rssMiB, runStamp, summarize, waitUntil } from './stats.js';
@@ -37,7 +35,7 @@ interface Paced {
 }
 
 /** Every SLICE_MS, sends in one produce request what the rate says is due by now. */
-async function pace(client: KafkaBrokerClient, rate: number, durationMs: number): Promise<Paced> {
+async function pace(client: Submitter, rate: number, durationMs: number): Promise<Paced> {
   const submittedAt = new Map<string, number>();
   const scheduleLagMs: number[] = [];
   const total = Math.round((rate * durationMs) / 1000);
@@ -89,6 +87,8 @@ async function stages(pool: pg.Pool, schema: string, submittedAt: Map<string, nu
 }
 
 export interface SteadyRateResult {
+  broker: StackChoice['broker'];
+  channel: StackChoice['channel'];
   ratePerSecond: number;
   seconds: number;
   warmupSeconds: number;
@@ -110,9 +110,9 @@ export interface SteadyRateResult {
   loadAverage1m: number;
 }
 
-export async function runSteadyRate(rate: number, seconds: number, warmupSeconds: number, concurrency: number): Promise<SteadyRateResult> {
+export async function runSteadyRate(rate: number, seconds: number, warmupSeconds: number, concurrency: number, choice: StackChoice = stackChoice('kafka')): Promise<SteadyRateResult> {
   const stamp = runStamp();
-  const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: `bench.steady.${stamp}.`, STACKL_DB_SCHEMA: `bench_steady_${stamp}` });
+  const config = benchConfig(choice, `bench.steady.${stamp}.`, `bench_steady_${stamp}`);
   const topics = topicNames(config.topicPrefix);
   const kafka = createKafka(config, 'bench');
   // A processor that stops for good (e.g. the shared dev Kafka fenced it) fails the run now, not after the wait.
@@ -121,19 +121,18 @@ export async function runSteadyRate(rate: number, seconds: number, warmupSeconds
     fatal = error;
   };
   try {
-    const broker = await startLifecycleApp(config, { clientId: 'bench-broker', onFatal });
-    const worker = await startWorker(config, { STACKL_WORKER_CONCURRENCY: String(concurrency), STACKL_CHANNEL: 'kafka' });
+    const roles = await startBrokerSide(choice, config, concurrency, onFatal);
     const projector = await startProjector(config, { clientId: 'bench-projector', onFatal });
     const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
     // Counting Completed rows is only how we know to stop; every 50 polls keeps it off the hot path.
     const watch = new ProjectionWatch(pool, { schema: config.databaseSchema, topic: topics.events, projector: PROJECTOR_NAME }, config.partitions, WATCH_POLL_MS, 50);
     watch.start();
-    const client = new KafkaBrokerClient(kafka, topics.requests, config.partitions);
+    const client = submitterFor(choice, config, kafka);
     // One task before the clock connects the producer; it belongs to the warm-up.
     const [first] = await client.submitMany([PROBE]);
     const warmAt = Date.now();
 
-    progress(`steady-state: ${rate} tasks/s for ${warmupSeconds} + ${seconds} s`);
+    progress(`steady-state: ${rate} tasks/s for ${warmupSeconds} + ${seconds} s (broker ${choice.broker}, channel ${choice.channel})`);
     const paced = await pace(client, rate, (warmupSeconds + seconds) * 1000);
     if (first) paced.submittedAt.set(first.taskId, warmAt);
     const submitted = paced.submittedAt.size;
@@ -144,16 +143,18 @@ export async function runSteadyRate(rate: number, seconds: number, warmupSeconds
       },
       600_000,
       `all ${submitted} tasks to read Completed`,
-    );
+    ).catch(async (error: unknown) => {
+      progress(`tasks by status when the run gave up: ${JSON.stringify(await statusCounts(config))}`);
+      throw error;
+    });
     await watch.stop();
     const { visibleAt, unresolved } = await watch.visibility(paced.submittedAt);
     const measuredFrom = paced.began + warmupSeconds * 1000;
     const stagesMs = await stages(pool, config.databaseSchema, paced.submittedAt, visibleAt, measuredFrom);
     const rss = rssMiB();
     await client.close();
-    await worker.stop();
+    await roles.stop();
     await projector.stop();
-    await broker.stop();
     await pool.end();
 
     const latencies: number[] = [];
@@ -175,6 +176,8 @@ export async function runSteadyRate(rate: number, seconds: number, warmupSeconds
     }
     const measuredMs = paced.endedAt - measuredFrom;
     return {
+      broker: choice.broker,
+      channel: choice.channel,
       ratePerSecond: rate,
       seconds,
       warmupSeconds,
@@ -197,39 +200,56 @@ export async function runSteadyRate(rate: number, seconds: number, warmupSeconds
       loadAverage1m: loadAverage1m(),
     };
   } finally {
-    await cleanUp(kafka, config, true);
+    await cleanUpRun(choice, kafka, config, true);
   }
 }
 
-function ratesFromEnv(): number[] {
-  const rates = (process.env.BENCH_RATES ?? '500,1000,2000').split(',').map((r) => Number(r.trim()));
+function ratesFromEnv(fallback: string): number[] {
+  const rates = (process.env.BENCH_RATES ?? fallback).split(',').map((r) => Number(r.trim()));
   if (rates.some((r) => !Number.isInteger(r) || r < 1)) throw new Error(`BENCH_RATES must list positive integers, got "${process.env.BENCH_RATES}"`);
   return rates;
 }
 
+export interface SteadySettings {
+  rates: number[];
+  seconds: number;
+  warmupSeconds: number;
+  concurrency: number;
+}
+
+/** BENCH_RATES, BENCH_STEADY_SECONDS, BENCH_STEADY_WARMUP_SECONDS, BENCH_WORKER_CONCURRENCY; the defaults are the caller's. */
+export function steadySettingsFromEnv(defaults: { rates: string; seconds: number; warmupSeconds: number }): SteadySettings {
+  return {
+    rates: ratesFromEnv(defaults.rates),
+    seconds: envInt('BENCH_STEADY_SECONDS', defaults.seconds),
+    warmupSeconds: envInt('BENCH_STEADY_WARMUP_SECONDS', defaults.warmupSeconds),
+    concurrency: envInt('BENCH_WORKER_CONCURRENCY', PROBE_WORKER_CONCURRENCY),
+  };
+}
+
+/** The figures of one rate's result, each named `<prefix>.<figure>`. */
+export function steadyFigures(prefix: string, r: SteadyRateResult): Record<string, number> {
+  return {
+    [`${prefix}.p50Ms`]: r.submitToVisibleMs.p50,
+    [`${prefix}.p99Ms`]: r.submitToVisibleMs.p99,
+    [`${prefix}.maxMs`]: r.submitToVisibleMs.max,
+    [`${prefix}.achievedRatePerSecond`]: r.achievedRatePerSecond,
+    [`${prefix}.visiblePerSecond`]: r.visiblePerSecond,
+    [`${prefix}.backlogAtEnd`]: r.backlogAtEnd,
+    [`${prefix}.drainMs`]: r.drainMs,
+    [`${prefix}.keptUp`]: r.keptUp ? 1 : 0,
+    [`${prefix}.loadAverage1m`]: r.loadAverage1m,
+  };
+}
+
 async function steadyState(): Promise<Record<string, unknown>> {
-  const rates = ratesFromEnv();
-  const seconds = envInt('BENCH_STEADY_SECONDS', 60);
-  const warmupSeconds = envInt('BENCH_STEADY_WARMUP_SECONDS', 5);
-  const concurrency = envInt('BENCH_WORKER_CONCURRENCY', PROBE_WORKER_CONCURRENCY);
+  const { rates, seconds, warmupSeconds, concurrency } = steadySettingsFromEnv({ rates: '500,1000,2000', seconds: 60, warmupSeconds: 5 });
+  const choice = stackChoiceFromEnv();
   const repeated = await repeatRuns('steady-state', runsFromEnv(), async () => {
     const results: SteadyRateResult[] = [];
-    for (const rate of rates) results.push(await runSteadyRate(rate, seconds, warmupSeconds, concurrency));
+    for (const rate of rates) results.push(await runSteadyRate(rate, seconds, warmupSeconds, concurrency, choice));
     const figures: Record<string, number> = {};
-    for (const r of results) {
-      const at = `r${r.ratePerSecond}`;
-      Object.assign(figures, {
-        [`${at}.p50Ms`]: r.submitToVisibleMs.p50,
-        [`${at}.p99Ms`]: r.submitToVisibleMs.p99,
-        [`${at}.maxMs`]: r.submitToVisibleMs.max,
-        [`${at}.achievedRatePerSecond`]: r.achievedRatePerSecond,
-        [`${at}.visiblePerSecond`]: r.visiblePerSecond,
-        [`${at}.backlogAtEnd`]: r.backlogAtEnd,
-        [`${at}.drainMs`]: r.drainMs,
-        [`${at}.keptUp`]: r.keptUp ? 1 : 0,
-        [`${at}.loadAverage1m`]: r.loadAverage1m,
-      });
-    }
+    for (const r of results) Object.assign(figures, steadyFigures(`r${r.ratePerSecond}`, r));
     return { figures, detail: { rates: results } };
   });
   const atTarget = (repeated.figures as Record<string, { median: number }>)[`r${TARGET.ratePerSecond}.p99Ms`];
@@ -238,7 +258,8 @@ async function steadyState(): Promise<Record<string, unknown>> {
     secondsPerRate: seconds,
     warmupSeconds,
     workerConcurrency: concurrency,
-    channel: 'kafka',
+    broker: choice.broker,
+    channel: choice.channel,
     target: `p99 < ${TARGET.p99Ms} ms at ${TARGET.ratePerSecond} tasks/s`,
     // Judged on the median over runs; absent when BENCH_RATES leaves the target rate out.
     ...(atTarget === undefined ? {} : { meetsTarget: atTarget.median < TARGET.p99Ms }),
