@@ -7,13 +7,14 @@ import type { SubmitRequest } from '../processors/broker/task-broker.js';
 import { checkJsonValue, MAX_JSON_DEPTH, payloadSchemaFor, replyTopicProblem, webhookProblem, type KindRegistry, type LifecycleLimits } from '../processors/lifecycle/index.js';
 import { nestingDepth } from './json-depth.js';
 import type { SubmitBody } from './schemas.js';
-import type { BrokerName } from '../core/config.js';
+import type { BrokerName, ChannelName } from '../core/config.js';
 
 export interface SubmissionRules {
   kinds: KindRegistry;
   limits: LifecycleLimits;
-  /** The custom broker has no Kafka to reply to: it takes no origin of type topic. */
+  /** The custom broker replies to topics only with Kafka as its channel. */
   broker?: BrokerName;
+  channel?: ChannelName;
 }
 
 export function checkSubmission(rules: SubmissionRules, body: Pick<SubmitBody, 'kind' | 'action' | 'payload' | 'origin'>): void {
@@ -28,7 +29,7 @@ export function checkSubmission(rules: SubmissionRules, body: Pick<SubmitBody, '
       details: { maxDepth: MAX_JSON_DEPTH, issues: [{ path: 'payload', message: `nested more than ${MAX_JSON_DEPTH} levels deep` }] },
     });
   }
-  if (rules.broker === 'custom' && origin?.type === 'topic') {
+  if (rules.broker === 'custom' && rules.channel !== 'kafka' && origin?.type === 'topic') {
     const problem = 'an origin of type topic needs Kafka, which the custom broker (STACKL_BROKER=custom) does not use: name a webhook, or follow the task with GET /tasks/{id} or stackl watch';
     throw new StacklError('INVALID_ORIGIN', problem, { httpStatus: 422, details: { issues: [{ path: 'body.origin.type', message: problem }], broker: 'custom' } });
   }

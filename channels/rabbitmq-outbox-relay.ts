@@ -5,6 +5,7 @@
 // FOR UPDATE SKIP LOCKED, so several brokers share the sending); a result is acknowledged
 // to RabbitMQ once its inbox row committed. A crash between the two sends an order twice
 // or a result twice: attempts fence both.
+import { WakeUp } from '../core/wake-up.js';
 import { watchRelay } from './relay-metrics.js';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,7 +40,7 @@ export class RabbitOutboxRelay {
   private running = false;
   private unwatch: (() => void) | undefined;
   private sending: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly wakeUp = new WakeUp();
   private results: RabbitDelivery[] = [];
   private resultTimer: NodeJS.Timeout | undefined;
   private inserting: Promise<void> = Promise.resolve();
@@ -68,7 +69,7 @@ export class RabbitOutboxRelay {
 
   /** The broker wrote orders: send them now rather than at the next poll. */
   wake(): void {
-    this.wakeUp?.();
+    this.wakeUp.wake();
   }
 
   async stop(): Promise<void> {
@@ -88,7 +89,7 @@ export class RabbitOutboxRelay {
       try {
         const sent = await this.sendBatch();
         backoff = 200;
-        if (sent < SEND_BATCH) await this.idle(IDLE_POLL_MS);
+        if (sent < SEND_BATCH) await this.wakeUp.sleep(IDLE_POLL_MS);
       } catch (error) {
         if (!this.running) return;
         this.log.warn('sending orders failed; trying again', { error: (error as Error).message });
@@ -165,14 +166,4 @@ export class RabbitOutboxRelay {
     this.counters.resultsTaken += rows.length;
   }
 
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-    });
-  }
 }

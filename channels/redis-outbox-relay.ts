@@ -4,6 +4,7 @@
 // an order stays in the outbox, marked sent, until its worker acknowledges it; when Redis'
 // run id changes every sent order is sent again (attempts fence duplicates). Dead workers'
 // orders are requeued by the reaper, as on the Kafka broker's relay.
+import { WakeUp } from '../core/wake-up.js';
 import { watchRelay } from './relay-metrics.js';
 import pg from 'pg';
 import { Redis } from 'ioredis';
@@ -41,7 +42,7 @@ export class RedisOutboxRelay {
   private running = false;
   private unwatch: (() => void) | undefined;
   private loops: Promise<void>[] = [];
-  private wakeUp: (() => void) | undefined;
+  private readonly wakeUp = new WakeUp();
   private redisRunId: string | undefined;
   readonly counters = { ordersSent: 0, resultsTaken: 0, ordersRequeued: 0, redisRestarts: 0 };
 
@@ -66,7 +67,7 @@ export class RedisOutboxRelay {
   }
 
   wake(): void {
-    this.wakeUp?.();
+    this.wakeUp.wake();
   }
 
   async stop(): Promise<void> {
@@ -86,7 +87,7 @@ export class RedisOutboxRelay {
       try {
         const done = await step();
         backoff = 200;
-        if (done < SEND_BATCH) await this.idle(idleMs, wakeable);
+        if (done < SEND_BATCH) await (wakeable ? this.wakeUp.sleep(idleMs) : sleep(idleMs));
       } catch (error) {
         if (!this.running) return;
         this.log.warn(`${what} failed; trying again`, { error: (error as Error).message });
@@ -190,14 +191,4 @@ export class RedisOutboxRelay {
     return /run_id:(\w+)/.exec(info)?.[1];
   }
 
-  private idle(ms: number, wakeable: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      if (wakeable) this.wakeUp = done;
-    });
-  }
 }

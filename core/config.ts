@@ -105,9 +105,6 @@ export function loadConfig(env: Env = process.env): StacklConfig {
   // before it starts any role rather than after the first ones run.
   channelNameFrom(env);
   const broker = brokerNameFrom(env);
-  if (broker === 'custom' && channelNameFrom(env) === 'kafka') {
-    throw new ConfigError('STACKL_BROKER=custom needs STACKL_CHANNEL=rabbitmq or redis: it uses no Kafka');
-  }
   const migrate = env.STACKL_MIGRATE ?? 'auto';
   if (migrate !== 'auto' && migrate !== 'off') throw new ConfigError(`STACKL_MIGRATE must be "auto" or "off", got "${migrate}"`);
   // Read by core/log.ts at every line; refused here so a typo never silently means "info".

@@ -110,8 +110,9 @@ const stackCommands: Record<string, Command> = {
       notifierSettingsFrom(process.env);
       const stack = await stackUp(config, progress);
       const custom = config.broker === 'custom';
-      progress(custom ? 'stack is up (the custom broker needs no Kafka)' : 'stack is up; creating or verifying topics');
-      const topics = custom ? undefined : await createTopics(config);
+      const kafkaFree = custom && channelNameFrom(process.env) !== 'kafka';
+      progress(kafkaFree ? 'stack is up (the custom broker needs no Kafka)' : 'stack is up; creating or verifying topics');
+      const topics = kafkaFree ? undefined : await createTopics(config);
       progress(`applying migrations to schema ${config.databaseSchema}`);
       const migrations = await migrate(config.databaseUrl, config.databaseSchema);
       const channel = channelNameFrom(process.env);

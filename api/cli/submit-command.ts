@@ -1,5 +1,6 @@
 // `stackl submit`: one task onto task.requests, checked exactly as POST /tasks checks it.
 import { z } from 'zod';
+import { channelNameFrom } from '../../core/config.js';
 import { KafkaBrokerClient } from '../../processors/broker/kafka-broker-client.js';
 import { InboxClient } from '../../processors/broker/custom/inbox-client.js';
 import type { TaskCommands } from '../../processors/broker/task-broker.js';
@@ -58,7 +59,7 @@ export function submitCommand(io: CliIo = processIo): Command {
         const parsed = submitBodySchema.safeParse(Object.fromEntries(Object.entries(candidate).filter(([, v]) => v !== undefined)));
         if (!parsed.success) throw new UsageError(z.prettifyError(parsed.error).replace(/\n/g, ' '));
         const config = configOf(io);
-        checkSubmission({ kinds: createKindRegistry(), limits: lifecycleLimitsOf(config), broker: config.broker }, parsed.data);
+        checkSubmission({ kinds: createKindRegistry(), limits: lifecycleLimitsOf(config), broker: config.broker, channel: channelNameFrom(io.env) }, parsed.data);
 
         const client: TaskCommands =
           config.broker === 'custom'

@@ -23,7 +23,7 @@ export function registerTaskSubmit(app: ZodApp, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const body = request.body;
-      checkSubmission(ctx, body);
+      checkSubmission({ ...ctx, channel: ctx.options.channel }, body);
       await checkStackTemplate(ctx.templates, body);
       const receipt = await ctx.admission.send('submit', () => ctx.commands.submit(toSubmitRequest(body)));
       return reply.status(202).header('location', `/tasks/${receipt.taskId}`).send({ id: receipt.taskId, position: formatPosition(receipt.position) });

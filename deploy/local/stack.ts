@@ -48,8 +48,8 @@ export async function stackUp(config: StacklConfig, onProgress: (m: string) => v
   if (startedPostgres) writeFileSync(join(paths.pids, POSTGRES_MARKER), `${new Date().toISOString()}\n`);
   await ensureRedis(config.redisUrl, paths, onProgress);
   await ensureRabbit(config.rabbitmqUrl, paths, channelNameFrom(process.env) === 'rabbitmq', onProgress);
-  // The custom broker keeps its log in PostgreSQL: no Kafka, no JVM.
-  if (config.broker === 'custom') return { ...(await stackStatus(config)), elapsedMs: Date.now() - began };
+  // The custom broker keeps its log in PostgreSQL: no Kafka, no JVM (unless Kafka is its channel).
+  if (config.broker === 'custom' && channelNameFrom(process.env) !== 'kafka') return { ...(await stackStatus(config)), elapsedMs: Date.now() - began };
 
   if (cluster !== undefined && (cluster.nodes > 1 || cluster.secure)) {
     const report = await clusterUp(config, paths, cluster, onProgress);

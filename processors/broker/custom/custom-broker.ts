@@ -25,6 +25,8 @@ export interface CustomBrokerOptions {
   topics: TopicNames;
   processor: StreamProcessor<TaskState>;
   idempotencyWindowMs: number;
+  /** Replies to reply topics go to the outbox for the Kafka relay (the channel is Kafka); else they are dead letters. */
+  repliesToKafka?: boolean;
   /** How often membership and the partitions' ownership are looked at. */
   claimIntervalMs?: number;
   maxInputsPerStep?: number;
@@ -177,6 +179,7 @@ export class CustomBroker {
       topics: this.options.topics,
       processor: this.options.processor,
       idempotencyWindowMs: this.options.idempotencyWindowMs,
+      repliesToKafka: this.options.repliesToKafka ?? false,
       maxInputs: this.options.maxInputsPerStep ?? 200,
       log: this.log,
       onOrders: () => this.options.onOrders?.(),

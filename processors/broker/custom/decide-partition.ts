@@ -20,6 +20,8 @@ export interface PartitionStepOptions {
   processor: StreamProcessor<TaskState>;
   /** How long an expunged task's id stays spent (0: forgotten at expunge). */
   idempotencyWindowMs: number;
+  /** Whether a reply to a reply topic can be sent (Kafka is the channel), or is kept as a dead letter. */
+  repliesToKafka: boolean;
   /** Inputs, and separately due deadlines, decided in one transaction at most. */
   maxInputs: number;
   log: Logger;
@@ -92,7 +94,7 @@ async function decideIn(client: pg.Client, t: BrokerTables, partition: number, o
     }
   }
 
-  const nextOffset = await writeOutputs(client, t, partition, BigInt(offsets[0]?.next_offset ?? '0'), ctx.outputs, options.topics, deadLetters);
+  const nextOffset = await writeOutputs(client, t, partition, BigInt(offsets[0]?.next_offset ?? '0'), ctx.outputs, options, deadLetters);
   await writeStates(client, t, partition, ctx, options, now);
   if (postponed.length > 0) await client.query(`update ${t.tasks} set next_deadline = $2 where task_id = any($1)`, [postponed, now + FAILED_TICK_RETRY_MS]);
   await client.query(`delete from ${t.tasks} where partition = $1 and state is null and retired_until <= $2`, [partition, now]);
@@ -134,7 +136,7 @@ async function writeOutputs(
   partition: number,
   firstOffset: bigint,
   outputs: OutputRecord[],
-  topics: TopicNames,
+  { topics, repliesToKafka }: Pick<PartitionStepOptions, 'topics' | 'repliesToKafka'>,
   deadLetters: { source: string; taskId: string; value: Buffer | null; headers: Record<string, string> }[],
 ): Promise<bigint> {
   const events: { offset: string; taskId: string; value: Buffer }[] = [];
@@ -149,7 +151,9 @@ async function writeOutputs(
     } else if (output.topic === topics.dispatch) orders.push({ queue: 'runs', taskId, value });
     else if (output.topic === topics.rollbacks) orders.push({ queue: 'rollbacks', taskId, value });
     else if (output.topic === topics.notifications) orders.push({ queue: 'notifications', taskId, value });
-    // The dead-letter topic, and anything else (no reply topic exists without Kafka): kept aside.
+    // A reply to the reply topic a task named: the Kafka relay sends it.
+    else if (output.topic !== topics.dlq && repliesToKafka) orders.push({ queue: `reply:${output.topic}`, taskId, value });
+    // The dead-letter topic, and a reply without Kafka: kept aside.
     else deadLetters.push({ source: output.topic === topics.dlq ? 'lifecycle' : `reply:${output.topic}`, taskId, value: output.value, headers: stringHeaders(output.headers ?? {}) });
   }
   if (events.length > 0) {

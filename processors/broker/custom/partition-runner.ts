@@ -2,6 +2,7 @@
 // partition's advisory lock (a session lock: it goes with the connection, so a broker
 // killed -9 frees its partitions at once) and runs the partition's decision steps one
 // after another, woken by NOTIFY, by its next deadline, or by a slow poll.
+import { WakeUp } from '../../../core/wake-up.js';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../../core/log.js';
@@ -20,7 +21,7 @@ export interface RunnerStats {
 export class PartitionRunner {
   readonly stats: RunnerStats = { decided: 0, steps: 0, failedSteps: 0 };
   private running = true;
-  private wakeUp: (() => void) | undefined;
+  private readonly wakeUp = new WakeUp();
   private loop: Promise<void> | undefined;
   /** Set when the connection failed: the lock is gone, the broker must forget this partition. */
   lost = false;
@@ -54,7 +55,7 @@ export class PartitionRunner {
   }
 
   wake(): void {
-    this.wakeUp?.();
+    this.wakeUp.wake();
   }
 
   /** Finishes the step under way, gives the lock back and closes the connection. */
@@ -78,7 +79,7 @@ export class PartitionRunner {
         // A full batch: more may wait, go on at once.
         if (outcome.decided >= this.options.maxInputs) continue;
         const untilDeadline = outcome.nextDeadline === undefined ? IDLE_POLL_MS : outcome.nextDeadline - Date.now();
-        if (outcome.decided === 0 || untilDeadline > 0) await this.idle(Math.max(0, Math.min(IDLE_POLL_MS, untilDeadline)));
+        if (outcome.decided === 0 || untilDeadline > 0) await this.wakeUp.sleep(Math.max(0, Math.min(IDLE_POLL_MS, untilDeadline)));
       } catch (error) {
         this.stats.failedSteps += 1;
         if (!this.running) return;
@@ -97,16 +98,6 @@ export class PartitionRunner {
     }
   }
 
-  private idle(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-    });
-  }
 }
 
 /** The connection itself failed (closed, reset, terminated by the server), not a statement. */

@@ -6,7 +6,12 @@ import { channelNameFrom, type StacklConfig } from '../../../core/config.js';
 import { ConfigError } from '../../../core/errors.js';
 import { RabbitOutboxRelay } from '../../../channels/rabbitmq-outbox-relay.js';
 import { RedisOutboxRelay } from '../../../channels/redis-outbox-relay.js';
-import { topicNames } from '../../../topics/names.js';
+import { KafkaOutboxRelay } from '../../../channels/kafka-outbox-relay.js';
+import { ensureTopics } from '../../../topics/admin.js';
+import { catalogueFor } from '../../../topics/catalogue.js';
+import { createKafka } from '../../../topics/kafka.js';
+import { originTopicsFrom } from '../kafka/origin-topics.js';
+import { consumerGroup, topicNames } from '../../../topics/names.js';
 import { createKindRegistry, defaultLifecycleDefaults, lifecycleLimitsOf, type KindRegistry, type LifecycleDefaults } from '../../lifecycle/index.js';
 import { lifecycleProcessor } from '../kafka/lifecycle-processor.js';
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS } from '../kafka/lifecycle-app.js';
@@ -35,20 +40,29 @@ export interface RunningCustomBroker {
 export async function startCustomBroker(config: StacklConfig, options: CustomBrokerAppOptions = {}, env: Record<string, string | undefined> = process.env): Promise<RunningCustomBroker> {
   const channel = channelNameFrom(env);
   const common = { databaseUrl: config.databaseUrl, schema: config.databaseSchema, prefix: config.topicPrefix, partitions: config.partitions };
-  let relay: OutboxRelay;
+  let relay: OutboxRelay | undefined;
   if (channel === 'rabbitmq') relay = new RabbitOutboxRelay({ ...common, rabbitmqUrl: config.rabbitmqUrl });
   else if (channel === 'redis') relay = new RedisOutboxRelay({ ...common, redisUrl: config.redisUrl });
-  else throw new ConfigError(`STACKL_BROKER=custom works with STACKL_CHANNEL=rabbitmq or redis, got "${channel}"`, { STACKL_CHANNEL: channel });
   const topics = topicNames(config.topicPrefix);
+  // With Kafka as its channel, Kafka is there: orders and replies go to its topics.
+  const kafka = channel === 'kafka' ? createKafka(config, 'stackl-custom-broker') : undefined;
+  const admin = kafka?.admin();
+  if (kafka !== undefined && admin !== undefined) {
+    await admin.connect();
+    await ensureTopics(admin, catalogueFor(config));
+    relay = new KafkaOutboxRelay({ kafka, databaseUrl: config.databaseUrl, schema: config.databaseSchema, topics, partitions: config.partitions, groupId: consumerGroup(config.topicPrefix, 'custom-broker-results') });
+  }
+  if (relay === undefined) throw new ConfigError(`STACKL_CHANNEL "${channel}" has no relay for the custom broker`, { STACKL_CHANNEL: channel });
   const broker = new CustomBroker({
     databaseUrl: config.databaseUrl,
     schema: config.databaseSchema,
     partitions: config.partitions,
     topics,
+    // Without Kafka no reply topic exists: such a reply is recorded undelivered, with its reason.
+    repliesToKafka: admin !== undefined,
     processor: lifecycleProcessor({
       topics,
-      // Without Kafka no reply topic exists: such a reply is recorded undelivered, with its reason.
-      originTopics: { exists: () => Promise.resolve(false) },
+      originTopics: admin === undefined ? { exists: () => Promise.resolve(false) } : originTopicsFrom(admin),
       decider: { kinds: options.kinds ?? createKindRegistry(), defaults: { ...defaultLifecycleDefaults, ...options.defaults }, limits: lifecycleLimitsOf(config) },
     }),
     idempotencyWindowMs: options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS,
@@ -69,6 +83,7 @@ export async function startCustomBroker(config: StacklConfig, options: CustomBro
     async stop() {
       await broker.stop();
       await relay.stop();
+      await admin?.disconnect();
     },
   };
 }

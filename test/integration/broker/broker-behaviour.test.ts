@@ -22,7 +22,7 @@ import { startNotifier } from '../../../processors/notifier/index.js';
 import { deliveryProblem, WEBHOOK_HEADERS } from '../../../processors/notifier/signature.js';
 import { EventLog } from '../../support/event-log.js';
 import { Receiver } from '../notifier/receiver.js';
-import { testKafka } from '../../support/kafka.js';
+import { consumeCount, createTopic, testKafka } from '../../support/kafka.js';
 import { uniquePrefix } from '../../support/names.js';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '../../support/postgres.js';
 import { rabbitUrl } from '../../support/rabbitmq-server.js';
@@ -60,6 +60,7 @@ describe.each([
   ['kafka', 'rabbitmq'],
   ['custom', 'rabbitmq'],
   ['custom', 'redis'],
+  ['custom', 'kafka'],
 ] as const)('the %s broker on the %s channel', (brokerName, channel) => {
   const schema = uniqueSchema(`behaviour_${brokerName}_${channel}`);
   const secret = 'a-webhook-secret-of-at-least-32-characters';
@@ -161,5 +162,21 @@ describe.each([
     const history = await harness.log.waitFor(refused.taskId, ends('ReplyUndelivered'));
     expect(history.at(-1)?.body).toMatchObject({ code: 'WEBHOOK_UNDELIVERED', target: `${base}/refusing` });
     expect(receiver.to('/refusing')).toHaveLength(2);
+  });
+
+  it('replies to a topic origin where Kafka is present, and records the reply undelivered where it is not', { timeout: 60_000 }, async () => {
+    const replies = `${config.replyTopicPrefix}orders`;
+    const kafkaPresent = brokerName === 'kafka' || channel === 'kafka';
+    if (kafkaPresent) await createTopic(testKafka(), replies, 1);
+    const { taskId } = await harness.client.submit({ ...probe('succeed'), origin: { type: 'topic', target: replies } });
+    if (kafkaPresent) {
+      await harness.log.waitFor(taskId, ends('TaskCompleted'));
+      const [reply] = await consumeCount(testKafka(), replies, 1);
+      expect(reply?.message.key?.toString()).toBe(taskId);
+    } else {
+      const history = await harness.log.waitFor(taskId, ends('ReplyUndelivered'));
+      expect(history.map((e) => e.type)).toContain('TaskCompleted');
+      expect(history.at(-1)?.body).toMatchObject({ code: 'ORIGIN_TOPIC_MISSING', target: replies });
+    }
   });
 });
