@@ -55,7 +55,7 @@ function isolated(label: string): Record<string, string> {
 describe('start-up', () => {
   it('refuses an invalid setting before it starts anything: one line, exit 1, within seconds', async () => {
     for (const [env, message] of [
-      [{ STACKL_CHANNEL: 'bogus' }, 'stackl: STACKL_CHANNEL must be "kafka" or "redis", got "bogus" [CONFIG_INVALID]'],
+      [{ STACKL_CHANNEL: 'bogus' }, 'stackl: STACKL_CHANNEL must be one of kafka, redis, rabbitmq, got "bogus" [CONFIG_INVALID]'],
       [{ STACKL_LOG_LEVEL: 'loud' }, 'stackl: STACKL_LOG_LEVEL must be debug, info, warn or error, got "loud" [CONFIG_INVALID]'],
       [{ STACKL_MIGRATE: 'sometimes' }, 'stackl: STACKL_MIGRATE must be "auto" or "off", got "sometimes" [CONFIG_INVALID]'],
       // The API starts last in `stackl all`; its settings are refused before anything else starts.

@@ -41,7 +41,7 @@ describe.each(['kafka', 'redis'] as const)('on the %s channel, rollback orders',
     const broker = await startLifecycleApp(config, { tickIntervalMs: 20 });
     stoppers.push(() => broker.stop(), () => client.close(), () => log.stop());
     if (channel === 'redis') {
-      const relay = await startRelay(config);
+      const relay = await startRelay(config, undefined, env);
       stoppers.push(() => relay.stop());
     }
     const worker = await startWorker(config, { ...env, STACKL_WORKER_CONCURRENCY: '1' });

@@ -31,7 +31,7 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBe('postgresql://u:p@db:5433/x');
     expect(config.redisUrl).toBe('redis://cache:6380');
     expect(config.partitions).toBe(12);
-    expect(config.explicit).toEqual({ kafka: true, database: true, redis: true });
+    expect(config.explicit).toEqual({ kafka: true, database: true, redis: true, rabbitmq: false });
   });
 
   it.each([
@@ -49,7 +49,9 @@ describe('loadConfig', () => {
     [{ STACKL_KAFKA_HEAP: 'lots' }, /STACKL_KAFKA_HEAP/],
     [{ STACKL_KAFKA_CONTROLLER_PORT: '70000' }, /STACKL_KAFKA_CONTROLLER_PORT/],
     [{ STACKL_REPLY_TOPIC_PREFIX: '__consumer_' }, /STACKL_REPLY_TOPIC_PREFIX must be 1 to 200 letters/],
-    [{ STACKL_CHANNEL: 'bogus' }, /STACKL_CHANNEL must be "kafka" or "redis", got "bogus"/],
+    [{ STACKL_CHANNEL: 'bogus' }, /STACKL_CHANNEL must be one of kafka, redis, rabbitmq, got "bogus"/],
+    [{ STACKL_BROKER: 'zookeeper' }, /STACKL_BROKER must be one of kafka, custom, got "zookeeper"/],
+    [{ RABBITMQ_URL: 'http://rabbit' }, /RABBITMQ_URL must use amqp: or amqps:/],
     [{ STACKL_LOG_LEVEL: 'loud' }, /STACKL_LOG_LEVEL must be debug, info, warn or error, got "loud"/],
     [{ STACKL_MIGRATE: 'sometimes' }, /STACKL_MIGRATE must be "auto" or "off"/],
     [{ STACKL_REPLY_TOPIC_PREFIX: '' }, /STACKL_REPLY_TOPIC_PREFIX/],
