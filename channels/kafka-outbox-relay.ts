@@ -9,6 +9,8 @@ import { WakeUp } from '../core/wake-up.js';
 import type { Consumer, EachBatchPayload, Kafka, Message } from 'kafkajs';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { insertResults, repeatSends, SEND_BATCH } from '../processors/broker/custom/outbox-work.js';
+import { inTransaction } from '../core/pg-transaction.js';
 import { createLogger } from '../core/log.js';
 import { isRefusal } from '../processors/runtime/failures.js';
 import { brokerTables, type BrokerTables } from '../processors/broker/custom/tables.js';
@@ -18,7 +20,6 @@ import { partitionForKey } from '../topics/partitioner.js';
 import { RenewingProducer } from '../topics/renewing-producer.js';
 import { watchRelay } from './relay-metrics.js';
 
-const SEND_BATCH = 200;
 const IDLE_POLL_MS = 500;
 
 export interface KafkaOutboxRelayOptions {
@@ -81,32 +82,19 @@ export class KafkaOutboxRelay {
     await this.pool.end();
   }
 
-  private async sendLoop(): Promise<void> {
-    let backoff = 200;
-    while (this.running) {
-      try {
-        const sent = await this.sendBatch();
-        backoff = 200;
-        if (sent < SEND_BATCH) await this.wakeUp.sleep(IDLE_POLL_MS);
-      } catch (error) {
-        if (!this.running) return;
-        this.log.warn('sending orders failed; trying again', { error: (error as Error).message });
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5_000);
-      }
-    }
+  private sendLoop(): Promise<void> {
+    return repeatSends(() => this.sendBatch(), { running: () => this.running, wakeUp: this.wakeUp, idleMs: IDLE_POLL_MS, log: this.log, what: 'sending orders' });
   }
 
   /** One transaction: take orders and replies, write them to Kafka, delete them; a refused one becomes a dead letter. */
+  /** One transaction: take orders and replies, write them to Kafka, delete them; a refused one becomes a dead letter. */
   private async sendBatch(): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
-      const { rows } = await client.query<OutboxRow>(
+    const rows = await inTransaction(this.pool, async (client) => {
+      const { rows: taken } = await client.query<OutboxRow>(
         `delete from ${this.tables.outbox} where id in (select id from ${this.tables.outbox} where (queue in ('runs', 'rollbacks') or queue like 'reply:%') and sent_at is null order by id limit $1 for update skip locked) returning id, queue, task_id, value`,
         [SEND_BATCH],
       );
-      for (const row of rows) {
+      for (const row of taken) {
         try {
           await this.producer.send({ topic: this.topicOf(row.queue), acks: -1, messages: [this.messageOf(row)] });
         } catch (error) {
@@ -116,15 +104,10 @@ export class KafkaOutboxRelay {
           this.counters.deadLettered += 1;
         }
       }
-      await client.query('commit');
-      for (const row of rows) this.counters[row.queue.startsWith('reply:') ? 'repliesSent' : 'ordersSent'] += 1;
-      return rows.length;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+      return taken;
+    });
+    for (const row of rows) this.counters[row.queue.startsWith('reply:') ? 'repliesSent' : 'ordersSent'] += 1;
+    return rows.length;
   }
 
   private topicOf(queue: string): string {
@@ -146,11 +129,7 @@ export class KafkaOutboxRelay {
     for (let backoff = 200; ; backoff = Math.min(backoff * 2, 5_000)) {
       try {
         // The broker decodes and checks each result; one that does not decode is dead-lettered there.
-        await this.pool.query(
-          `with added as (insert into ${this.tables.inbox} (partition, task_id, source, body) select p, t, 'result', b from unnest($1::int[], $2::text[], $3::bytea[]) as r(p, t, b) returning partition)
-           select pg_notify($4, partition::text) from (select distinct partition from added) as woken`,
-          [rows.map((r) => partitionForKey(r.taskId, this.options.partitions)), rows.map((r) => r.taskId), rows.map((r) => r.body), this.tables.inboxChannel],
-        );
+        await insertResults(this.pool, this.tables, rows.map((r) => ({ ...r, partition: partitionForKey(r.taskId, this.options.partitions) })));
         break;
       } catch (error) {
         if (!this.running || isStale()) return;

@@ -9,6 +9,8 @@ import { WakeUp } from '../core/wake-up.js';
 import { watchRelay } from './relay-metrics.js';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { insertResults, repeatSends, SEND_BATCH } from '../processors/broker/custom/outbox-work.js';
+import { inTransaction } from '../core/pg-transaction.js';
 import { createLogger } from '../core/log.js';
 import { brokerTables, type BrokerTables } from '../processors/broker/custom/tables.js';
 import { decode, taskResultSchema } from '../schemas/index.js';
@@ -17,7 +19,6 @@ import { RabbitConnection, type RabbitConsumer, type RabbitDelivery } from './ra
 import { rabbitWorkNames, type RabbitWorkNames } from './rabbitmq-names.js';
 import { declareWorkQueues } from './rabbitmq-work-queues.js';
 
-const SEND_BATCH = 200;
 const IDLE_POLL_MS = 1_000;
 /** How long a result waits for others to share its insert. */
 const GATHER_MS = 2;
@@ -83,27 +84,14 @@ export class RabbitOutboxRelay {
     await this.pool.end();
   }
 
-  private async sendLoop(): Promise<void> {
-    let backoff = 200;
-    while (this.running) {
-      try {
-        const sent = await this.sendBatch();
-        backoff = 200;
-        if (sent < SEND_BATCH) await this.wakeUp.sleep(IDLE_POLL_MS);
-      } catch (error) {
-        if (!this.running) return;
-        this.log.warn('sending orders failed; trying again', { error: (error as Error).message });
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5_000);
-      }
-    }
+  private sendLoop(): Promise<void> {
+    return repeatSends(() => this.sendBatch(), { running: () => this.running, wakeUp: this.wakeUp, idleMs: IDLE_POLL_MS, log: this.log, what: 'sending orders' });
   }
 
   /** One transaction: take orders, send each with a confirm, delete them; any failure puts them all back. */
+  /** One transaction: take orders, send each with a confirm, delete them; any failure puts them all back. */
   private async sendBatch(): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
+    const sent = await inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ id: string; queue: string; task_id: string; value: Buffer }>(
         `delete from ${this.tables.outbox} where id in (select id from ${this.tables.outbox} where queue in ('runs', 'rollbacks') and sent_at is null order by id limit $1 for update skip locked) returning id, queue, task_id, value`,
         [SEND_BATCH],
@@ -111,15 +99,10 @@ export class RabbitOutboxRelay {
       await Promise.all(
         rows.map((row) => this.connection.publish('', row.queue === 'rollbacks' ? this.names.rollbacks : this.names.runs, row.value, { headers: { 'stackl-task-id': row.task_id } }, 10_000)),
       );
-      await client.query('commit');
-      this.counters.ordersSent += rows.length;
       return rows.length;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
+    this.counters.ordersSent += sent;
+    return sent;
   }
 
   private takeResult(delivery: RabbitDelivery): void {
@@ -149,11 +132,7 @@ export class RabbitOutboxRelay {
     }
     for (let backoff = 200; rows.length > 0; backoff = Math.min(backoff * 2, 5_000)) {
       try {
-        await this.pool.query(
-          `with added as (insert into ${this.tables.inbox} (partition, task_id, source, body) select p, t, 'result', b from unnest($1::int[], $2::text[], $3::bytea[]) as r(p, t, b) returning partition)
-           select pg_notify($4, partition::text) from (select distinct partition from added) as woken`,
-          [rows.map((r) => r.partition), rows.map((r) => r.taskId), rows.map((r) => r.body), this.tables.inboxChannel],
-        );
+        await insertResults(this.pool, this.tables, rows);
         break;
       } catch (error) {
         // Not acknowledged while PostgreSQL is away; stopping leaves them to RabbitMQ for the next broker.

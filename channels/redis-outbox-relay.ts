@@ -9,6 +9,8 @@ import { watchRelay } from './relay-metrics.js';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { insertResults, repeatSends, SEND_BATCH } from '../processors/broker/custom/outbox-work.js';
+import { inTransaction } from '../core/pg-transaction.js';
 import { createLogger } from '../core/log.js';
 import { brokerTables, type BrokerTables } from '../processors/broker/custom/tables.js';
 import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMessage } from '../schemas/index.js';
@@ -17,7 +19,6 @@ import { redisChannelKeys, type RedisChannelKeys } from './redis-keys.js';
 import { RedisReaper } from './redis-reaper.js';
 import { parseOrderAck, type QueuedOrder } from './relay-offsets.js';
 
-const SEND_BATCH = 200;
 const IDLE_POLL_MS = 500;
 const HOUSEKEEPING_MS = 200;
 /** What a queued order names as its source: the outbox row it came from. */
@@ -81,27 +82,15 @@ export class RedisOutboxRelay {
   }
 
   /** Runs `step` until stopped: again at once when it found a full batch, else after `idleMs`. */
-  private async repeat(what: string, step: () => Promise<number>, idleMs: number, wakeable: boolean): Promise<void> {
-    let backoff = 200;
-    while (this.running) {
-      try {
-        const done = await step();
-        backoff = 200;
-        if (done < SEND_BATCH) await (wakeable ? this.wakeUp.sleep(idleMs) : sleep(idleMs));
-      } catch (error) {
-        if (!this.running) return;
-        this.log.warn(`${what} failed; trying again`, { error: (error as Error).message });
-        await sleep(backoff);
-        backoff = Math.min(backoff * 2, 5_000);
-      }
-    }
+  /** Runs `step` until stopped; sends are woken by new orders, housekeeping keeps its own pace. */
+  private repeat(what: string, step: () => Promise<number>, idleMs: number, wakeable: boolean): Promise<void> {
+    return repeatSends(step, { running: () => this.running, wakeUp: wakeable ? this.wakeUp : new WakeUp(), idleMs, log: this.log, what });
   }
 
   /** Orders not yet sent onto their list, marked sent in the same transaction. */
+  /** Orders not yet sent onto their list, marked sent in the same transaction. */
   private async sendBatch(): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
+    const sent = await inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ id: string; queue: string; value: Buffer }>(
         `select id, queue, value from ${this.tables.outbox} where queue in ('runs', 'rollbacks') and sent_at is null order by id limit $1 for update skip locked`,
         [SEND_BATCH],
@@ -114,15 +103,10 @@ export class RedisOutboxRelay {
       }
       for (const [list, entries] of byQueue) await this.commands.lpush(list, ...entries);
       if (rows.length > 0) await client.query(`update ${this.tables.outbox} set sent_at = $2 where id = any($1::bigint[])`, [rows.map((r) => r.id), Date.now()]);
-      await client.query('commit');
-      this.counters.ordersSent += rows.length;
       return rows.length;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
+    this.counters.ordersSent += sent;
+    return sent;
   }
 
   /** Acknowledged orders leave the outbox; a Redis that restarted empty gets every sent order again; dead workers' orders are requeued. */
@@ -175,11 +159,7 @@ export class RedisOutboxRelay {
         this.log.warn('a result on Redis does not parse; dropped', { error: (error as Error).message });
       }
     }
-    await this.pool.query(
-      `with added as (insert into ${this.tables.inbox} (partition, task_id, source, body) select p, t, 'result', b from unnest($1::int[], $2::text[], $3::bytea[]) as r(p, t, b) returning partition)
-       select pg_notify($4, partition::text) from (select distinct partition from added) as woken`,
-      [rows.map((r) => r.partition), rows.map((r) => r.taskId), rows.map((r) => r.body), this.tables.inboxChannel],
-    );
+    await insertResults(this.pool, this.tables, rows);
     const pipeline = this.commands.multi();
     for (const raw of batch) pipeline.lrem(this.keys.resultsProcessing, 1, raw);
     await pipeline.exec();

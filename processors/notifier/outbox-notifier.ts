@@ -10,6 +10,7 @@ import { createLogger } from '../../core/log.js';
 import type { NotifierSettings } from '../../core/webhook-config.js';
 import { failureHeaders, DLQ_HEADERS } from '../../topics/dead-letter.js';
 import { brokerTables, type BrokerTables } from '../broker/custom/tables.js';
+import { inTransaction } from '../../core/pg-transaction.js';
 import { settleOutcome, type NotifierStats, type Settled, type UndeliveredReports } from './settle-outcome.js';
 
 const IDLE_POLL_MS = 500;
@@ -75,24 +76,17 @@ export class OutboxNotifier {
   }
 
   /** One transaction: take up to `concurrency` orders, settle them side by side, delete what settled. */
-  private async settleBatch(): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
+  /** One transaction: take up to `concurrency` orders, settle them side by side, delete what settled. */
+  private settleBatch(): Promise<number> {
+    return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<OutboxRow>(`select id, task_id, value from ${this.tables.outbox} where queue = 'notifications' and sent_at is null order by id limit $1 for update skip locked`, [
         this.options.settings.concurrency,
       ]);
       const settled = await Promise.all(rows.map((row) => this.settle(client, row)));
       const done = rows.filter((_, i) => settled[i] === 'settled').map((row) => row.id);
       if (done.length > 0) await client.query(`delete from ${this.tables.outbox} where id = any($1::bigint[])`, [done]);
-      await client.query('commit');
       return rows.length;
-    } catch (error) {
-      await client.query('rollback').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   private settle(client: pg.PoolClient, row: OutboxRow): Promise<Settled> {
