@@ -2,6 +2,7 @@
 // kind, reports AttemptStarted (at once, or lazily for managers that say when they
 // first change something), heartbeats while the manager runs, and reports the outcome.
 // Stateless: any number run in parallel; the broker fences stale attempts.
+import { traceIdOf } from '../core/trace-context.js';
 import { workerMetrics } from './worker-metrics.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_SHUTDOWN_GRACE_MS } from '../core/config.js';
 import { createLogger } from '../core/log.js';
@@ -56,6 +57,8 @@ export class Worker {
   private readonly shutdown = new AbortController();
   private readonly counters: WorkerStats = { attempts: 0, rollbacks: 0, succeeded: 0, failed: 0, inFlight: 0, skipped: 0, abandoned: 0 };
   private readonly running = new Set<Promise<void>>();
+  /** Each task's correlation id while its order runs: its results carry it back. */
+  private readonly correlations = new Map<string, string | null>();
   private readonly durations = new DurationEstimates();
   private stopped: Promise<void> | undefined;
 
@@ -105,6 +108,9 @@ export class Worker {
 
   private async handle({ order, keepAlive }: WorkDelivery): Promise<void> {
     const { task, deadlineAt } = order.body;
+    // Logged with every line about the task, so one id follows it across roles (core/trace-context.ts).
+    const traceId = traceIdOf(order.correlationId);
+    const about = { taskId: task.id, ...(traceId === undefined ? {} : { traceId }) };
     if (deadlineAt <= this.clock()) {
       // The broker has already moved on; under a backlog these are many, so no line each.
       this.counters.skipped += 1;
@@ -113,7 +119,7 @@ export class Worker {
     }
     const manager = this.options.managers.get(task.kind);
     if (manager === undefined) {
-      this.log.warn('no manager for this kind; leaving the order to its deadline', { kind: task.kind, taskId: task.id });
+      this.log.warn('no manager for this kind; leaving the order to its deadline', { ...about, kind: task.kind });
       return;
     }
     // Started, the work would only be abandoned at its deadline, holding a slot (and, on a
@@ -122,7 +128,7 @@ export class Worker {
     if (neededMs !== undefined && deadlineAt - this.clock() < neededMs) {
       this.counters.skipped += 1;
       workerMetrics.skipped.inc();
-      this.log.info('not starting an order that cannot finish before its deadline', { taskId: task.id, type: order.type, leftMs: deadlineAt - this.clock(), neededMs });
+      this.log.info('not starting an order that cannot finish before its deadline', { ...about, type: order.type, leftMs: deadlineAt - this.clock(), neededMs });
       return;
     }
     const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(Math.max(0, deadlineAt - this.clock()))]);
@@ -130,6 +136,8 @@ export class Worker {
     const keepAliveTimer = setInterval(() => void keepAlive().catch(() => {}), 3_000);
     this.counters.inFlight += 1;
     workerMetrics.inFlight.inc();
+    this.correlations.set(task.id, order.correlationId);
+    this.log.debug('work started', { ...about, type: order.type, kind: task.kind });
     let outcome = 'none';
     try {
       const finished = order.type === 'RunAttempt' ? await this.runAttempt(manager, order.body, signal) : await this.runRollback(manager, order.body, signal);
@@ -137,10 +145,11 @@ export class Worker {
       if (finished) this.durations.record(durationKey(order), this.clock() - began);
     } catch (error) {
       // An aborted or crashed manager reports nothing: the broker's deadline decides.
-      this.log.warn('work ended without a result', { taskId: task.id, type: order.type, error });
+      this.log.warn('work ended without a result', { ...about, type: order.type, error });
     } finally {
       clearInterval(keepAliveTimer);
       this.counters.inFlight -= 1;
+      this.correlations.delete(task.id);
       workerMetrics.inFlight.dec();
       workerMetrics.workSeconds.observe({ kind: task.kind, order: order.type === 'RunAttempt' ? 'attempt' : 'rollback', outcome }, (this.clock() - began) / 1000);
     }
@@ -235,7 +244,8 @@ export class Worker {
   }
 
   private report(taskId: string, result: Pick<TaskResultMessage, 'type' | 'body'>): Promise<void> {
-    const message = { eventId: randomUUID(), taskId, sequence: 0, time: this.clock(), causationId: null, correlationId: null, ...result } as TaskResultMessage;
+    // The order's correlation (a traceparent from the submitter, say) goes on with the result.
+    const message = { eventId: randomUUID(), taskId, sequence: 0, time: this.clock(), causationId: null, correlationId: this.correlations.get(taskId) ?? null, ...result } as TaskResultMessage;
     return this.options.channel.report(message);
   }
 }

@@ -1,4 +1,5 @@
 // POST /tasks and GET /tasks.
+import { TRACEPARENT, validTraceparent } from '../../core/trace-context.js';
 import type { ApiContext } from '../context.js';
 import { formatPosition } from '../position.js';
 import { listQuerySchema, problemSchema, receiptSchema, submitBodySchema, taskListSchema } from '../schemas.js';
@@ -25,7 +26,10 @@ export function registerTaskSubmit(app: ZodApp, ctx: ApiContext): void {
       const body = request.body;
       checkSubmission({ ...ctx, channel: ctx.options.channel }, body);
       await checkStackTemplate(ctx.templates, body);
-      const receipt = await ctx.admission.send('submit', () => ctx.commands.submit(toSubmitRequest(body)));
+      // A W3C traceparent becomes the task's correlation id, unless the body names one.
+      const traceparent = validTraceparent(request.headers[TRACEPARENT]);
+      const submit = { ...toSubmitRequest(body), ...(body.correlationId === undefined && traceparent !== undefined ? { correlationId: traceparent } : {}) };
+      const receipt = await ctx.admission.send('submit', () => ctx.commands.submit(submit));
       return reply.status(202).header('location', `/tasks/${receipt.taskId}`).send({ id: receipt.taskId, position: formatPosition(receipt.position) });
     },
   );

@@ -5,6 +5,7 @@
 // outcome to the task's origin (a reply topic, or an order to the notifier on
 // task.notifications for a webhook), a tombstone when the task is done.
 import { StacklError } from '../../../core/errors.js';
+import { TRACEPARENT, validTraceparent } from '../../../core/trace-context.js';
 import {
   decode,
   encode,
@@ -72,7 +73,10 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
       state = evolve(state, event, ctx.now, options.decider.defaults);
       const envelope = envelopeFor(state);
       const value = encode(taskEventSchema, { ...envelope, ...event });
-      ctx.send({ topic: topics.events, key: taskId, value, partition: ctx.partition });
+      // A submitter's W3C traceparent rides beside the records too, for tools that read headers.
+      const traceparent = validTraceparent(envelope.correlationId);
+      const headers = traceparent === undefined ? {} : { headers: { [TRACEPARENT]: traceparent } };
+      ctx.send({ topic: topics.events, key: taskId, value, partition: ctx.partition, ...headers });
       // The input lets a rejection reply to the origin named in the refused submission.
       for (const effect of effects(event, state, input)) {
         switch (effect.type) {
@@ -82,6 +86,7 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
               key: taskId,
               partition: ctx.partition,
               value: encode(taskDispatchSchema, { ...envelope, eventId: eventId(), causationId: envelope.eventId, ...effect.body }),
+              ...headers,
             });
             break;
           case 'reply': {
