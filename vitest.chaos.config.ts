@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // The chaos suite (`npm run test:chaos`) apart from `npm test`: it brings a stack of
-// its own (Kafka, PostgreSQL, Redis, and RabbitMQ on its channel, on free ports) and runs
+// its own (Kafka, PostgreSQL, Redis, and RabbitMQ on its channel; PostgreSQL and RabbitMQ
+// only with CHAOS_BROKER=custom; on free ports) and runs
 // the built CLI as processes.
 export default defineConfig({
   test: {

@@ -2,11 +2,12 @@
 // own, a mixed load, faults on a seeded schedule (process kills and pauses, service
 // restarts, and network faults between the roles and Kafka or PostgreSQL), poison input;
 // then one test per invariant. `npm run test:chaos` runs a short run (CI does too);
-// CHAOS_DURATION_S, CHAOS_RATE, CHAOS_SEED and CHAOS_CHANNEL make it longer, denser or a replay.
+// CHAOS_DURATION_S, CHAOS_RATE, CHAOS_SEED and CHAOS_CHANNEL make it longer, denser or a replay;
+// CHAOS_BROKER=custom runs it on the custom broker (PostgreSQL and RabbitMQ, no Kafka).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHED_BY_THE_API, SHED_BY_THE_BROKER } from './support/checks.js';
 import { MUST_ROLL_BACK, SHOULD_COMPLETE } from './support/load.js';
-import { optionsFromEnv } from './support/options.js';
+import { optionsFromEnv, replayCommand } from './support/options.js';
 import { seedFromEnv } from './support/random.js';
 import { runChaos, type ChaosReport } from './support/scenario.js';
 
@@ -19,25 +20,28 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (report === undefined) {
-    process.stderr.write(`chaos: the run did not finish; replay with CHAOS_SEED=${options.seed} CHAOS_CHANNEL=${options.channel}\n`);
+    process.stderr.write(`chaos: the run did not finish; replay with: ${replayCommand(options)}\n`);
     return;
   }
   const failing = report.invariants.filter((i) => !i.ok);
   const faults = report.injected.map((f) => `${f.kind}${f.injected ? '' : ` (NOT injected: ${f.what})`}${f.recoveryError === undefined ? '' : ' (never whole again)'}`);
   process.stderr.write(
-    `${JSON.stringify({ seed: report.seed, provenance: report.provenance, channel: report.options.channel, replay: report.replay, tasks: report.tasks, hostile: report.hostile, faults, roleRestarts: report.roleRestarts, proxies: report.proxies, pressure: report.pressure, invariants: report.invariants.map((i) => ({ name: i.name, ok: i.ok, violations: i.violations.length, ...(i.ok ? {} : { firstViolations: i.violations.slice(0, 5) }), ...i.detail })), logs: report.logs }, null, 2)}\n`,
+    `${JSON.stringify({ seed: report.seed, provenance: report.provenance, broker: report.broker, channel: report.options.channel, replay: report.replay, leftOut: report.leftOut, tasks: report.tasks, hostile: report.hostile, faults, roleRestarts: report.roleRestarts, proxies: report.proxies, pressure: report.pressure, invariants: report.invariants.map((i) => ({ name: i.name, ok: i.ok, violations: i.violations.length, ...(i.ok ? {} : { firstViolations: i.violations.slice(0, 5) }), ...i.detail })), logs: report.logs }, null, 2)}\n`,
   );
   if (failing.length > 0) process.stderr.write(`chaos: FAILED; replay with: ${report.replay}\n`);
 });
 
-describe(`chaos run (seed ${options.seed}, ${options.channel} channel, ${options.durationMs / 1000} s)`, () => {
+const direct = options.broker === 'custom' ? "straight to the custom broker's inbox" : 'straight to Kafka';
+const deadLetters = options.broker === 'custom' ? 'broker_dead_letters' : 'the dead-letter topic';
+
+describe(`chaos run (seed ${options.seed}, ${options.broker} broker, ${options.channel} channel, ${options.durationMs / 1000} s)`, () => {
   const invariant = (prefix: string) => {
     const found = report.invariants.find((i) => i.name.startsWith(prefix));
     if (found === undefined) throw new Error(`invariant ${prefix} was not checked`);
     return found;
   };
 
-  it('covered every fault kind of its channel: none left out of the schedule', () => {
+  it('covered every fault kind of its channel and broker: none left out of the schedule', () => {
     const scheduled = new Set(report.schedule.map((f) => f.kind));
     expect({ skipped: report.kinds.skipped, missing: report.kinds.required.filter((k) => !scheduled.has(k)) }).toEqual({ skipped: [], missing: [] });
   });
@@ -97,12 +101,12 @@ describe(`chaos run (seed ${options.seed}, ${options.channel} channel, ${options
     expect(invariant('requests').violations.slice(0, 20)).toEqual([]);
   });
 
-  it('hostile input was answered as it must, through the API and straight to Kafka, and the system kept going', () => {
+  it(`hostile input was answered as it must, through the API and ${direct}, and the system kept going`, () => {
     expect(invariant('hostile').violations.slice(0, 20)).toEqual([]);
     expect(invariant('hostile').ok).toBe(true);
   });
 
-  it('poison input went to the dead-letter topic or got a 4xx, and the system kept going', () => {
+  it(`poison input went to ${deadLetters} or got a 4xx, and the system kept going`, () => {
     expect(invariant('poison').violations).toEqual([]);
     expect(invariant('poison').ok).toBe(true);
   });

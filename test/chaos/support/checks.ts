@@ -1,17 +1,17 @@
 // After a chaos run: every invariant, each computed from what the system left — the log
-// (task.events, read committed, straight from Kafka), the live projection and a replay
-// of the log, the datastore and the environment — and each returning its violations.
+// (task.events, read committed, straight from Kafka; or the custom broker's
+// broker_events, straight from PostgreSQL), the live projection and a replay of the
+// log, the datastore and the environment — and each returning its violations.
 import pg from 'pg';
-import type { Kafka } from 'kafkajs';
 import { consistencyReport, outcomeOf } from '../../support/consistency.js';
-import type { TopicNames } from '../../../topics/names.js';
+import type { BrokerSide } from './broker-side.js';
 import { cancellationsHeld } from './cancellation.js';
 import { endedInTime, endedTasks, exactlyOneOutcome, lateResultTasks, LATENESS_BOUND_MS, type Histories } from './invariants.js';
 import { leftovers } from './leftovers.js';
 import { shedByTheBroker, wasShed, type SubmittedTask } from './load.js';
 import type { ChaosOptions } from './options.js';
 import { hostileSummary, hostileViolations, type HostileSubmission } from './hostile.js';
-import { deadLettered, type PoisonRecord, type PoisonRequest } from './poison.js';
+import { poisonKey, type PoisonRecord, type PoisonRequest } from './poison.js';
 import { historyMatchesLog, projectedEvents, projectedRows, projectionMatchesLog } from './projection-check.js';
 import type { World } from './world.js';
 
@@ -24,8 +24,8 @@ export interface InvariantResult {
 
 export interface Gathered {
   world: World;
-  kafka: Kafka;
-  topics: TopicNames;
+  /** The broker's log, dead letters and replay. */
+  side: BrokerSide;
   tasks: readonly SubmittedTask[];
   histories: Histories;
   poison: PoisonRecord[];
@@ -43,7 +43,7 @@ export async function checkInvariants(g: Gathered): Promise<{ invariants: Invari
 
   const one = exactlyOneOutcome(tasks, histories);
   invariants.push(
-    invariant('1. every submitted task has exactly one terminal outcome in task.events', one.violations, {
+    invariant(`1. every submitted task has exactly one terminal outcome in ${g.side.logName}`, one.violations, {
       completed: one.completed,
       rolledBack: one.rolledBack,
       rollbackGivenUp: one.rollbackGivenUp.length,
@@ -83,11 +83,11 @@ export async function checkInvariants(g: Gathered): Promise<{ invariants: Invari
   const refused = tasks.flatMap((t) => t.refusals.map((r) => `task ${t.taskId} (${t.scenario} #${t.n}, ${t.route}) submission ${r}`));
   invariants.push(invariant('requests: no submission was refused with anything but "try again later"', refused, { submitted: tasks.length, notAccepted: tasks.filter((t) => !t.accepted).length }));
 
-  const dead = await deadLettered(g.kafka, g.topics.dlq, g.poison);
-  const missing = g.poison.filter((p) => !dead.has(`${p.topic}/${p.partition}/${p.offset}`)).map((p) => `${p.what} on ${p.topic} (offset ${p.offset}) never reached the dead-letter topic`);
+  const dead = await g.side.deadLettered(g.poison);
+  const missing = g.poison.filter((p) => !dead.has(poisonKey(p))).map((p) => `${p.what} on ${p.topic} (offset ${p.offset}) never reached ${g.side.deadLetters}`);
   const not4xx = g.apiPoison.filter((r) => r.status < 400 || r.status > 499).map((r) => `${r.what} got ${r.status}, not a 4xx`);
   const poisonViolations = [...missing, ...not4xx, ...(g.poisonError === undefined ? [] : [g.poisonError]), ...(g.poison.length === 0 ? ['no poison record was sent'] : [])];
-  invariants.push(invariant('poison input: every bad record dead-lettered with its origin, every bad request a 4xx', poisonViolations));
+  invariants.push(invariant(`poison input: every bad record dead-lettered with its origin (${g.side.deadLetters}), every bad request a 4xx`, poisonViolations, { records: g.poison.length, requests: g.apiPoison.length }));
 
   const hostile = hostileSummary(g.hostile, histories);
   const hostileFound = [...hostileViolations(g.hostile, histories), ...hostile.violations, ...(g.hostile.length === 0 ? ['no hostile input was sent'] : [])];
@@ -97,21 +97,22 @@ export async function checkInvariants(g: Gathered): Promise<{ invariants: Invari
 
 /** 2. The replay equals the live projection, the live one is not behind, and each row says what the log says. */
 async function projectionInvariant(g: Gathered, pool: pg.Pool): Promise<InvariantResult> {
-  const run = g.world.cli('replay');
-  const report = parseJson(run.stdout) as { equal?: boolean; events?: number; liveBehind?: Record<string, number>; differences?: { text: string }[] } | undefined;
+  const { report: replayed, failure } = await g.side.replay();
+  // Read as untrusted JSON: `stackl replay`'s output may lack a field.
+  const report = replayed as Partial<typeof replayed> | undefined;
   const violations: string[] = [];
-  if (report === undefined) violations.push(`replay exited ${run.status} without a report: ${run.stderr.slice(-2000)}`);
+  if (report === undefined) violations.push(failure);
   else {
     violations.push(...(report.differences ?? []).map((d) => `replay differs: ${d.text}`));
-    if (report.equal !== true) violations.push(`replay says the projections are not equal (exit ${run.status})`);
+    if (report.equal !== true) violations.push('replay says the projections are not equal');
     const behind = Object.entries(report.liveBehind ?? {}).filter(([, n]) => n > 0);
     if (report.liveBehind === undefined) violations.push('the replay report has no liveBehind: cannot tell whether the live projection caught up');
-    for (const [partition, events] of behind) violations.push(`the live projection is ${events} events behind the log on task.events partition ${partition}`);
+    for (const [partition, events] of behind) violations.push(`the live projection is ${events} events behind the log on ${g.side.logName} partition ${partition}`);
   }
   const rows = await projectedRows(pool, g.world.config.databaseSchema);
-  const againstLog = projectionMatchesLog(g.histories, rows);
+  const againstLog = projectionMatchesLog(g.histories, rows, g.side.logName);
   const events = await projectedEvents(pool, g.world.config.databaseSchema);
-  const historyAgainstLog = historyMatchesLog(g.histories, events);
+  const historyAgainstLog = historyMatchesLog(g.histories, events, g.side.logName);
   violations.push(...againstLog, ...historyAgainstLog);
   return invariant('2. the projection equals a replay of the log, is not behind it, and says what the log says', violations, {
     events: report?.events,
@@ -168,12 +169,4 @@ export function byScenario(tasks: readonly SubmittedTask[], histories: Histories
     row[outcome] = (row[outcome] ?? 0) + 1;
   }
   return table;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

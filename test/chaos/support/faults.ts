@@ -3,7 +3,7 @@
 // schedule holds every kind once, so even a short run covers them all. Faults run one
 // after another; after each the injector waits until the world is whole again, so the
 // next one starts from a whole system.
-import { channelNeedsRelay } from '../../../core/config.js';
+import { channelNeedsRelay, type BrokerName } from '../../../core/config.js';
 import type { Random } from './random.js';
 import { injected, notInjected, type Injection } from './injection.js';
 import { HEARTBEAT_TIMEOUT_MS, type Channel, type World } from './world.js';
@@ -55,11 +55,34 @@ export interface InjectedFault extends Fault {
 }
 
 /**
- * The kinds a run on this channel must cover. The relay runs only on the channels behind
- * one (redis, rabbitmq), and only the rabbitmq channel has a RabbitMQ node to restart.
- * restart-redis stays on every channel: the world's redis-server runs whatever the channel.
+ * What can fail in a custom broker's world: its processes (two brokers sharing the
+ * partitions, workers, agent, projector, API), PostgreSQL (the broker's log, inbox, state
+ * and outbox: restarted, or the roles' connections dropped or stalled) and RabbitMQ.
  */
-export function faultKindsFor(channel: Channel): FaultKind[] {
+const CUSTOM_BROKER_KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>([
+  'kill-broker',
+  'kill-worker',
+  'kill-agent',
+  'kill-projector',
+  'kill-api',
+  'pause-worker',
+  'restart-postgres',
+  'restart-rabbitmq',
+  'slow-agent',
+  'net-drop-postgres',
+  'net-stall-postgres',
+]);
+
+/**
+ * The kinds a run on this channel and broker must cover. The relay runs only on the
+ * channels behind one (redis, rabbitmq), and only the rabbitmq channel has a RabbitMQ node
+ * to restart. With the Kafka broker restart-redis stays on every channel: the world's
+ * redis-server runs whatever the channel. The custom broker's world has no Kafka, no relay
+ * (the broker sends its outbox to RabbitMQ itself) and no Redis (nothing on the rabbitmq
+ * channel uses it), so none of their faults would break anything there.
+ */
+export function faultKindsFor(channel: Channel, broker: BrokerName = 'kafka'): FaultKind[] {
+  if (broker === 'custom') return FAULT_KINDS.filter((k) => CUSTOM_BROKER_KINDS.has(k) && (k !== 'restart-rabbitmq' || channel === 'rabbitmq'));
   return FAULT_KINDS.filter((k) => {
     if (k === 'kill-relay') return channelNeedsRelay(channel);
     if (k === 'restart-rabbitmq') return channel === 'rabbitmq';
@@ -72,10 +95,10 @@ export function faultKindsFor(channel: Channel): FaultKind[] {
  * kind in a seeded order. When the span is too short for one of each at that pace, the
  * faults come closer together: every kind is in the schedule at least once.
  */
-export function faultSchedule(random: Random, channel: Channel, startMs: number, endMs: number, everyMs: number, skip: ReadonlySet<string> = new Set()): Fault[] {
+export function faultSchedule(random: Random, channel: Channel, startMs: number, endMs: number, everyMs: number, skip: ReadonlySet<string> = new Set(), broker: BrokerName = 'kafka'): Fault[] {
   const unknown = [...skip].filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
   if (unknown.length > 0) throw new Error(`CHAOS_SKIP_FAULTS names unknown faults ${unknown.join(', ')}; known: ${FAULT_KINDS.join(', ')}`);
-  const kinds = faultKindsFor(channel).filter((k) => !skip.has(k));
+  const kinds = faultKindsFor(channel, broker).filter((k) => !skip.has(k));
   if (kinds.length === 0) return [];
   const span = Math.max(0, endMs - startMs);
   const count = Math.max(kinds.length, Math.floor(span / everyMs) + 1);
@@ -154,15 +177,16 @@ export async function inject(world: World, fault: Fault): Promise<Injection> {
       return injected('agent restarted with 1.5 s per job for 10 s, then restarted as usual');
     }
     case 'net-drop-kafka':
-      return dropConnections(world.kafkaProxy, 'Kafka', fault.durationMs);
+      return world.kafkaProxy === undefined ? noKafka(world) : dropConnections(world.kafkaProxy, 'Kafka', fault.durationMs);
     case 'net-drop-postgres':
       return dropConnections(world.postgresProxy, 'PostgreSQL', fault.durationMs);
     case 'net-stall-kafka':
-      return stallConnections(world.kafkaProxy, 'Kafka', fault.durationMs);
+      return world.kafkaProxy === undefined ? noKafka(world) : stallConnections(world.kafkaProxy, 'Kafka', fault.durationMs);
     case 'net-stall-postgres':
       return stallConnections(world.postgresProxy, 'PostgreSQL', fault.durationMs);
     case 'net-delay-kafka': {
       const proxy = world.kafkaProxy;
+      if (proxy === undefined) return noKafka(world);
       const before = proxy.stats().delayedChunks;
       proxy.setDelay(fault.delayMs);
       await sleep(fault.durationMs);
@@ -175,6 +199,11 @@ export async function inject(world: World, fault: Fault): Promise<Injection> {
       throw new Error(`unknown fault ${String(never)}`);
     }
   }
+}
+
+/** A Kafka fault in a world without Kafka (the custom broker's): nothing to break, so not counted. */
+function noKafka(world: World): Injection {
+  return notInjected(`no Kafka runs with the ${world.broker} broker`);
 }
 
 /** A partition with resets: every open connection dropped, new ones refused for `ms`. */

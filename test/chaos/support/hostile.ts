@@ -1,17 +1,20 @@
 // Hostile input, sent in rounds all through the run, through the REST API and straight to
-// task.requests: origins naming Kafka's and STACKL's own topics, payloads just under and
-// over the size limit (the ones under are accepted and must complete), nesting 20,000
-// deep, replies to a reply topic that does not exist and to one too small for them. Each
-// submission knows how it must end; the hostile invariant checks that every one did, while
-// the other invariants check that nothing else was harmed.
+// the broker (task.requests, or the custom broker's inbox): origins naming Kafka's and
+// STACKL's own topics, payloads just under and over the size limit (the ones under are
+// accepted and must complete), nesting 20,000 deep, replies to a reply topic that does not
+// exist and (on Kafka) to one too small for them. Each submission knows how it must end;
+// the hostile invariant checks that every one did, while the other invariants check that
+// nothing else was harmed.
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import type pg from 'pg';
 import type { StacklConfig } from '../../../core/config.js';
 import type { TaskEventMessage } from '../../../schemas/index.js';
 import { changelogTopic, LIFECYCLE_APP, LIFECYCLE_TABLE, type TopicNames } from '../../../topics/names.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
 import { rawSubmit } from '../../support/raw-requests.js';
-import { shedByTheBroker, SUBMIT_PATIENCE_MS } from './load.js';
+import { inboxRowLanded, insertInbox } from './inbox.js';
+import { shedByTheBroker, SUBMIT_PATIENCE_MS, type Route } from './load.js';
 
 /** How a hostile submission must end. */
 export type Expected =
@@ -22,7 +25,7 @@ export type Expected =
 
 export interface HostileSubmission {
   what: string;
-  route: 'api' | 'kafka';
+  route: Route;
   expected: Expected;
   taskId?: string;
   /** The API's answer (route api). */
@@ -59,11 +62,27 @@ function ballast(payloadBytes: number): string {
   return '"'.repeat(Math.floor((payloadBytes - 64) / 2));
 }
 
-/** One round: every hostile shape once, through both routes. */
-export async function hostileRound(kafka: Kafka, api: string, config: StacklConfig, topics: TopicNames, targets: HostileTargets): Promise<HostileSubmission[]> {
-  const internal = ['__consumer_offsets', '__transaction_state', topics.requests, topics.events, topics.dispatch, topics.rollbacks, topics.dlq, changelogTopic(config.topicPrefix, LIFECYCLE_APP, LIFECYCLE_TABLE)];
+const internalTopics = (config: StacklConfig, topics: TopicNames): string[] => [
+  '__consumer_offsets',
+  '__transaction_state',
+  topics.requests,
+  topics.events,
+  topics.dispatch,
+  topics.rollbacks,
+  topics.dlq,
+  changelogTopic(config.topicPrefix, LIFECYCLE_APP, LIFECYCLE_TABLE),
+];
+const probe = (extra: Record<string, unknown> = {}) => ({ outcome: 'succeed', ...extra });
+
+/**
+ * One round through the REST API: every hostile shape once. The answers are the same with
+ * either broker; with the custom one a topic origin is refused with the same 422
+ * INVALID_ORIGIN whatever it names (it has no Kafka to reply to), which the internal names
+ * here expect anyway.
+ */
+export async function hostileApiRound(api: string, config: StacklConfig, topics: TopicNames): Promise<HostileSubmission[]> {
+  const internal = internalTopics(config, topics);
   const limit = config.maxPayloadBytes;
-  const probe = (extra: Record<string, unknown> = {}) => ({ outcome: 'succeed', ...extra });
   const nearLimit = probe({ ballast: ballast(limit) });
   const overLimit = probe({ ballast: 'x'.repeat(limit) });
 
@@ -75,19 +94,67 @@ export async function hostileRound(kafka: Kafka, api: string, config: StacklConf
     ['output just under its limit', { kind: 'probe', action: 'run', payload: probe({ outputBytes: config.maxOutputBytes - 64 }) }, { answer: 'completed' }],
     ['output over its limit', { kind: 'probe', action: 'run', payload: probe({ outputBytes: config.maxOutputBytes }) }, { answer: 'rolled-back' }],
   ];
-  const viaKafka: [string, Parameters<typeof rawSubmit>[1], Expected][] = [
-    ...internal.map((target): [string, Parameters<typeof rawSubmit>[1], Expected] => [`origin ${target}`, { origin: { type: 'topic', target } }, { answer: 'rejected', code: 'INVALID_ORIGIN' }]),
-    ['payload over the limit', { payload: JSON.stringify(probe({ ballast: ballast(limit * 2) })) }, { answer: 'rejected', code: 'PAYLOAD_TOO_LARGE' }],
-    ['payload nested 20,000 deep', { payload: `{"outcome":"succeed","ballast":${deep}}` }, { answer: 'rejected', code: 'INVALID_PAYLOAD' }],
-    ['payload just under the limit', { payload: JSON.stringify(nearLimit) }, { answer: 'completed' }],
-    ['reply to a topic that does not exist', { origin: { type: 'topic', target: targets.missingReplyTopic } }, { answer: 'completed', replyUndelivered: 'ORIGIN_TOPIC_MISSING' }],
-    ['reply too large for its topic', { payload: JSON.stringify(probe({ outputBytes: 8_000 })), origin: { type: 'topic', target: targets.tinyReplyTopic } }, { answer: 'completed', replyUndelivered: 'MESSAGE_TOO_LARGE' }],
-  ];
-
   const sent: HostileSubmission[] = [];
   for (const [what, body, expected] of viaApi) sent.push(await postHostile(api, what, body, expected));
-  sent.push(...(await produceHostile(kafka, topics.requests, config.partitions, viaKafka)));
   return sent;
+}
+
+type DirectRecord = [string, Parameters<typeof rawSubmit>[1], Expected];
+
+/** What a producer bypassing the API may send the broker itself, and how the broker must answer each. */
+function directRecords(config: StacklConfig, topics: TopicNames, missingReplyTopic: string): DirectRecord[] {
+  const limit = config.maxPayloadBytes;
+  return [
+    ...internalTopics(config, topics).map((target): DirectRecord => [`origin ${target}`, { origin: { type: 'topic', target } }, { answer: 'rejected', code: 'INVALID_ORIGIN' }]),
+    ['payload over the limit', { payload: JSON.stringify(probe({ ballast: ballast(limit * 2) })) }, { answer: 'rejected', code: 'PAYLOAD_TOO_LARGE' }],
+    ['payload nested 20,000 deep', { payload: `{"outcome":"succeed","ballast":${deep}}` }, { answer: 'rejected', code: 'INVALID_PAYLOAD' }],
+    ['payload just under the limit', { payload: JSON.stringify(probe({ ballast: ballast(limit) })) }, { answer: 'completed' }],
+    ['reply to a topic that does not exist', { origin: { type: 'topic', target: missingReplyTopic } }, { answer: 'completed', replyUndelivered: 'ORIGIN_TOPIC_MISSING' }],
+  ];
+}
+
+/** One round straight to task.requests (through the roles' proxy), as a producer bypassing the API would send it. */
+export async function hostileKafkaRound(kafka: Kafka, config: StacklConfig, topics: TopicNames, targets: HostileTargets): Promise<HostileSubmission[]> {
+  const records: DirectRecord[] = [
+    ...directRecords(config, topics, targets.missingReplyTopic),
+    ['reply too large for its topic', { payload: JSON.stringify(probe({ outputBytes: 8_000 })), origin: { type: 'topic', target: targets.tinyReplyTopic } }, { answer: 'completed', replyUndelivered: 'MESSAGE_TOO_LARGE' }],
+  ];
+  return produceHostile(kafka, topics.requests, config.partitions, records);
+}
+
+/**
+ * One round straight to the custom broker's inbox (through the roles' proxy): the rows a
+ * producer bypassing the API writes, checked by nothing but the broker. Without Kafka no
+ * reply topic exists, so a topic origin the broker lets through ends ORIGIN_TOPIC_MISSING
+ * (the Kafka round's too-small reply topic has no counterpart here).
+ */
+export async function hostileInboxRound(pool: pg.Pool, config: StacklConfig, topics: TopicNames): Promise<HostileSubmission[]> {
+  const records = directRecords(config, topics, `${config.replyTopicPrefix}nowhere`);
+  const entries = records.map(([what, , expected]): HostileSubmission => ({ what, route: 'inbox', expected, taskId: randomUUID() }));
+  const rows = records.map(([, body], i) => {
+    const taskId = entries[i]?.taskId as string;
+    return { taskId, source: 'request' as const, body: rawSubmit(taskId, body) };
+  });
+  // One row a statement, as the load's submissions come. PostgreSQL may be restarting or
+  // cut off (a fault of the schedule): keep trying for a minute; a row whose insert failed
+  // may have landed all the same (the commit's answer lost), and is never written twice.
+  for (const [i, row] of rows.entries()) {
+    for (let tries = 0; ; tries++) {
+      try {
+        await insertInbox(pool, config.databaseSchema, config.partitions, [row]);
+        break;
+      } catch (error) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        if (await inboxRowLanded(pool, config.databaseSchema, row.taskId).catch(() => false)) break;
+        if (tries >= 60) {
+          const entry = entries[i] as HostileSubmission;
+          entry.error = (error as Error).message;
+          break;
+        }
+      }
+    }
+  }
+  return entries;
 }
 
 async function postHostile(api: string, what: string, body: unknown, expected: Expected): Promise<HostileSubmission> {

@@ -1,12 +1,12 @@
 // The chaos run's mixed load: probe successes, handler failures, timeouts and cancels,
 // document tasks (some conflicting, so they roll back) and stack tasks (some needing
 // the target whose agent fails, so they are torn down). Half go through the REST API,
-// half straight to Kafka, each with an idempotency key: when a submission meets a
+// half straight to the broker (to Kafka, or with the custom broker to its inbox, as
+// `stackl submit` does), each with an idempotency key: when a submission meets a
 // fault it is sent again with the same key until it is accepted, so the task id is
 // known even when an answer was lost.
-import type { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
 import { taskIdForKey } from '../../../processors/broker/ids.js';
-import type { SubmitRequest } from '../../../processors/broker/task-broker.js';
+import type { SubmitRequest, TaskCommands } from '../../../processors/broker/task-broker.js';
 import type { Random } from './random.js';
 import { HEARTBEAT_TIMEOUT_MS } from './world.js';
 
@@ -28,14 +28,26 @@ export const MUST_ROLL_BACK: readonly Scenario[] = ['probe-fail', 'probe-timeout
 /** Scenarios whose tasks should complete unless a fault got in the way. */
 export const SHOULD_COMPLETE: readonly Scenario[] = ['seed', 'probe-ok', 'document', 'stack'];
 
+/**
+ * How a submission reached the broker: the REST API, or straight to it, as a producer
+ * bypassing the API would (task.requests on Kafka, the custom broker's inbox table).
+ */
+export type Route = 'api' | 'kafka' | 'inbox';
+
+/** The broker's own client for the direct route: the Kafka producer, or the custom broker's InboxClient. */
+export interface DirectRoute {
+  route: Exclude<Route, 'api'>;
+  commands: TaskCommands;
+}
+
 /** The cancel the load sent for a probe-cancel task, and every answer it got. */
 export interface CancelRecord {
   /** The load's clock before the first try. */
   requestedAt: number;
   tries: number;
-  /** 'accepted' (a 2xx from the API, or Kafka's acknowledgement), 'not-cancellable' (the API's documented refusal). */
+  /** 'accepted' (a 2xx from the API, or the direct route's acknowledgement), 'not-cancellable' (the API's documented refusal). */
   answer?: 'accepted' | 'not-cancellable';
-  /** Answers that say "try again later" (the API or Kafka away during a fault), retried. */
+  /** Answers that say "try again later" (the API, Kafka or PostgreSQL away during a fault), retried. */
   transient: string[];
   /** Set when the cancel failed for good: an answer no client should get, or no answer at all. */
   error?: string;
@@ -46,7 +58,7 @@ export interface SubmittedTask {
   scenario: Scenario;
   taskId: string;
   request: SubmitRequest & { idempotencyKey: string; timeoutMs: number };
-  route: 'api' | 'kafka';
+  route: Route;
   submittedAt: number;
   /** Tries it took to get the submission accepted (faults in the way). */
   tries: number;
@@ -95,7 +107,7 @@ export class Load {
 
   constructor(
     private readonly random: Random,
-    private readonly client: KafkaBrokerClient,
+    private readonly direct: DirectRoute,
     private readonly apiAddress: string,
   ) {}
 
@@ -125,7 +137,7 @@ export class Load {
       ['flaky-1', ['flaky']],
     ] as const;
     const documents = [...targets.map(([name, capabilities]) => ({ key: `infrastructure/target/${name}`, body: { capabilities: [...capabilities] } })), { key: CONFLICT_KEY, body: { seeded: true } }];
-    const seeded = this.make('seed', { kind: 'document', action: 'create', payload: { documents } }, 'kafka');
+    const seeded = this.make('seed', { kind: 'document', action: 'create', payload: { documents } }, this.direct.route);
     await this.submit(seeded);
     return seeded;
   }
@@ -133,7 +145,7 @@ export class Load {
   /** Submits one task of a randomly chosen scenario (in the background). */
   next(): void {
     const scenario = this.random.weighted(SCENARIO_WEIGHTS);
-    const task = this.make(scenario, this.request(scenario), this.n % 2 === 0 ? 'api' : 'kafka');
+    const task = this.make(scenario, this.request(scenario), this.n % 2 === 0 ? 'api' : this.direct.route);
     const work = this.submit(task).then(async () => {
       if (scenario === 'probe-cancel' && task.accepted) {
         await new Promise((resolve) => setTimeout(resolve, this.random.int(300, 1_500)));
@@ -176,7 +188,7 @@ export class Load {
     }
   }
 
-  private make(scenario: Scenario, request: SubmitRequest, route: 'api' | 'kafka'): SubmittedTask {
+  private make(scenario: Scenario, request: SubmitRequest, route: Route): SubmittedTask {
     const n = this.n++;
     const idempotencyKey = `chaos-${this.random.seed}-${n}`;
     // Backoff capped at 10 s: an order lost in a fault is tried again soon after the fault ends.
@@ -192,7 +204,7 @@ export class Load {
     while (Date.now() < until) {
       task.tries += 1;
       if (task.submittedAt === 0) task.submittedAt = Date.now();
-      const answer = task.route === 'api' ? await this.post('/tasks', task.request) : await this.throughKafka(() => this.client.submit(task.request));
+      const answer = task.route === 'api' ? await this.post('/tasks', task.request) : await this.throughBroker(() => this.direct.commands.submit(task.request));
       if (answer.kind === 'accepted') {
         task.accepted = true;
         return;
@@ -207,8 +219,8 @@ export class Load {
   }
 
   /**
-   * Sends the cancel until it is answered. "Try again later" answers (the API or Kafka
-   * away during a fault) are retried; any other failure is recorded as the cancel's error
+   * Sends the cancel until it is answered. "Try again later" answers (the API, Kafka or
+   * PostgreSQL away during a fault) are retried; any other failure is recorded as the cancel's error
    * and fails the run, as does a cancel that never got through.
    */
   private async cancel(task: SubmittedTask): Promise<void> {
@@ -217,7 +229,7 @@ export class Load {
     const until = Date.now() + SUBMIT_PATIENCE_MS;
     while (Date.now() < until) {
       record.tries += 1;
-      const answer = task.route === 'api' ? await this.post(`/tasks/${task.taskId}/cancel`, {}) : await this.throughKafka(() => this.client.cancel(task.taskId));
+      const answer = task.route === 'api' ? await this.post(`/tasks/${task.taskId}/cancel`, {}) : await this.throughBroker(() => this.direct.commands.cancel(task.taskId));
       if (answer.kind === 'accepted' || answer.kind === 'not-cancellable') {
         record.answer = answer.kind;
         return;
@@ -232,13 +244,14 @@ export class Load {
     record.error = `cancel not answered in ${SUBMIT_PATIENCE_MS} ms (${record.tries} tries; last: ${record.transient.slice(-3).join(' | ')})`;
   }
 
-  private async throughKafka(send: () => Promise<unknown>): Promise<Answer> {
+  private async throughBroker(send: () => Promise<unknown>): Promise<Answer> {
+    const where = this.direct.route === 'kafka' ? 'task.requests' : 'the inbox';
     try {
       await send();
-      return { kind: 'accepted', text: 'in task.requests' };
+      return { kind: 'accepted', text: `in ${where}` };
     } catch (error) {
-      // The producer could not reach Kafka (a fault): the same record is sent again.
-      return { kind: 'transient', text: `Kafka: ${(error as Error).message}` };
+      // The client could not reach Kafka or PostgreSQL (a fault): the same request is sent again, under the same key.
+      return { kind: 'transient', text: `${where}: ${(error as Error).message}` };
     }
   }
 

@@ -2,21 +2,31 @@
 // bytes, truncated Avro, a record of another topic's schema, a huge record) and on
 // every endpoint (random bytes, truncated JSON, wrong types, a body over the limit,
 // malformed ids). Each Kafka record must reach the dead-letter topic with its origin
-// in headers; each request must get a 4xx; nothing else may be lost.
+// in headers; each request must get a 4xx; nothing else may be lost. With the custom
+// broker, which has no Kafka, the same bad records are rows of its inbox (as requests
+// and as results), and each must become a row of broker_dead_letters naming its inbox row.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import type pg from 'pg';
+import { brokerTables } from '../../../processors/broker/custom/tables.js';
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { encode, taskRequestSchema, taskResultSchema } from '../../../schemas/index.js';
 import { partitionForKey } from '../../../topics/partitioner.js';
 import type { TopicNames } from '../../../topics/names.js';
+import { insertInbox, type InboxRow } from './inbox.js';
 import type { Channel } from './world.js';
 
 export interface PoisonRecord {
+  /** The Kafka topic, or for the custom broker the inbox row's source as its dead letter names it (`inbox:request`, `inbox:result`). */
   topic: string;
   partition: number;
+  /** The Kafka offset, or the inbox row's id. */
   offset: string;
   what: string;
 }
+
+/** The key deadLettered and deadLetteredFromInbox report a poison record under. */
+export const poisonKey = (p: PoisonRecord): string => `${p.topic}/${p.partition}/${p.offset}`;
 
 export interface PoisonRequest {
   what: string;
@@ -111,7 +121,7 @@ export async function poisonApi(api: string): Promise<PoisonRequest[]> {
 
 /** Which poison records reached the dead-letter topic, matched by their origin headers. */
 export async function deadLettered(kafka: Kafka, dlqTopic: string, poison: readonly PoisonRecord[], timeoutMs = 60_000): Promise<Set<string>> {
-  const wanted = new Set(poison.map((p) => `${p.topic}/${p.partition}/${p.offset}`));
+  const wanted = new Set(poison.map(poisonKey));
   const found = new Set<string>();
   const consumer = kafka.consumer({ groupId: `chaos-dlq-${randomUUID()}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
@@ -127,4 +137,44 @@ export async function deadLettered(kafka: Kafka, dlqTopic: string, poison: reado
   while (found.size < wanted.size && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200));
   await consumer.disconnect();
   return found;
+}
+
+/**
+ * The custom broker's input is its inbox: the Kafka poison of task.requests and
+ * task.results as rows of it. (The orders' queues are RabbitMQ's and the agents' jobs go
+ * through RabbitMQ too: no Kafka topic to poison.) Retried for a minute while PostgreSQL
+ * is away (a fault); one statement, so the rows land together or not at all.
+ */
+export async function poisonInbox(pool: pg.Pool, schema: string, partitions: number): Promise<PoisonRecord[]> {
+  const id = randomUUID();
+  const rows: (InboxRow & { what: string })[] = [
+    { taskId: id, source: 'request', body: randomBytes(64), what: 'random bytes' },
+    { taskId: id, source: 'request', body: validSubmit(id).subarray(0, 20), what: 'truncated Avro' },
+    { taskId: id, source: 'request', body: someResult(id), what: 'a result as a request' },
+    { taskId: id, source: 'request', body: randomBytes(600 * 1024), what: 'a huge random row (600 KiB)' },
+    { taskId: id, source: 'request', body: validSubmit(randomUUID()), what: "a submission under another task's id" },
+    { taskId: randomUUID(), source: 'result', body: randomBytes(64), what: 'random bytes' },
+    { taskId: randomUUID(), source: 'result', body: someResult(randomUUID()).subarray(0, 12), what: 'truncated Avro' },
+  ];
+  for (let tries = 0; ; tries++) {
+    try {
+      const added = await insertInbox(pool, schema, partitions, rows);
+      return added.map((row, i) => ({ topic: `inbox:${rows[i]?.source}`, partition: row.partition, offset: row.id, what: rows[i]?.what ?? '?' }));
+    } catch (error) {
+      if (tries >= 60) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
+/** Which inbox poison rows became dead letters: broker_dead_letters names each by its source and inbox id. */
+export async function deadLetteredFromInbox(pool: pg.Pool, schema: string, poison: readonly PoisonRecord[], timeoutMs = 60_000): Promise<Set<string>> {
+  const t = brokerTables(schema);
+  const found = new Set<string>();
+  for (const until = Date.now() + timeoutMs; ; await new Promise((resolve) => setTimeout(resolve, 500))) {
+    const { rows } = await pool.query<{ source: string; inbox_id: string | null }>(`select source, headers->>'stackl.dlq.inbox-id' as inbox_id from ${t.deadLetters} where source like 'inbox:%'`);
+    const dead = new Set(rows.map((r) => `${r.source}/${r.inbox_id}`));
+    for (const p of poison) if (dead.has(`${p.topic}/${p.offset}`)) found.add(poisonKey(p));
+    if (found.size === poison.length || Date.now() > until) return found;
+  }
 }

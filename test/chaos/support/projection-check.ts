@@ -1,6 +1,7 @@
 // Invariant 2's second half: the live projection against the log itself, not only
 // against a replay through the same writer (which would share that writer's bugs). The
-// test reads task.events straight from Kafka and folds each history here, with rules of
+// test reads task.events straight from Kafka (or the custom broker's broker_events
+// straight from PostgreSQL) and folds each history here, with rules of
 // its own taken from the lifecycle's documented meaning (status, rollback, failure
 // reason, last sequence); every task in the log must have its row, every row its task;
 // and every event of the log must be in the projected history (task_events), once.
@@ -65,8 +66,8 @@ export function expectedRow(events: readonly TaskEventMessage[]): Expected | und
   return row;
 }
 
-/** Every difference between the rows and the log; `rows` is the whole live `tasks` table. */
-export function projectionMatchesLog(histories: Histories, rows: readonly ProjectedRow[]): string[] {
+/** Every difference between the rows and the log; `rows` is the whole live `tasks` table; `logName` names the log in the messages. */
+export function projectionMatchesLog(histories: Histories, rows: readonly ProjectedRow[], logName = 'task.events'): string[] {
   const violations: string[] = [];
   const byId = new Map(rows.map((r) => [r.id, r]));
   for (const [taskId, events] of histories) {
@@ -84,7 +85,7 @@ export function projectionMatchesLog(histories: Histories, rows: readonly Projec
     if (describe(actual) !== describe(expected)) violations.push(`projection says task ${taskId} is ${describe(actual)}; the log says ${describe(expected)}`);
   }
   for (const row of rows) {
-    if (!histories.has(row.id)) violations.push(`projection has task ${row.id}, which is not in task.events`);
+    if (!histories.has(row.id)) violations.push(`projection has task ${row.id}, which is not in ${logName}`);
   }
   return violations;
 }
@@ -96,7 +97,7 @@ export interface ProjectedEvent {
 }
 
 /** Every numbered event of the log is in task_events with its type, and task_events holds nothing else. */
-export function historyMatchesLog(histories: Histories, rows: readonly ProjectedEvent[]): string[] {
+export function historyMatchesLog(histories: Histories, rows: readonly ProjectedEvent[], logName = 'task.events'): string[] {
   const violations: string[] = [];
   const projected = new Map(rows.filter((r) => r.sequence > 0).map((r) => [`${r.taskId}#${r.sequence}`, r.type]));
   const logged = new Set<string>();
@@ -112,7 +113,7 @@ export function historyMatchesLog(histories: Histories, rows: readonly Projected
     }
   }
   for (const key of projected.keys()) {
-    if (!logged.has(key)) violations.push(`task_events has event ${key.replace('#', ' #')}, which is not in task.events`);
+    if (!logged.has(key)) violations.push(`task_events has event ${key.replace('#', ' #')}, which is not in ${logName}`);
   }
   return violations;
 }

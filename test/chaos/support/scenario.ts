@@ -5,25 +5,18 @@
 // (CHAOS_SEED=<seed>).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Kafka } from 'kafkajs';
-import pg from 'pg';
-import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
-import { storedOffsets } from '../../../processors/projection/offsets.js';
-import { createKafka } from '../../../topics/kafka.js';
 import { topicNames } from '../../../topics/names.js';
 import { outcomeOf } from '../../support/consistency.js';
-import { EventLog } from '../../support/event-log.js';
+import { brokerSide, type BrokerSide } from './broker-side.js';
 import { byScenario, checkInvariants, countEnded, countShedByTheBroker, type InvariantResult } from './checks.js';
 import { describeFault, faultKindsFor, faultSchedule, inject, type Fault, type FaultKind, type InjectedFault } from './faults.js';
 import { Load } from './load.js';
 import { FAULTS_FROM_MS, FAULTS_UNTIL_BEFORE_END_MS, replayCommand, type ChaosOptions } from './options.js';
-import { hostileRound, hostileSummary, prepareHostile, type HostileSubmission } from './hostile.js';
-import { poisonApi, poisonKafka, type PoisonRecord, type PoisonRequest } from './poison.js';
-import { kafkaBacklogReader } from '../../../topics/backlog.js';
+import { hostileApiRound, hostileSummary, type HostileSubmission } from './hostile.js';
+import { poisonApi, type PoisonRecord, type PoisonRequest } from './poison.js';
 import { loadAverage, provenance, type Provenance } from '../../../bench/provenance.js';
 import { Random } from './random.js';
 import { World } from './world.js';
-import { topicOffsets } from '../../../topics/topic-offsets.js';
 
 export interface ChaosReport {
   seed: number;
@@ -31,14 +24,19 @@ export interface ChaosReport {
   provenance: Provenance;
   replay: string;
   options: ChaosOptions;
+  /** Which broker decided the tasks (CHAOS_BROKER). */
+  broker: ChaosOptions['broker'];
+  /** Injections of a Kafka run this run leaves out because its broker has nothing for them to break, and why. */
+  leftOut: string[];
   schedule: Fault[];
-  /** Every kind a run on this channel must cover, and those CHAOS_SKIP_FAULTS left out. */
+  /** Every kind a run on this channel and broker must cover, and those CHAOS_SKIP_FAULTS left out. */
   kinds: { required: FaultKind[]; skipped: string[] };
   injected: InjectedFault[];
   tasks: { submitted: number; byScenario: Record<string, Record<string, number>> };
   roleRestarts: Record<string, { starts: number; unexpectedExits: number }>;
   proxies: Record<string, unknown>;
-  poison: { kafka: PoisonRecord[]; deadLettered: number; api: PoisonRequest[] };
+  /** Poison records on the broker's inputs (Kafka topics, or the custom broker's inbox), how many were dead-lettered, and the bad requests to the API. */
+  poison: { records: PoisonRecord[]; deadLettered: number; api: PoisonRequest[] };
   /** Hostile submissions sent, by kind (route and shape), and how those meant to complete ended. */
   hostile: { sent: number; rounds: number; byKind: Record<string, { sent: number; completed: number; timedOut: number }> };
   invariants: InvariantResult[];
@@ -58,28 +56,36 @@ const HOSTILE_EVERY_MS = 30_000;
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const began = Date.now();
   const random = new Random(options.seed);
-  const schedule = faultSchedule(random, options.channel, FAULTS_FROM_MS, options.durationMs - FAULTS_UNTIL_BEFORE_END_MS, options.faultEveryMs, new Set(options.skipFaults));
+  const schedule = faultSchedule(random, options.channel, FAULTS_FROM_MS, options.durationMs - FAULTS_UNTIL_BEFORE_END_MS, options.faultEveryMs, new Set(options.skipFaults), options.broker);
   const replay = replayCommand(options);
-  progress(`seed ${options.seed}, ${options.channel} channel; replay with: ${replay}`);
+  progress(`seed ${options.seed}, ${options.broker} broker, ${options.channel} channel; replay with: ${replay}`);
   progress(`fault schedule: ${schedule.map((f) => `${(f.atMs / 1000).toFixed(0)}s ${describeFault(f)}`).join(', ')}`);
 
-  const world = new World(options.channel);
-  const report: Partial<ChaosReport> = { seed: options.seed, provenance: await provenance(), replay, options, schedule, kinds: { required: faultKindsFor(options.channel), skipped: options.skipFaults } };
+  const world = new World(options.channel, options.broker);
+  const report: Partial<ChaosReport> = {
+    seed: options.seed,
+    provenance: await provenance(),
+    replay,
+    options,
+    broker: options.broker,
+    leftOut: [],
+    schedule,
+    kinds: { required: faultKindsFor(options.channel, options.broker), skipped: options.skipFaults },
+  };
   const pressure = { loadAverageHighest: loadAverage(), ordersQueuedHighest: 0 };
   let keepLogs = true;
+  let side: BrokerSide | undefined;
   try {
     await world.start(progress);
-    // The test's own reader, poison sender and checkers go to Kafka directly; the load is
-    // a producer like any other, so it goes through the proxy the roles use.
-    const kafka = createKafka({ brokers: world.config.kafkaBrokers, clientId: 'chaos' });
-    const loadKafka = createKafka({ brokers: world.proxiedKafkaBrokers, clientId: 'chaos-load' });
+    // The test's own reader, poison sender and checkers go to Kafka (or PostgreSQL)
+    // directly; the load is a client like any other, so it goes through the proxy the
+    // roles use (broker-side.ts).
+    side = await brokerSide(world);
+    report.leftOut = side.leftOut;
     const topics = topicNames(world.config.topicPrefix);
-    const client = new KafkaBrokerClient(loadKafka, topics.requests, world.config.partitions);
-    const log = new EventLog(kafka, topics.events);
-    await log.start();
-    const load = new Load(random, client, world.apiAddress);
+    const log = { byTask: side.histories };
+    const load = new Load(random, side.direct, world.apiAddress);
     await load.seed((taskId) => outcomeOf(log.byTask.get(taskId) ?? []));
-    const hostileTargets = await prepareHostile(kafka, world.config);
 
     // Load and faults side by side for the run's duration.
     const loadStart = Date.now();
@@ -95,11 +101,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         injected.push(await injectAndRecover(world, fault, Date.now() - loadStart));
       }
     })();
+    const broker = side;
     const poisoning = (async () => {
       await sleep(Math.floor(options.durationMs / 3));
-      progress('sending poison to every input topic and endpoint');
+      progress(`sending poison to every input ${broker.direct.route === 'kafka' ? 'topic' : 'of the inbox'} and endpoint`);
       try {
-        poison = await poisonKafka(kafka, topics, world.config.partitions, options.channel);
+        poison = await broker.poison();
         apiPoison = await poisonApi(world.apiAddress);
       } catch (error) {
         poisonError = `sending poison failed: ${(error as Error).message}`;
@@ -111,17 +118,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       for (let at = 5_000; at < options.durationMs; at += HOSTILE_EVERY_MS) {
         const wait = loadStart + at - Date.now();
         if (wait > 0) await sleep(wait);
-        hostile.push(...(await hostileRound(loadKafka, world.apiAddress, world.config, topics, hostileTargets)));
+        hostile.push(...(await hostileApiRound(world.apiAddress, world.config, topics)), ...(await broker.hostileRound()));
         rounds += 1;
       }
     })();
     // How deep the queues are, read beside the load's own counts: a growing order queue is
     // how overload shows before any invariant fails.
-    const admin = kafka.admin();
-    await admin.connect();
-    const readBacklog = kafkaBacklogReader(admin, topics, world.config.topicPrefix, options.channel);
     const queues = async (): Promise<string> => {
-      const reading = await readBacklog().catch(() => undefined);
+      const reading = await broker.backlog();
       pressure.ordersQueuedHighest = Math.max(pressure.ordersQueuedHighest, reading?.orders ?? 0);
       pressure.loadAverageHighest = Math.max(pressure.loadAverageHighest, loadAverage());
       const waiting = load.tasks.filter((t) => !t.accepted).length;
@@ -146,7 +150,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
     }
     progress(`load done: ${load.tasks.length} tasks; waiting for the rest of the fault schedule`);
-    await admin.disconnect().catch(() => {});
+    await broker.endBacklog();
     await Promise.all([faults, poisoning, hostility]);
     await load.settled();
     progress(`faults done (${injected.length}); draining`);
@@ -164,18 +168,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // A projector that was restarted late may still be catching up (its group waits for a
     // dead member's session to expire): give it a bounded time, so invariant 2 reports a
     // projection that is stuck, not one that is merely behind for a moment.
-    const caughtUp = await projectionCaughtUp(kafka, world, topics.events, PROJECTION_CATCH_UP_MS);
+    const caughtUp = await broker.projectionCaughtUp(PROJECTION_CATCH_UP_MS);
     progress(caughtUp ? 'the projection has caught up with the log' : `the projection did not catch up within ${PROJECTION_CATCH_UP_MS / 1000} s`);
     progress(`drained: ${countEnded(load.tasks, log.byTask)}/${load.tasks.length} ended; checking invariants`);
 
-    const checked = await checkInvariants({ world, kafka, topics, tasks: load.tasks, histories: log.byTask, poison, apiPoison, poisonError, hostile, options });
-    await Promise.all([log.stop(), client.close()]);
+    const checked = await checkInvariants({ world, side: broker, tasks: load.tasks, histories: log.byTask, poison, apiPoison, poisonError, hostile, options });
     report.tasks = { submitted: load.tasks.length, byScenario: byScenario(load.tasks, log.byTask) };
-    report.poison = { kafka: poison, deadLettered: checked.deadLettered, api: apiPoison };
+    report.poison = { records: poison, deadLettered: checked.deadLettered, api: apiPoison };
     report.hostile = { sent: hostile.length, rounds, byKind: hostileSummary(hostile, log.byTask).byKind };
     report.invariants = checked.invariants;
     keepLogs = options.keepLogs || checked.invariants.some((i) => !i.ok) || injected.some((f) => !f.injected || f.recoveryError !== undefined);
   } finally {
+    await side?.close().catch(() => {});
     report.roleRestarts = Object.fromEntries(world.roles.map((r) => [r.name, { starts: r.starts, unexpectedExits: r.unexpectedExits }]));
     report.proxies = { kafka: world.kafkaProxy?.stats(), postgres: world.postgresProxy?.stats() };
     report.logs = keepLogs ? world.logDir : '(removed: the run passed; CHAOS_KEEP_LOGS=1 keeps them)';
@@ -191,27 +195,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 }
 
 const PROJECTION_CATCH_UP_MS = 120_000;
-
-/** True once the projection's stored offsets reach the end of every partition of `topic`. */
-async function projectionCaughtUp(kafka: Kafka, world: World, topic: string, timeoutMs: number): Promise<boolean> {
-  const admin = kafka.admin();
-  const pool = new pg.Pool({ connectionString: world.config.databaseUrl, max: 1 });
-  pool.on('error', () => {});
-  await admin.connect();
-  try {
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
-      const ends = await topicOffsets(admin, topic);
-      const stored = await storedOffsets(pool, { schema: world.config.databaseSchema, topic });
-      if (ends.every((e) => (stored.get(e.partition) ?? 0) >= Number(e.high))) return true;
-      await sleep(1_000);
-    }
-    return false;
-  } finally {
-    await admin.disconnect();
-    await pool.end();
-  }
-}
 
 /** Injects one fault, then waits until the world is whole again; records both. */
 async function injectAndRecover(world: World, fault: Fault, startedAtMs: number): Promise<InjectedFault> {

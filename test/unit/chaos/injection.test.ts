@@ -1,6 +1,7 @@
 // A fault counts as injected only when it happened: a kill or a pause of a role with no
 // process, or a network fault with no connection or no byte to break, is reported as
-// not injected, with the reason, instead of being counted.
+// not injected, with the reason, instead of being counted. A Kafka or Redis fault in the
+// custom broker's world (which runs neither) is no exception.
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject, type Fault, type FaultKind } from '../../chaos/support/faults.js';
@@ -34,6 +35,11 @@ afterEach(async () => {
   await Promise.all(proxies.splice(0).map((p) => p.close()));
 });
 
+/** The custom broker's world as World builds it: no Kafka, no Kafka proxy, no Redis. */
+function customWorld(): World {
+  return Object.assign(Object.create(World.prototype) as World, { channel: 'rabbitmq', broker: 'custom', kafka: undefined, kafkaProxy: undefined, redis: undefined });
+}
+
 describe('chaos fault injection', () => {
   it('does not count a kill, a pause or a slow agent when the role has no process', async () => {
     const world = await idleWorld();
@@ -61,5 +67,12 @@ describe('chaos fault injection', () => {
     } as unknown as PrivateRabbit;
     expect(await inject(worldWithRabbit('rabbitmq', silent), fault('restart-rabbitmq'))).toEqual({ injected: false, reason: 'RabbitMQ was not answering before the restart' });
     expect(touched).toEqual([]);
+  });
+
+  it('does not count a Kafka or Redis fault in the custom broker\'s world, which runs neither', async () => {
+    const world = customWorld();
+    const none = { injected: false, reason: 'no Kafka runs with the custom broker' };
+    for (const kind of ['restart-kafka', 'net-drop-kafka', 'net-stall-kafka', 'net-delay-kafka'] as const) expect({ kind, result: await inject(world, fault(kind)) }).toEqual({ kind, result: none });
+    expect(await inject(world, fault('restart-redis'))).toEqual({ injected: false, reason: 'no Redis runs with the custom broker' });
   });
 });
