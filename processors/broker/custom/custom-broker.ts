@@ -51,6 +51,12 @@ export class CustomBroker {
   /** LISTENs for inbox notifications; replaced when its connection fails. */
   private listener: pg.Client;
   private reconnecting: Promise<void> | undefined;
+  /**
+   * Both control connections are connected. A node-postgres client whose connect failed
+   * never answers a query sent to it later (it queues the query for ever), so no query
+   * goes to them until a reconnect succeeded.
+   */
+  private controlConnected = false;
   private readonly log: Logger = createLogger({ component: 'custom-broker' });
   private timer: NodeJS.Timeout | undefined;
   private claiming: Promise<void> | undefined;
@@ -98,7 +104,7 @@ export class CustomBroker {
     if (this.timer) clearInterval(this.timer);
     await this.claiming;
     await Promise.all([...this.runners.values()].map((runner) => this.give(runner)));
-    await this.control.query(`delete from ${this.tables.members} where member_id = $1`, [this.memberId]).catch(() => {});
+    if (this.controlConnected) await this.control.query(`delete from ${this.tables.members} where member_id = $1`, [this.memberId]).catch(() => {});
     await Promise.allSettled([this.control.end(), this.listener.end()]);
   }
 
@@ -114,10 +120,12 @@ export class CustomBroker {
   }
 
   private async connectControl(): Promise<void> {
+    this.controlConnected = false;
     await this.control.connect();
     await this.listener.connect();
     this.listener.on('notification', (message) => this.runners.get(Number(message.payload))?.wake());
     await this.listener.query(`listen "${this.tables.inboxChannel}"`);
+    this.controlConnected = true;
   }
 
   private async replaceControl(): Promise<void> {
@@ -136,6 +144,9 @@ export class CustomBroker {
 
   /** Heartbeat, then take or give partitions until this broker holds its share. */
   private async claimRound(): Promise<void> {
+    // A reconnect that failed left clients that would hold this round for ever (and with it
+    // every later one): fail it, so the tick connects again.
+    if (!this.controlConnected) throw new Error('the control connections to PostgreSQL are not connected');
     for (const runner of [...this.runners.values()]) if (runner.lost) await this.give(runner);
     await this.control.query(`insert into ${this.tables.members} (member_id, heartbeat_at) values ($1, now()) on conflict (member_id) do update set heartbeat_at = now()`, [this.memberId]);
     const { rows } = await this.control.query<{ alive: string }>(`select count(*) as alive from ${this.tables.members} where heartbeat_at > now() - $1 * interval '1 millisecond'`, [MEMBER_TIMEOUT_MS]);

@@ -1,8 +1,12 @@
 // Both brokers as separate processes (`stackl broker`, STACKL_BROKER=kafka or custom), with
 // a worker on the rabbitmq channel: two brokers share the partitions; one killed -9 in the
 // middle of a run hands its partitions to the other, so every task still ends exactly once
-// and no event is written twice. For the custom broker also: its log keeps no gap, and
-// PostgreSQL dropping every broker connection is survived the same way.
+// and no event is written twice. For the custom broker also: its log keeps no gap;
+// PostgreSQL dropping every broker connection is survived the same way, also when it then
+// refuses the broker's reconnects for a few seconds (a broker whose reconnect failed once
+// used to stand still for good); and the connection of orders waiting for RabbitMQ's
+// confirm dying under them no longer ends the broker's process (both found by the chaos
+// suite on the custom broker).
 import { AssignerProtocol } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +28,7 @@ import { dropSchema, testDatabaseUrl, uniqueSchema } from '../../support/postgre
 import { rabbitUrl } from '../../support/rabbitmq-server.js';
 import { RoleProcess } from '../../support/role-process.js';
 import { TableEventLog } from '../../support/table-event-log.js';
+import { TcpProxy } from '../../support/tcp-proxy.js';
 
 const PARTITIONS = 6;
 
@@ -164,6 +169,69 @@ describe.each(['kafka', 'custom'] as const)('%s broker processes', (brokerName) 
       for (let partition = 0; partition < PARTITIONS; partition++) {
         const offsets = rows.filter((r) => r.partition === partition).map((r) => r.offset);
         expect(offsets).toEqual(offsets.map((_, i) => BigInt(i)));
+      }
+    });
+
+    it('take their partitions back once PostgreSQL answers again after refusing their reconnects', { timeout: 120_000 }, async () => {
+      // The broker of this test reaches PostgreSQL through a proxy that can refuse it.
+      const target = new URL(testDatabaseUrl());
+      const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+      await proxy.start();
+      try {
+        await Promise.all(brokers.splice(0).map((b) => b.kill('SIGTERM')));
+        const proxied = new URL(testDatabaseUrl());
+        proxied.hostname = '127.0.0.1';
+        proxied.port = String(proxy.port);
+        const behindProxy = new RoleProcess('broker', { ...env, DATABASE_URL: proxied.toString() }, /ready/);
+        await behindProxy.start();
+        brokers.push(behindProxy);
+        await until(async () => (await side.owners()).size === PARTITIONS, 'the broker behind the proxy holding every partition');
+        // Every connection cut, and new ones refused for longer than its next claim round (1 s) takes to try again.
+        proxy.refuse(4_000);
+        expect(proxy.dropAll()).toBeGreaterThan(0);
+        await until(async () => (await side.owners()).size === 0, 'the partitions freed with their connections', 10_000);
+        await new Promise((resolve) => setTimeout(resolve, 4_500));
+        // What this test is about: the broker tried to reconnect while nothing listened, and failed.
+        expect(behindProxy.output.join('')).toContain('reconnecting to PostgreSQL failed');
+        await until(async () => (await side.owners()).size === PARTITIONS, 'every partition held again after PostgreSQL answers', 30_000);
+        const receipts = await side.submitMany(Array.from({ length: 30 }, () => ({ kind: 'probe', action: 'run', payload: { outcome: 'succeed' }, timeoutMs: 60_000 })));
+        await expectEachEndedOnce(receipts.map((r) => r.taskId));
+      } finally {
+        await Promise.all(brokers.splice(0).map((b) => b.kill('SIGTERM')));
+        await proxy.close();
+      }
+    });
+
+    it("live on when the connection of orders waiting for RabbitMQ's confirm dies", { timeout: 120_000 }, async () => {
+      // The broker sends its orders to RabbitMQ through a proxy that can hold every byte.
+      const rabbit = new URL(rabbitUrl());
+      const proxy = new TcpProxy({ host: rabbit.hostname, port: Number(rabbit.port || 5672) });
+      await proxy.start();
+      const proxied = new URL(rabbitUrl());
+      proxied.hostname = '127.0.0.1';
+      proxied.port = String(proxy.port);
+      try {
+        await Promise.all(brokers.splice(0).map((b) => b.kill('SIGTERM')));
+        const broker = new RoleProcess('broker', { ...env, RABBITMQ_URL: proxied.toString() }, /ready/);
+        await broker.start();
+        brokers.push(broker);
+        await until(async () => (await side.owners()).size === PARTITIONS, 'the broker holding every partition');
+        // RabbitMQ goes silent: these tasks' orders wait for its confirm, their outbox rows deleted in a transaction still open.
+        proxy.stall(8_000);
+        const receipts = await side.submitMany(Array.from({ length: 10 }, () => ({ kind: 'probe', action: 'run', payload: { outcome: 'succeed' }, timeoutMs: 60_000 })));
+        const waiting = `select pid from pg_stat_activity where application_name = 'stackl-outbox-relay' and state = 'idle in transaction' and datname = current_database()`;
+        await until(async () => (await pool.query(waiting)).rows.length > 0, 'orders waiting for the confirm in an open transaction', 7_000);
+        // That transaction's connection dies under it.
+        await pool.query(`select pg_terminate_backend(pid) from (${waiting}) as w`);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        const pid = broker.pid as number;
+        expect(() => process.kill(pid, 0), 'the broker process is still alive').not.toThrow();
+        // Once RabbitMQ answers again the orders go out (again: attempts fence a repeat) and every task ends once.
+        await expectEachEndedOnce(receipts.map((r) => r.taskId));
+        expect(() => process.kill(pid, 0), 'the broker process is still alive').not.toThrow();
+      } finally {
+        await Promise.all(brokers.splice(0).map((b) => b.kill('SIGTERM')));
+        await proxy.close();
       }
     });
   }
