@@ -34,6 +34,7 @@ export function toProblem(error: unknown, context: { bodyLimit: number }): Probl
   if (isKafkaError(error)) return problem(503, 'SERVICE_UNAVAILABLE', 'Kafka did not accept the request; retry later', { service: 'kafka', retriable: true });
   if (isConnectionError(error)) return problem(503, 'SERVICE_UNAVAILABLE', 'a backing service did not answer; retry later', { retriable: true });
   if (isPoolTimeout(error)) return problem(503, 'SERVICE_UNAVAILABLE', 'PostgreSQL did not give a connection in time; retry later', { service: 'postgres', retriable: true });
+  if (isPostgresConnectionLost(error)) return problem(503, 'SERVICE_UNAVAILABLE', 'the connection to PostgreSQL broke while it answered; retry later', { service: 'postgres', retriable: true });
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return problem(status, 'BAD_REQUEST', error instanceof Error ? error.message : 'the request is not valid');
@@ -59,6 +60,17 @@ const POOL_TIMEOUTS = new Set(['timeout exceeded when trying to connect', 'Conne
 
 function isPoolTimeout(error: unknown): boolean {
   return error instanceof Error && POOL_TIMEOUTS.has(error.message);
+}
+
+/**
+ * node-postgres' own errors for a connection that died under a query: they carry no code,
+ * only these messages. With the custom broker a submission is an insert into its inbox,
+ * so PostgreSQL restarting or the network dropping mid-insert lands here.
+ */
+const POSTGRES_CONNECTION_LOST = new Set(['Connection terminated unexpectedly', 'Client has encountered a connection error and is not queryable']);
+
+function isPostgresConnectionLost(error: unknown): boolean {
+  return error instanceof Error && POSTGRES_CONNECTION_LOST.has(error.message);
 }
 
 function isConnectionError(error: unknown): boolean {

@@ -46,6 +46,11 @@ describe('toProblem', () => {
     expect(toProblem(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), context)).toMatchObject({ status: 503 });
     // pg-pool's connectionTimeoutMillis, which carries no code.
     expect(toProblem(new Error('timeout exceeded when trying to connect'), context)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', service: 'postgres' });
+    // node-postgres' connection dying under a query (PostgreSQL restarted, the link dropped), no code either:
+    // with the custom broker a submission's insert met it in the chaos suite and was answered 500.
+    for (const message of ['Connection terminated unexpectedly', 'Client has encountered a connection error and is not queryable']) {
+      expect(toProblem(new Error(message), context)).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', service: 'postgres', retriable: true });
+    }
     const bug = toProblem(new TypeError('cannot read properties of undefined (secret internals)'), context);
     expect(bug).toMatchObject({ status: 500, code: 'INTERNAL_ERROR' });
     expect(JSON.stringify(bug)).not.toContain('secret');
