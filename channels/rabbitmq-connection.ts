@@ -15,6 +15,8 @@ const FIRST_CONNECT_PATIENCE_MS = 30_000;
 const MAX_BACKOFF_MS = 5_000;
 /** The default heartbeat (60 s) notices a dead socket late; 10 s hands orders on sooner. */
 const HEARTBEAT_SECONDS = 10;
+const CONNECT_TIMEOUT_MS = 10_000;
+const CLOSE_TIMEOUT_MS = 5_000;
 
 /** A message taken from a queue, acknowledged on the channel that delivered it. */
 export interface RabbitDelivery {
@@ -161,7 +163,8 @@ export class RabbitConnection {
     this.consumers.clear();
     const model = this.model ?? (await this.connecting?.catch(() => undefined));
     this.model = undefined;
-    await model?.close().catch(() => {});
+    // Bounded too: a close-ok that never comes must not hold the role's shutdown.
+    await within(model?.close() ?? Promise.resolve(), CLOSE_TIMEOUT_MS).catch(() => {});
   }
 
   private assertOpen(): void {
@@ -240,7 +243,9 @@ export class RabbitConnection {
     for (let backoff = 100; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
       this.assertOpen();
       try {
-        const model = await amqp.connect(withHeartbeat(this.url), { clientProperties: { connection_name: `stackl-${this.role}` } });
+        // Bounded: a RabbitMQ that takes the socket but never answers the handshake (seen once,
+        // wedged under load) must fail the try, not hang it for ever.
+        const model = await within(amqp.connect(withHeartbeat(this.url), { clientProperties: { connection_name: `stackl-${this.role}` }, timeout: CONNECT_TIMEOUT_MS }), CONNECT_TIMEOUT_MS);
         this.adopt(model);
         return model;
       } catch (error) {

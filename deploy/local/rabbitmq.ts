@@ -16,12 +16,22 @@ const SERVER_PATHS = ['/usr/lib/rabbitmq/bin/rabbitmq-server', '/usr/sbin/rabbit
 
 /** True when RabbitMQ takes an AMQP connection within `timeoutMs`. */
 export async function rabbitAnswers(rabbitmqUrl: string, timeoutMs = 1500): Promise<boolean> {
+  // Bounded as a whole: a RabbitMQ that takes the socket but never answers the handshake does not answer.
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  const answered = (async () => {
+    try {
+      const connection = await amqp.connect(rabbitmqUrl, { timeout: timeoutMs });
+      await connection.close();
+      return true;
+    } catch {
+      return false;
+    }
+  })();
   try {
-    const connection = await amqp.connect(rabbitmqUrl, { timeout: timeoutMs });
-    await connection.close();
-    return true;
-  } catch {
-    return false;
+    return await Promise.race([answered, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
