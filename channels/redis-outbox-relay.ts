@@ -8,7 +8,6 @@ import { WakeUp } from '../core/wake-up.js';
 import { watchRelay } from './relay-metrics.js';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { insertResults, repeatSends, SEND_BATCH } from '../processors/broker/custom/outbox-work.js';
 import { inTransaction } from '../core/pg-transaction.js';
 import { createLogger } from '../core/log.js';
@@ -17,6 +16,7 @@ import { decode, encode, taskDispatchSchema, taskResultSchema, type TaskResultMe
 import { partitionForKey } from '../topics/partitioner.js';
 import { redisChannelKeys, type RedisChannelKeys } from './redis-keys.js';
 import { RedisReaper } from './redis-reaper.js';
+import { moveResults, recoverResults } from './redis-results.js';
 import { parseOrderAck, type QueuedOrder } from './relay-offsets.js';
 
 const IDLE_POLL_MS = 500;
@@ -62,8 +62,7 @@ export class RedisOutboxRelay {
     this.running = true;
     this.unwatch = watchRelay('custom-redis', () => ({ ...this.counters }));
     this.redisRunId = await this.runId();
-    // Results a previous relay took but may not have written: back to the queue.
-    while ((await this.commands.lmove(this.keys.resultsProcessing, this.keys.results, 'LEFT', 'RIGHT')) !== null);
+    await recoverResults(this.commands, this.keys);
     this.loops = [this.repeat('sending orders', () => this.sendBatch(), IDLE_POLL_MS, true), this.repeat('housekeeping', () => this.housekeeping(), HOUSEKEEPING_MS, false), this.moveResults()];
   }
 
@@ -128,24 +127,9 @@ export class RedisOutboxRelay {
   }
 
   /** Results: Redis → the inbox, removed from Redis only once their rows committed. */
-  private async moveResults(): Promise<void> {
-    while (this.running) {
-      try {
-        const first = await this.blocking.blmove(this.keys.results, this.keys.resultsProcessing, 'RIGHT', 'LEFT', 1);
-        if (first === null) continue;
-        const batch = [first];
-        while (batch.length < 500) {
-          const next = await this.commands.lmove(this.keys.results, this.keys.resultsProcessing, 'RIGHT', 'LEFT');
-          if (next === null) break;
-          batch.push(next);
-        }
-        await this.insertResults(batch);
-      } catch (error) {
-        if (!this.running) return;
-        this.log.warn('moving results failed; retrying', { error: (error as Error).message });
-        await sleep(500);
-      }
-    }
+  /** Results: Redis → the inbox, removed from Redis only once their rows committed. */
+  private moveResults(): Promise<void> {
+    return moveResults({ blocking: this.blocking, commands: this.commands, keys: this.keys, running: () => this.running, log: this.log, write: (batch) => this.insertResults(batch) });
   }
 
   private async insertResults(batch: string[]): Promise<void> {
@@ -160,9 +144,6 @@ export class RedisOutboxRelay {
       }
     }
     await insertResults(this.pool, this.tables, rows);
-    const pipeline = this.commands.multi();
-    for (const raw of batch) pipeline.lrem(this.keys.resultsProcessing, 1, raw);
-    await pipeline.exec();
     this.counters.resultsTaken += rows.length;
   }
 

@@ -16,6 +16,7 @@ import type { TopicNames } from '../topics/names.js';
 import { asWorkOrder } from './work-channel.js';
 import { redisChannelKeys, type RedisChannelKeys } from './redis-keys.js';
 import { RedisReaper } from './redis-reaper.js';
+import { moveResults, recoverResults } from './redis-results.js';
 import { parseOrderAck, RelayOffsets, type QueuedOrder } from './relay-offsets.js';
 import { watchConsumer, type OnConsumerStopped } from '../topics/consumer-watch.js';
 
@@ -78,7 +79,7 @@ export class RedisRelay {
     this.unwatch = watchRelay('redis', () => ({ ...this.stats() }));
     await this.producer.connect();
     this.redisRunId = await this.runId();
-    await this.recoverResults();
+    await recoverResults(this.commands, this.keys);
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       for (const [topic, offsets] of this.offsets) {
@@ -177,25 +178,9 @@ export class RedisRelay {
   }
 
   /** Results: Redis → task.results, removed from Redis only once Kafka has them. */
-  private async moveResults(): Promise<void> {
-    while (this.running) {
-      try {
-        const first = await this.blocking.blmove(this.keys.results, this.keys.resultsProcessing, 'RIGHT', 'LEFT', 1);
-        if (first === null) continue;
-        const batch = [first];
-        while (batch.length < 500) {
-          const next = await this.commands.lmove(this.keys.results, this.keys.resultsProcessing, 'RIGHT', 'LEFT');
-          if (next === null) break;
-          batch.push(next);
-        }
-        await this.produceResults(batch);
-      } catch (error) {
-        if (this.running) {
-          this.log.warn('moving results failed; retrying', { error: (error as Error).message });
-          await new Promise((resolve) => setTimeout(resolve, 500));
-        }
-      }
-    }
+  /** Results: Redis → task.results, removed from Redis only once Kafka has them. */
+  private moveResults(): Promise<void> {
+    return moveResults({ blocking: this.blocking, commands: this.commands, keys: this.keys, running: () => this.running, log: this.log, write: (batch) => this.produceResults(batch) });
   }
 
   private async produceResults(batch: string[]): Promise<void> {
@@ -204,16 +189,10 @@ export class RedisRelay {
       return { key: result.taskId, value: encode(taskResultSchema, result), partition: partitionForKey(result.taskId, this.options.partitions) };
     });
     await this.producer.send({ topic: this.options.topics.results, acks: -1, messages });
-    const pipeline = this.commands.multi();
-    for (const raw of batch) pipeline.lrem(this.keys.resultsProcessing, 1, raw);
-    await pipeline.exec();
     this.counters.resultsRelayed += batch.length;
   }
 
   /** Results a previous relay took but may not have written: hand them back to the queue. */
-  private async recoverResults(): Promise<void> {
-    while ((await this.commands.lmove(this.keys.resultsProcessing, this.keys.results, 'LEFT', 'RIGHT')) !== null);
-  }
 
   private async runId(): Promise<string | undefined> {
     const info = await this.commands.info('server');

@@ -52,13 +52,14 @@ export async function commitScope<V>(target: CommitTarget<V>, worker: PartitionW
     // A value the serde cannot encode is as final as one Kafka refuses.
     return { ok: false, kind: 'refused', error };
   }
+  const written = [...records, ...scope.outputs];
   const began = performance.now();
   const failed = (kind: 'fenced' | 'unknown' | 'refused' | 'transient', error: unknown): CommitResult => {
     target.metrics?.committed(kind, 0, []);
     return { ok: false, kind, error };
   };
   try {
-    await worker.producer.commit({ records: [...records, ...scope.outputs], offsets });
+    await worker.producer.commit({ records: written, offsets });
   } catch (error) {
     if (error instanceof FencedError) return failed('fenced', error);
     // The commit may have reached the broker before the connection broke (seen in the
@@ -68,7 +69,7 @@ export async function commitScope<V>(target: CommitTarget<V>, worker: PartitionW
     if (!isTransient(error)) target.log.warn('transaction failed with an unclassified error; retrying it as transient', { partition: worker.partition, error });
     return failed('transient', error);
   }
-  target.metrics?.committed('committed', secondsSince(began), [...records, ...scope.outputs]);
+  target.metrics?.committed('committed', secondsSince(began), written);
   worker.table.apply(scope.staged, retiring);
   worker.lastCommitAt = Date.now();
   return { ok: true };
