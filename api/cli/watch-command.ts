@@ -29,9 +29,12 @@ export function watchCommand(io: CliIo = processIo): Command {
           const deadline = Date.now() + timeoutMs;
           let printed = 0;
           for (;;) {
-            // Events first, then the task: a task read as settled has every event before it printed.
-            const events = await store.events(id);
+            // The task first, then its events: the projector writes both in one transaction, so
+            // events read after a settled task include every event that settled it. (Read the
+            // other way round, a batch committed between the two reads left the last events
+            // unprinted behind a settled outcome.)
             const task = await store.get(id);
+            const events = await store.events(id);
             for (const event of events.slice(printed)) io.out(JSON.stringify({ time: event.time, sequence: event.sequence, type: event.type, body: event.body }));
             printed = Math.max(printed, events.length);
             if (task !== null && settled(task)) {
