@@ -13,6 +13,7 @@ import { createContext, type ApiDeps } from './context.js';
 import { toProblem } from './error-mapping.js';
 import { requireJsonCommands } from './json-commands.js';
 import { problem, PROBLEM_CONTENT_TYPE } from './problem.js';
+import { kindRoutes } from './routes/kinds.js';
 import { healthRoutes } from './routes/health.js';
 import { taskRoutes } from './routes/tasks.js';
 
@@ -86,6 +87,7 @@ export function build(deps: ApiDeps) {
   });
   app.register(fastifySwaggerUi, { routePrefix: '/docs', ...(options.protectDocs && keys !== null ? { uiHooks: { onRequest: readScope(keys) } } : {}) });
   app.register(taskRoutes, { ctx });
+  app.register(kindRoutes, { ctx });
   app.register(healthRoutes, { ctx });
   return app;
 }

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { BrokerName } from '../core/config.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { TaskCommands } from '../processors/broker/task-broker.js';
+import type { KindCatalogue } from '../processors/registry/kind-catalogue.js';
 import type { KindRegistry, LifecycleLimits } from '../processors/lifecycle/index.js';
 import { Admission } from './admission.js';
 import type { ApiScope } from './api-keys.js';
@@ -27,6 +28,8 @@ export interface ApiDeps {
   /** The work waiting in Kafka, read in the background; without it submissions are bounded only by what is pending. */
   backlog?: BacklogMonitor;
   kinds: KindRegistry;
+  /** The registry `kinds` follows, when it is live: asked before an unknown kind is refused. */
+  catalogue?: KindCatalogue;
   /** Payload size and reply topics the deployment allows (the decider applies the same). */
   limits: LifecycleLimits;
   /** Partitions of the co-partitioned topics, to check a position belongs to its task. */
@@ -45,6 +48,7 @@ export interface ApiContext {
   /** Every command passes here: it sheds load (503 OVERLOADED) instead of queueing. */
   admission: Admission;
   kinds: KindRegistry;
+  catalogue?: KindCatalogue;
   limits: LifecycleLimits;
   /** Stack templates, to check a stack submitted from one. */
   templates: TemplateReader;
@@ -66,6 +70,7 @@ export function createContext(deps: ApiDeps): ApiContext {
     readiness: deps.readiness,
     admission: new Admission(options, deps.backlog, log),
     kinds: deps.kinds,
+    ...(deps.catalogue === undefined ? {} : { catalogue: deps.catalogue }),
     limits: deps.limits,
     templates: pgTemplateReader(deps.pool, deps.schema),
     partitions: deps.partitions,

@@ -7,6 +7,8 @@ import { createLogger } from '../core/log.js';
 import { KafkaBrokerClient } from '../processors/broker/kafka-broker-client.js';
 import { createKindRegistry, lifecycleLimitsOf, type KindRegistry } from '../processors/lifecycle/index.js';
 import { createKafka } from '../topics/kafka.js';
+import type { KindCatalogue } from '../processors/registry/kind-catalogue.js';
+import { followKinds } from '../processors/registry/follow-kinds.js';
 import { topicNames } from '../topics/names.js';
 import { BacklogMonitor, kafkaBacklogReader } from '../topics/backlog.js';
 import type { ApiDeps } from './context.js';
@@ -46,6 +48,16 @@ export async function createApiDeps(config: StacklConfig, overrides: ApiDepsOver
     await pool.end();
     throw error;
   }
+  // Fixed kinds (tests) or the live registry; a registry out of reach leaves the built-in kinds.
+  let catalogue: KindCatalogue | undefined;
+  if (overrides.kinds === undefined) {
+    try {
+      catalogue = await followKinds(config, kafka, admin);
+    } catch (error) {
+      await Promise.allSettled([admin.disconnect(), pool.end()]);
+      throw error;
+    }
+  }
   const progress = new KafkaProjectionProgress({
     admin,
     pool,
@@ -63,7 +75,8 @@ export async function createApiDeps(config: StacklConfig, overrides: ApiDepsOver
     progress,
     readiness: createReadinessProbe(admin, pool, progress),
     backlog,
-    kinds: overrides.kinds ?? createKindRegistry(),
+    kinds: catalogue?.kinds ?? overrides.kinds ?? createKindRegistry(),
+    ...(catalogue === undefined ? {} : { catalogue }),
     limits: lifecycleLimitsOf(config),
     partitions: config.partitions,
     ...(overrides.options === undefined ? {} : { options: overrides.options }),
@@ -73,6 +86,7 @@ export async function createApiDeps(config: StacklConfig, overrides: ApiDepsOver
     deps,
     async close() {
       await backlog.stop();
+      await catalogue?.stop();
       await Promise.allSettled([commands.close(), admin.disconnect(), pool.end()]);
     },
   };

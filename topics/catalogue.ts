@@ -85,6 +85,8 @@ export function catalogue(options: CatalogueOptions): TopicSpec[] {
     // Agent jobs matter only until their task's deadline; a day is plenty.
     spec(names.agentJobs, 'delete', false, { 'retention.ms': String(DAY_MS) }),
     spec(names.agentReplies, 'delete', false, { 'retention.ms': String(DAY_MS) }),
+    // One partition: every reader wants all of it, in the order it was written.
+    { ...spec(names.kinds, 'compact', false, { 'min.cleanable.dirty.ratio': '0.1' }), partitions: 1 },
   ];
 }
 

@@ -20,6 +20,8 @@ export interface TopicNames {
   agentJobs: string;
   /** Agents' replies, keyed by the waiting worker. */
   agentReplies: string;
+  /** The kind registry: one compacted partition, keyed by kind name (processors/registry/). */
+  kinds: string;
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -33,6 +35,7 @@ export function topicNames(prefix: string): TopicNames {
     dlq: `${prefix}task.dlq`,
     agentJobs: `${prefix}agent.jobs`,
     agentReplies: `${prefix}agent.replies`,
+    kinds: `${prefix}task.kinds`,
   };
 }
 

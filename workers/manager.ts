@@ -14,6 +14,8 @@ export interface WorkContext {
   /** Aborted at the deadline or when the worker shuts down. */
   signal: AbortSignal;
   progress(percent: number, message?: string): Promise<void>;
+  /** Reports the attempt alive now (the worker also heartbeats by itself when the task sets a heartbeat timeout). */
+  heartbeat(): Promise<void>;
   /**
    * Await before the attempt's first change to anything outside the manager (a datastore
    * write, an agent call) when the manager reports starts lazily (`startReport:
@@ -32,7 +34,7 @@ export type AttemptOutcome =
 
 export type RollbackOutcome = { type: 'succeeded' } | { type: 'failed'; message: string } | { type: 'silent' };
 
-export interface RollbackContext extends Omit<WorkContext, 'attempt' | 'beforeChange'> {
+export interface RollbackContext extends Omit<WorkContext, 'attempt' | 'beforeChange' | 'heartbeat'> {
   rollbackAttempt: number;
   /** The attempt whose effects must be undone. */
   failedAttempt: number;

@@ -48,6 +48,8 @@ export interface WorkerStats {
   skipped: number;
   /** Work still running when the shutdown grace ended, reported as failed so the broker retries at once. */
   abandoned: number;
+  /** Orders of kinds this worker does not serve, passed over (another pool's). */
+  notServed: number;
 }
 
 export class Worker {
@@ -55,11 +57,13 @@ export class Worker {
   private readonly log;
   private readonly clock: () => number;
   private readonly shutdown = new AbortController();
-  private readonly counters: WorkerStats = { attempts: 0, rollbacks: 0, succeeded: 0, failed: 0, inFlight: 0, skipped: 0, abandoned: 0 };
+  private readonly counters: WorkerStats = { attempts: 0, rollbacks: 0, succeeded: 0, failed: 0, inFlight: 0, skipped: 0, abandoned: 0, notServed: 0 };
   private readonly running = new Set<Promise<void>>();
   /** Each task's correlation id while its order runs: its results carry it back. */
   private readonly correlations = new Map<string, string | null>();
   private readonly durations = new DurationEstimates();
+  /** Attempts running here, by task: a rollback order of the same task aborts its attempt first. */
+  private readonly attemptsHere = new Map<string, { cancel: AbortController; done: Promise<void> }>();
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: WorkerOptions) {
@@ -111,15 +115,16 @@ export class Worker {
     // Logged with every line about the task, so one id follows it across roles (core/trace-context.ts).
     const traceId = traceIdOf(order.correlationId);
     const about = { taskId: task.id, ...(traceId === undefined ? {} : { traceId }) };
+    const manager = this.options.managers.get(task.kind);
+    if (manager === undefined) {
+      // Every pool sees every order (docs/worker-protocol.md, Pools): another pool serves this kind.
+      this.counters.notServed += 1;
+      return;
+    }
     if (deadlineAt <= this.clock()) {
       // The broker has already moved on; under a backlog these are many, so no line each.
       this.counters.skipped += 1;
       workerMetrics.skipped.inc();
-      return;
-    }
-    const manager = this.options.managers.get(task.kind);
-    if (manager === undefined) {
-      this.log.warn('no manager for this kind; leaving the order to its deadline', { ...about, kind: task.kind });
       return;
     }
     // Started, the work would only be abandoned at its deadline, holding a slot (and, on a
@@ -131,7 +136,11 @@ export class Worker {
       this.log.info('not starting an order that cannot finish before its deadline', { ...about, type: order.type, leftMs: deadlineAt - this.clock(), neededMs });
       return;
     }
-    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(Math.max(0, deadlineAt - this.clock()))]);
+    // A rollback of a task whose attempt still runs here means the broker gave up on that
+    // attempt (cancelled, timed out): stop it, and undo only once it stopped changing things.
+    if (order.type === 'RunRollback') await this.abortAttempt(task.id);
+    const cancel = new AbortController();
+    const signal = AbortSignal.any([this.shutdown.signal, cancel.signal, AbortSignal.timeout(Math.max(0, deadlineAt - this.clock()))]);
     const began = this.clock();
     const keepAliveTimer = setInterval(() => void keepAlive().catch(() => {}), 3_000);
     this.counters.inFlight += 1;
@@ -139,20 +148,35 @@ export class Worker {
     this.correlations.set(task.id, order.correlationId);
     this.log.debug('work started', { ...about, type: order.type, kind: task.kind });
     let outcome = 'none';
+    let attemptDone: (() => void) | undefined;
+    if (order.type === 'RunAttempt') this.attemptsHere.set(task.id, { cancel, done: new Promise<void>((resolve) => (attemptDone = resolve)) });
     try {
       const finished = order.type === 'RunAttempt' ? await this.runAttempt(manager, order.body, signal) : await this.runRollback(manager, order.body, signal);
       outcome = finished ? 'succeeded' : 'failed';
       if (finished) this.durations.record(durationKey(order), this.clock() - began);
     } catch (error) {
       // An aborted or crashed manager reports nothing: the broker's deadline decides.
-      this.log.warn('work ended without a result', { ...about, type: order.type, error });
+      if (cancel.signal.aborted) this.log.info('attempt stopped: the broker is rolling its task back', { ...about });
+      else this.log.warn('work ended without a result', { ...about, type: order.type, error });
     } finally {
+      if (attemptDone !== undefined) {
+        if (this.attemptsHere.get(task.id)?.cancel === cancel) this.attemptsHere.delete(task.id);
+        attemptDone();
+      }
       clearInterval(keepAliveTimer);
       this.counters.inFlight -= 1;
       this.correlations.delete(task.id);
       workerMetrics.inFlight.dec();
       workerMetrics.workSeconds.observe({ kind: task.kind, order: order.type === 'RunAttempt' ? 'attempt' : 'rollback', outcome }, (this.clock() - began) / 1000);
     }
+  }
+
+  /** Aborts the attempt of `taskId` running in this worker, if any, and waits until it ended. */
+  private async abortAttempt(taskId: string): Promise<void> {
+    const running = this.attemptsHere.get(taskId);
+    if (running === undefined) return;
+    running.cancel.abort(new Error('the broker is rolling this task back (cancelled or timed out)'));
+    await running.done;
   }
 
   /** True when the work succeeded (its duration then teaches the estimates). */
@@ -176,6 +200,7 @@ export class Worker {
         deadlineAt: order.deadlineAt,
         signal,
         progress: (percent, message) => this.report(task.id, { type: 'AttemptProgress', body: { attempt, workerId: this.workerId, percent, message: message ?? null } }),
+        heartbeat: () => this.report(task.id, { type: 'AttemptHeartbeat', body: { attempt, workerId: this.workerId } }),
         beforeChange: reportStart,
       });
     } catch (error) {

@@ -34,8 +34,10 @@ export function configOf(io: CliIo): StacklConfig {
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** parseArgs in strict mode; unknown flags, missing values and stray arguments become UsageErrors. */
-export function parseFlags<O extends Options>(args: string[], options: O, positionals: { min: number; max: number } = { min: 0, max: 0 }) {
-  let parsed;
+type ParsedFlags<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: boolean }>>;
+
+export function parseFlags<O extends Options>(args: string[], options: O, positionals: { min: number; max: number } = { min: 0, max: 0 }): ParsedFlags<O> {
+  let parsed: ParsedFlags<O>;
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: positionals.max > 0 });
   } catch (error) {

@@ -24,6 +24,8 @@ export function registerTaskSubmit(app: ZodApp, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const body = request.body;
+      // A kind registered a moment ago may not have reached this instance yet.
+      if (!ctx.kinds.has(body.kind)) await ctx.catalogue?.knows(body.kind);
       checkSubmission({ ...ctx, channel: ctx.options.channel }, body);
       await checkStackTemplate(ctx.templates, body);
       // A W3C traceparent becomes the task's correlation id, unless the body names one.

@@ -43,7 +43,7 @@ function submitNew(taskId: string, body: SubmitTask, ctx: DecideContext): Lifecy
   if (refusal !== null) return [{ type: 'TaskRejected', body: refusal }];
   // After validation: a bad request gets the answer that tells its sender what to fix.
   if (ctx.shedding !== undefined) return [{ type: 'TaskRejected', body: { code: 'OVERLOADED', message: bounded(`the broker is shedding load: ${ctx.shedding}; submit again later under a new idempotency key`) } }];
-  const task = resolveSpec(taskId, body, ctx.defaults, ctx.now);
+  const task = resolveSpec(taskId, body, ctx.defaults, ctx.now, ctx.kinds.get(body.kind)?.defaults);
   const deadlineAt = ctx.now + task.timeoutMs;
   return [{ type: 'TaskSubmitted', body: { task, deadlineAt } }, dispatchAttempt(task, deadlineAt, 1, ctx.now)];
 }

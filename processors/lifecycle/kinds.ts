@@ -6,8 +6,11 @@ import { queryKind } from './kinds/query.js';
 import { snapshotKind } from './kinds/snapshot.js';
 import { stackKind } from './kinds/stack.js';
 
-export { defineKind, payloadSchemaFor } from './kinds/define-kind.js';
-export type { KindDefinition } from './kinds/define-kind.js';
+export { defineKind, payloadSchemaFor, KIND_DEFAULT_FIELDS } from './kinds/define-kind.js';
+export type { KindDefaults, KindDefinition, NamedKind, RollbackMode } from './kinds/define-kind.js';
+
+/** What a kind (and a worker pool) may be called: it names topics' consumer groups and registry keys. */
+export const KIND_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /** Kind name → definition. Read-only: the decider must behave the same on every replica. */
 export type KindRegistry = ReadonlyMap<string, KindDefinition>;
@@ -36,7 +39,8 @@ export function createKindRegistry(definitions: Readonly<Record<string, KindDefi
 }
 
 function checkDefinition(kind: string, definition: KindDefinition): string | null {
-  if (kind.trim() === '') return 'a kind needs a non-empty name';
+  if (!KIND_NAME_PATTERN.test(kind)) return `kind name "${kind.slice(0, 80)}" must be 1 to 63 characters of a-z, 0-9, ".", "_" and "-", starting with a letter or digit`;
+  if (definition.name !== undefined && definition.name !== kind) return `kind "${kind}" is registered under another name ("${definition.name}")`;
   const { actions, payload } = definition;
   if (actions.length === 0) return `kind "${kind}" lists no actions`;
   if (new Set(actions).size !== actions.length) return `kind "${kind}" lists an action twice`;

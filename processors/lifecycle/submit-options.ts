@@ -1,5 +1,6 @@
 import type { Backoff, Origin, SubmitTask, TaskSpec } from '../../schemas/index.js';
 import type { LifecycleDefaults } from './defaults.js';
+import type { KindDefaults } from './kinds/define-kind.js';
 import { replyTopicProblem, TEXT_LIMITS, webhookProblem, type LifecycleLimits } from './limits.js';
 
 /**
@@ -53,7 +54,8 @@ export function originProblem(origin: Origin, limits: Pick<LifecycleLimits, 'rep
 }
 
 /** The task as accepted: every default filled in, so the spec alone says how it will be run. */
-export function resolveSpec(taskId: string, body: SubmitTask, defaults: LifecycleDefaults, now: number): TaskSpec {
+export function resolveSpec(taskId: string, body: SubmitTask, defaults: LifecycleDefaults, now: number, kind: KindDefaults = {}): TaskSpec {
+  // The submission's own value, then the kind's default, then the deployment's.
   return {
     id: taskId,
     kind: body.kind,
@@ -61,12 +63,12 @@ export function resolveSpec(taskId: string, body: SubmitTask, defaults: Lifecycl
     payload: body.payload,
     origin: body.origin,
     idempotencyKey: body.idempotencyKey ?? taskId,
-    timeoutMs: body.timeoutMs ?? defaults.timeoutMs,
-    attemptTimeoutMs: body.attemptTimeoutMs ?? defaults.attemptTimeoutMs,
-    heartbeatTimeoutMs: body.heartbeatTimeoutMs ?? defaults.heartbeatTimeoutMs,
-    maxAttempts: body.maxAttempts ?? defaults.maxAttempts,
+    timeoutMs: body.timeoutMs ?? kind.timeoutMs ?? defaults.timeoutMs,
+    attemptTimeoutMs: body.attemptTimeoutMs ?? kind.attemptTimeoutMs ?? defaults.attemptTimeoutMs,
+    heartbeatTimeoutMs: body.heartbeatTimeoutMs ?? kind.heartbeatTimeoutMs ?? defaults.heartbeatTimeoutMs,
+    maxAttempts: body.maxAttempts ?? kind.maxAttempts ?? defaults.maxAttempts,
     retryBackoff: body.retryBackoff ?? { ...defaults.retryBackoff },
-    rollbackMaxAttempts: body.rollbackMaxAttempts ?? defaults.rollbackMaxAttempts,
+    rollbackMaxAttempts: body.rollbackMaxAttempts ?? kind.rollbackMaxAttempts ?? defaults.rollbackMaxAttempts,
     rollbackBackoff: body.rollbackBackoff ?? { ...defaults.rollbackBackoff },
     submittedAt: now,
   };

@@ -1,32 +1,25 @@
 // The `probe` kind: a built-in diagnostic with no side effects. `succeed` and `fail`
 // answer after `durationMs`; `hang` never answers, so the task times out; the
-// rollback does what `rollback` says.
-import type { AttemptOutcome, Manager, RollbackOutcome } from '../manager.js';
-import { parseProbePayload, work } from '../handlers/probe-handler.js';
+// rollback does what `rollback` says. Written with implement(), like users' kinds.
+import { probeKind } from '../../processors/lifecycle/index.js';
+import { work } from '../handlers/probe-handler.js';
+import { implement } from '../implement.js';
+import { NO_RESULT, TaskFailure } from '../task-failure.js';
 
-export const probeManager: Manager = {
+export const probeServed = implement(probeKind, {
   // Changes nothing, so a quick probe needs no start report of its own.
   startReport: 'before-change',
-  async run({ task, attempt, signal }): Promise<AttemptOutcome> {
-    const payload = parseProbePayload(task.payload);
-    if (payload.outcome === 'hang') return { type: 'silent' };
+  async run(payload, { attempt, signal }) {
+    if (payload.outcome === 'hang') return NO_RESULT;
     await work(payload.durationMs ?? 0, signal);
-    if (payload.outcome === 'fail') return { type: 'failed', message: `probe failed as asked (attempt ${attempt})`, retriable: true };
-    return { type: 'succeeded', output: payload.outputBytes === undefined ? { probe: 'ok', attempt } : { probe: 'ok', attempt, pad: 'x'.repeat(payload.outputBytes) } };
+    if (payload.outcome === 'fail') throw new TaskFailure(`probe failed as asked (attempt ${attempt})`, { retriable: true });
+    return payload.outputBytes === undefined ? { probe: 'ok', attempt } : { probe: 'ok', attempt, pad: 'x'.repeat(payload.outputBytes) };
   },
   /** An attempt that succeeds or fails as asked takes its durationMs; the rest answer at once. */
-  expectedMs(order) {
-    if (order.type === 'RunRollback') return 0;
-    try {
-      const payload = parseProbePayload(order.body.task.payload);
-      return payload.outcome === 'hang' ? 0 : (payload.durationMs ?? 0);
-    } catch {
-      return undefined; // run() fails it, saying why
-    }
+  expectedMs: (payload) => (payload.outcome === 'hang' ? 0 : (payload.durationMs ?? 0)),
+  async rollback(payload) {
+    if (payload.rollback === 'fail') throw new TaskFailure('probe rollback failed as asked');
   },
-  async rollback({ task }): Promise<RollbackOutcome> {
-    const payload = parseProbePayload(task.payload);
-    if (payload.rollback === 'fail') return { type: 'failed', message: 'probe rollback failed as asked' };
-    return { type: 'succeeded' };
-  },
-};
+});
+
+export const probeManager = probeServed.manager;

@@ -12,12 +12,14 @@ import { createKafka } from '../../../topics/kafka.js';
 import { changelogTopic, consumerGroup, LIFECYCLE_APP, LIFECYCLE_TABLE, topicNames, transactionalId } from '../../../topics/names.js';
 import { createKindRegistry, defaultLifecycleDefaults, lifecycleLimitsOf, type KindRegistry, type LifecycleDefaults, type TaskState } from '../../lifecycle/index.js';
 import { StreamApp } from '../../runtime/stream-app.js';
+import { followKinds } from '../../registry/follow-kinds.js';
 import { lifecycleProcessor } from './lifecycle-processor.js';
 import { originTopicsFrom } from './origin-topics.js';
 import { SubmitAdmission, type SubmitSheddingOptions } from './submit-admission.js';
 
 export interface LifecycleAppOptions {
   defaults?: Partial<LifecycleDefaults>;
+  /** Fixed kinds (tests); absent: the built-in kinds and those registered on task.kinds, followed live. */
   kinds?: KindRegistry;
   tickIntervalMs?: number;
   maxRecordsPerTransaction?: number;
@@ -55,6 +57,7 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
   const topics = topicNames(config.topicPrefix);
   const log = createLogger({ component: 'lifecycle' });
   const backlog = backlogFor(options.shedding, admin, config, log);
+  const catalogue = options.kinds === undefined ? await followKinds(config, kafka, admin) : undefined;
   const admission = options.shedding === undefined ? undefined : new SubmitAdmission(options.shedding, backlog, log);
   const ownTopics = new Map(Object.entries(topics).map(([name, topic]) => [topic, name]));
   const app = new StreamApp<TaskState>({
@@ -71,7 +74,8 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
       topics,
       originTopics: originTopicsFrom(admin),
       ...(admission === undefined ? {} : { admission }),
-      decider: { kinds: options.kinds ?? createKindRegistry(), defaults: { ...defaultLifecycleDefaults, ...options.defaults }, limits: lifecycleLimitsOf(config) },
+      ...(catalogue === undefined ? {} : { learnKind: (kind: string, writtenAt: number) => catalogue.knows(kind, writtenAt) }),
+      decider: { kinds: catalogue?.kinds ?? options.kinds ?? createKindRegistry(), defaults: { ...defaultLifecycleDefaults, ...options.defaults }, limits: lifecycleLimitsOf(config) },
     }),
     serde: { encode: (state) => Buffer.from(JSON.stringify(state)), decode: (bytes) => JSON.parse(bytes.toString('utf8')) as TaskState },
     logger: log,
@@ -87,6 +91,7 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
     await app.ready();
   } catch (error) {
     await backlog?.stop();
+    await catalogue?.stop();
     throw error;
   }
   return {
@@ -94,6 +99,7 @@ export async function startLifecycleApp(config: StacklConfig, options: Lifecycle
     async stop() {
       await app.stop();
       await backlog?.stop();
+      await catalogue?.stop();
       await admin.disconnect();
     },
   };

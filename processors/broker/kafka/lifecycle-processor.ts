@@ -47,6 +47,12 @@ export interface LifecycleProcessorOptions {
   originTopics: OriginTopics;
   /** Refuses new tasks under overload; absent: every valid submission is taken. */
   admission?: SubmitAdmission;
+  /**
+   * Reads the kind registry up to what was written before `writtenAt` when a submission
+   * names a kind `decider.kinds` lacks (the registry's map, which this fills), so a task
+   * submitted right after its worker registered is not refused. Absent: kinds are fixed.
+   */
+  learnKind?: (kind: string, writtenAt: number) => Promise<unknown>;
 }
 
 export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamProcessor<TaskState> {
@@ -176,6 +182,7 @@ export function lifecycleProcessor(options: LifecycleProcessorOptions): StreamPr
       if (record.topic === topics.requests) {
         const message = await decode(record.value ?? Buffer.alloc(0), taskRequestSchema);
         checkKey(key, message.taskId);
+        if (message.type === 'SubmitTask' && !options.decider.kinds.has(message.body.kind)) await options.learnKind?.(message.body.kind, Number(record.timestamp));
         // Asked only for a submission of a task this partition does not hold yet.
         const shedding = message.type === 'SubmitTask' && ctx.get(key) === undefined && !ctx.isRetired(key) ? options.admission?.verdict(Number(record.timestamp), ctx.now, message.body.timeoutMs ?? options.decider.defaults.timeoutMs) : undefined;
         await apply(ctx, key, { type: 'command', message }, message, shedding);

@@ -26,6 +26,8 @@ export type DocumentWritePayload = z.infer<typeof documentWritePayloadSchema>;
 export type DocumentDeletePayload = z.infer<typeof documentDeletePayloadSchema>;
 
 export const documentKind = defineKind({
+  name: 'document',
+  description: 'create, update or delete documents in the datastore; rolled back to what they were',
   actions: ['create', 'update', 'delete'],
   payload: { create: documentWritePayloadSchema, update: documentWritePayloadSchema, delete: documentDeletePayloadSchema },
 });

@@ -20,4 +20,9 @@ export const probePayloadSchema = z.strictObject({
 
 export type ProbePayload = z.infer<typeof probePayloadSchema>;
 
-export const probeKind = defineKind({ actions: ['run'], payload: probePayloadSchema });
+export const probeKind = defineKind({
+  name: 'probe',
+  description: 'a diagnostic with no side effects: its payload says how it ends',
+  actions: ['run'],
+  payload: probePayloadSchema,
+});

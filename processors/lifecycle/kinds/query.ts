@@ -50,6 +50,8 @@ export type QueryPayload = z.infer<typeof queryPayloadSchema>;
 export type QueryCondition = z.infer<typeof queryConditionSchema>;
 
 export const queryKind = defineKind({
+  name: 'query',
+  description: 'read documents from the datastore',
   actions: ['run'],
   payload: { run: queryPayloadSchema },
 });

@@ -21,6 +21,8 @@ export const snapshotCreatePayloadSchema = z.strictObject({
 export const snapshotRestorePayloadSchema = z.strictObject({ name: snapshotNameSchema });
 
 export const snapshotKind = defineKind({
+  name: 'snapshot',
+  description: 'save or restore a set of documents',
   actions: ['create', 'restore'],
   payload: { create: snapshotCreatePayloadSchema, restore: snapshotRestorePayloadSchema },
 });

@@ -56,6 +56,8 @@ export type StackSourcePayload = z.output<typeof stackSourcePayloadSchema>;
 export type TargetBody = z.output<typeof targetBodySchema>;
 
 export const stackKind = defineKind({
+  name: 'stack',
+  description: 'deploy, update or remove a stack of services through the agents',
   actions: ['create', 'update', 'delete'],
   payload: { create: stackSourcePayloadSchema, update: stackSourcePayloadSchema, delete: stackDeletePayloadSchema },
 });

@@ -5,9 +5,9 @@ import { submitBodySchema } from '../../../api/schemas.js';
 import { createKindRegistry, defaultLifecycleLimits, defineKind } from '../../../processors/lifecycle/index.js';
 
 const kinds = createKindRegistry({
-  probe: defineKind({ actions: ['run'], payload: z.strictObject({ outcome: z.enum(['succeed', 'fail']) }) }),
-  stack: defineKind({ actions: ['create', 'delete'], payload: { create: z.object({ name: z.string() }), delete: z.object({ id: z.string() }) } }),
-  blob: defineKind({ actions: ['put'], payload: z.unknown() }),
+  probe: defineKind({ name: 'probe', actions: ['run'], payload: z.strictObject({ outcome: z.enum(['succeed', 'fail']) }) }),
+  stack: defineKind({ name: 'stack', actions: ['create', 'delete'], payload: { create: z.object({ name: z.string() }), delete: z.object({ id: z.string() }) } }),
+  blob: defineKind({ name: 'blob', actions: ['put'], payload: z.unknown() }),
 });
 const rules = { kinds, limits: { ...defaultLifecycleLimits('app.'), maxPayloadBytes: 4096 } };
 const check = (kind: string, action: string, payload: unknown, origin?: { type: 'topic'; target: string }) => () => checkSubmission(rules, { kind, action, payload, origin });

@@ -50,6 +50,7 @@ describe('the probe kind', () => {
 
 describe('the kind registry', () => {
   const document = defineKind({
+    name: 'document',
     actions: ['create', 'delete'],
     payload: { create: z.strictObject({ title: z.string() }), delete: z.strictObject({ id: z.string() }) },
   });
@@ -70,7 +71,9 @@ describe('the kind registry', () => {
     ['a repeated action', { k: { actions: ['a', 'a'], payload: z.object({}) } }, /lists an action twice/],
     ['a missing payload schema', { k: { actions: ['a', 'b'], payload: { a: z.object({}) } } }, /no payload schema for b/],
     ['an extra payload schema', { k: { actions: ['a'], payload: { a: z.object({}), c: z.object({}) } } }, /unlisted actions c/],
-    ['an empty name', { ' ': { actions: ['a'], payload: z.object({}) } }, /non-empty name/],
+    ['an empty name', { ' ': { actions: ['a'], payload: z.object({}) } }, /must be 1 to 63 characters/],
+    ['a name in capitals', { Gizmo: { actions: ['a'], payload: z.object({}) } }, /must be 1 to 63 characters/],
+    ['a name that is not its key', { k: { name: 'other', actions: ['a'], payload: z.object({}) } }, /under another name/],
   ])('refuses a kind with %s', (_name, definitions, message) => {
     expect(() => createKindRegistry(definitions)).toThrow(ConfigError);
     expect(() => createKindRegistry(definitions)).toThrow(message);

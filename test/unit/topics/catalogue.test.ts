@@ -14,6 +14,7 @@ describe('topic names', () => {
       dlq: 'stackl.task.dlq',
       agentJobs: 'stackl.agent.jobs',
       agentReplies: 'stackl.agent.replies',
+      kinds: 'stackl.task.kinds',
     });
     expect(changelogTopic('stackl.', 'lifecycle', 'tasks')).toBe('stackl.lifecycle-tasks-changelog');
     expect(consumerGroup('stackl.', 'lifecycle')).toBe('stackl.lifecycle');
@@ -28,11 +29,13 @@ describe('catalogue', () => {
   it('co-partitions requests, results, the order topics, events and the changelog, not the DLQ', () => {
     const coPartitioned = specs.filter((s) => s.coPartitioned).map((s) => s.name);
     expect(coPartitioned).toEqual(['p.task.requests', 'p.task.results', 'p.task.dispatch', 'p.task.rollbacks', 'p.task.notifications', 'p.task.events', 'p.lifecycle-tasks-changelog']);
-    expect(new Set(specs.map((s) => s.partitions))).toEqual(new Set([8]));
+    expect(new Set(specs.filter((s) => s.name !== 'p.task.kinds').map((s) => s.partitions))).toEqual(new Set([8]));
+    // The kind registry is read whole by every reader, in the order it was written.
+    expect(byName.get('p.task.kinds')?.partitions).toBe(1);
   });
 
-  it('compacts only the changelog and keeps the audit log forever by default', () => {
-    expect(specs.filter((s) => s.cleanupPolicy === 'compact').map((s) => s.name)).toEqual(['p.lifecycle-tasks-changelog']);
+  it('compacts only the changelog and the kind registry, and keeps the audit log forever by default', () => {
+    expect(specs.filter((s) => s.cleanupPolicy === 'compact').map((s) => s.name)).toEqual(['p.lifecycle-tasks-changelog', 'p.task.kinds']);
     expect(byName.get('p.task.events')?.configs).toMatchObject({ 'cleanup.policy': 'delete', 'retention.ms': '-1' });
     expect(byName.get('p.task.requests')?.configs['retention.ms']).toBe(String(7 * 24 * 3600 * 1000));
   });

@@ -1,0 +1,21 @@
+// Wiring for roles: the registry topic made sure of, then followed.
+import type { Admin, Kafka } from 'kafkajs';
+import type { StacklConfig } from '../../core/config.js';
+import { ensureTopics } from '../../topics/admin.js';
+import { catalogueFor } from '../../topics/catalogue.js';
+import { topicNames } from '../../topics/names.js';
+import { KindCatalogue } from './kind-catalogue.js';
+
+/** Creates `task.kinds` when missing (a role may start before `stackl topics create`). */
+export async function ensureKindsTopic(admin: Admin, config: StacklConfig): Promise<string> {
+  const topic = topicNames(config.topicPrefix).kinds;
+  await ensureTopics(admin, catalogueFor(config).filter((spec) => spec.name === topic));
+  return topic;
+}
+
+export async function followKinds(config: StacklConfig, kafka: Kafka, admin: Admin): Promise<KindCatalogue> {
+  const topic = await ensureKindsTopic(admin, config);
+  const catalogue = new KindCatalogue({ kafka, admin, topic, groupPrefix: config.topicPrefix });
+  await catalogue.start();
+  return catalogue;
+}

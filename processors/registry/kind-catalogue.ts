@@ -1,0 +1,202 @@
+// The kinds a broker accepts and the API lists: the built-in ones, which ship with this
+// code, and those workers registered on the compacted `task.kinds` topic, followed live.
+// Every instance reads the topic whole, in a group of its own that commits nothing.
+//
+// Read-your-registration: a worker's registration returns once Kafka has its record, and
+// a submission of its kind may follow at once. An instance that does not know a kind
+// first catches up (one ListOffsets request, then it reads to the end) before it refuses;
+// a catch-up that began after the submission was written answers for it too, so a flood
+// of unknown kinds costs one catch-up, not one each.
+import { randomUUID } from 'node:crypto';
+import type { Admin, EachBatchPayload, Kafka } from 'kafkajs';
+import { createLogger } from '../../core/log.js';
+import { RenewedConsumer } from '../../channels/renewed-consumer.js';
+import { topicOffsets } from '../../topics/topic-offsets.js';
+import { builtInKinds, type KindDefinition } from '../lifecycle/index.js';
+import { compatibilityProblems } from './kind-compatibility.js';
+import { definitionOf, parseKindRecord, type KindRecord } from './kind-record.js';
+
+/** How long a catch-up reads before it answers with what it has. */
+const CATCH_UP_TIMEOUT_MS = 5_000;
+/** Producer and broker clocks may disagree this much about when a submission was written. */
+const CLOCK_MARGIN_MS = 1_000;
+
+export interface KindCatalogueOptions {
+  kafka: Kafka;
+  admin: Admin;
+  topic: string;
+  /** Prefix of this instance's own group (`<prefix>kinds.<uuid>`). */
+  groupPrefix: string;
+  /** Kinds this code defines; registry records of the same name are ignored. */
+  builtIns?: Readonly<Record<string, KindDefinition>>;
+}
+
+/** One entry of GET /kinds and `stackl kinds`. */
+export interface KindListing {
+  name: string;
+  source: 'built-in' | 'registered';
+  record: KindRecord | null;
+  definition: KindDefinition;
+}
+
+export class KindCatalogue {
+  /** Kind name → definition, kept current: hand it to the decider as its registry. */
+  readonly kinds = new Map<string, KindDefinition>();
+  private readonly records = new Map<string, KindRecord>();
+  private readonly builtIns: ReadonlySet<string>;
+  private readonly consumer: RenewedConsumer;
+  private readonly log = createLogger({ component: 'kind-catalogue' });
+  private nextOffset = 0;
+  private waiters: { offset: number; resolve: () => void }[] = [];
+  private reading: Promise<void> | undefined;
+  private nextReading: Promise<void> | undefined;
+  private lastCatchUpStartedAt = 0;
+
+  constructor(private readonly options: KindCatalogueOptions) {
+    const builtIns = options.builtIns ?? builtInKinds;
+    for (const [name, definition] of Object.entries(builtIns)) this.kinds.set(name, definition);
+    this.builtIns = new Set(Object.keys(builtIns));
+    const groupId = `${options.groupPrefix}kinds.${randomUUID()}`;
+    this.consumer = new RenewedConsumer({
+      make: () => options.kafka.consumer({ groupId, maxWaitTimeInMs: 100 }),
+      start: async (consumer) => {
+        await consumer.connect();
+        await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+        await consumer.run({ autoCommit: false, eachBatch: (payload) => this.apply(payload) });
+      },
+      what: `kind registry ${options.topic}`,
+      log: this.log,
+    });
+  }
+
+  /** Starts following the registry and returns once it has read what it held at start. */
+  async start(): Promise<void> {
+    await this.consumer.run();
+    await this.catchUp();
+  }
+
+  async stop(): Promise<void> {
+    for (const waiter of this.waiters) waiter.resolve();
+    this.waiters = [];
+    await this.consumer.stop();
+  }
+
+  /** The registered record of a kind (null for a built-in or unknown kind). */
+  record(name: string): KindRecord | null {
+    return this.records.get(name) ?? null;
+  }
+
+  list(): KindListing[] {
+    return [...this.kinds.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, definition]) => ({ name, source: this.builtIns.has(name) ? 'built-in' : 'registered', record: this.records.get(name) ?? null, definition }));
+  }
+
+  /**
+   * Makes sure every registration written before `writtenAt` is read, then says whether
+   * `kind` is known. Never throws: Kafka out of reach means the kinds read so far stand.
+   */
+  async knows(kind: string, writtenAt: number = Date.now()): Promise<boolean> {
+    if (this.kinds.has(kind)) return true;
+    if (this.lastCatchUpStartedAt <= writtenAt + CLOCK_MARGIN_MS) await this.catchUp().catch((error: unknown) => this.log.warn('could not catch up with the kind registry', { error }));
+    return this.kinds.has(kind);
+  }
+
+  /**
+   * Reads the registry up to its end as of this call. Callers share readings: one under
+   * way may have asked for the end before this call, so a caller then joins the next one
+   * (at most one reading runs and one waits, however many ask).
+   */
+  catchUp(): Promise<void> {
+    if (this.reading === undefined) return this.startReading();
+    this.nextReading ??= this.reading
+      .catch(() => {})
+      .then(() => {
+        this.nextReading = undefined;
+        return this.startReading();
+      });
+    return this.nextReading;
+  }
+
+  private startReading(): Promise<void> {
+    const reading: Promise<void> = this.readToEnd(Date.now()).finally(() => {
+      if (this.reading === reading) this.reading = undefined;
+    });
+    this.reading = reading;
+    return reading;
+  }
+
+  private async readToEnd(startedAt: number): Promise<void> {
+    const ends = await topicOffsets(this.options.admin, this.options.topic);
+    const end = Math.max(0, ...ends.map((e) => Number(e.high ?? e.offset)));
+    await this.reached(end);
+    this.lastCatchUpStartedAt = Math.max(this.lastCatchUpStartedAt, startedAt);
+  }
+
+  private reached(offset: number): Promise<void> {
+    if (this.nextOffset >= offset) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`the kind registry was not read up to offset ${offset} within ${CATCH_UP_TIMEOUT_MS} ms (read to ${this.nextOffset})`));
+      }, CATCH_UP_TIMEOUT_MS);
+      const waiter = {
+        offset,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private async apply({ batch }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) {
+      const offset = Number(message.offset);
+      // After a rejoin the group starts over from the beginning: skip what is applied.
+      if (offset < this.nextOffset || message.key === null) continue;
+      this.applyRecord(message.key.toString('utf8'), message.value, offset);
+    }
+    this.nextOffset = Math.max(this.nextOffset, Number(batch.lastOffset()) + 1);
+    this.waiters = this.waiters.filter((w) => {
+      if (w.offset > this.nextOffset) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  private applyRecord(key: string, value: Buffer | null, offset: number): void {
+    if (this.builtIns.has(key)) return; // this code defines it; a worker's copy only describes it
+    if (value === null) {
+      // A tombstone: the kind is withdrawn; tasks already accepted run on.
+      this.records.delete(key);
+      this.kinds.delete(key);
+      this.log.info('kind withdrawn from the registry', { kind: key, offset });
+      return;
+    }
+    const parsed = parseKindRecord(value);
+    if (!parsed.ok) {
+      this.log.warn('ignoring a kind record that is not valid', { kind: key, offset, problem: parsed.problem });
+      return;
+    }
+    const { record } = parsed;
+    if (record.name !== key) {
+      this.log.warn('ignoring a kind record whose key is not its name', { key, name: record.name, offset });
+      return;
+    }
+    const previous = this.records.get(key);
+    const problems = previous === undefined ? [] : compatibilityProblems(previous, record);
+    if (problems.length > 0) {
+      // Registrars refuse these; a record written around them must not change what was accepted.
+      this.log.warn('ignoring an incompatible change of a kind', { kind: key, offset, problems });
+      return;
+    }
+    try {
+      this.kinds.set(key, definitionOf(record));
+      this.records.set(key, record);
+    } catch (error) {
+      this.log.warn('ignoring a kind record whose schemas cannot be used', { kind: key, offset, error });
+    }
+  }
+}
