@@ -4,6 +4,7 @@ import type { Command } from './command.js';
 import { apiRoleCommand } from './api-role-command.js';
 import { auditCommand } from './audit-command.js';
 import { dlqCommand } from './dlq-command.js';
+import { kindsCommand } from './kinds-command.js';
 import { listCommand } from './list-command.js';
 import { statusCommand } from './status-command.js';
 import { submitCommand } from './submit-command.js';
@@ -17,4 +18,5 @@ export const apiCommands: Record<string, Command> = {
   audit: auditCommand(),
   dlq: dlqCommand(),
   watch: watchCommand(),
+  kinds: kindsCommand(),
 };

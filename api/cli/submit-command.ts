@@ -10,6 +10,7 @@ import { topicNames } from '../../topics/names.js';
 import { formatPosition } from '../position.js';
 import { submitBodySchema } from '../schemas.js';
 import { checkSubmission, toSubmitRequest } from '../submission-check.js';
+import { withKindsRead } from '../../processors/registry/follow-kinds.js';
 import type { Command } from './command.js';
 import { configOf, intFlag, parseFlags, printJson, processIo, runCommand, UsageError, type CliIo } from './cli-io.js';
 
@@ -59,7 +60,10 @@ export function submitCommand(io: CliIo = processIo): Command {
         const parsed = submitBodySchema.safeParse(Object.fromEntries(Object.entries(candidate).filter(([, v]) => v !== undefined)));
         if (!parsed.success) throw new UsageError(z.prettifyError(parsed.error).replace(/\n/g, ' '));
         const config = configOf(io);
-        checkSubmission({ kinds: createKindRegistry(), limits: lifecycleLimitsOf(config), broker: config.broker, channel: channelNameFrom(io.env) }, parsed.data);
+        // A kind of a user's own is checked against the registry, read only when needed.
+        const builtIn = createKindRegistry();
+        const kinds = builtIn.has(parsed.data.kind) || config.broker === 'custom' ? builtIn : await withKindsRead(config, (catalogue) => new Map(catalogue.kinds));
+        checkSubmission({ kinds, limits: lifecycleLimitsOf(config), broker: config.broker, channel: channelNameFrom(io.env) }, parsed.data);
 
         const client: TaskCommands =
           config.broker === 'custom'

@@ -3,6 +3,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { StacklConfig } from '../../core/config.js';
 import { ensureTopics } from '../../topics/admin.js';
 import { catalogueFor } from '../../topics/catalogue.js';
+import { createKafka } from '../../topics/kafka.js';
 import { topicNames } from '../../topics/names.js';
 import { KindCatalogue } from './kind-catalogue.js';
 
@@ -18,4 +19,21 @@ export async function followKinds(config: StacklConfig, kafka: Kafka, admin: Adm
   const catalogue = new KindCatalogue({ kafka, admin, topic, groupPrefix: config.topicPrefix });
   await catalogue.start();
   return catalogue;
+}
+
+/** Reads the registry once, to its end, for a one-shot tool (the CLI); `use` gets the catalogue before it stops. */
+export async function withKindsRead<T>(config: StacklConfig, use: (catalogue: KindCatalogue) => T): Promise<T> {
+  const kafka = createKafka(config, 'stackl-cli-kinds');
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const catalogue = await followKinds(config, kafka, admin);
+    try {
+      return use(catalogue);
+    } finally {
+      await catalogue.stop();
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }

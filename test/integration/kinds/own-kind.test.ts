@@ -19,6 +19,9 @@ import { testKafka } from '../../support/kafka.js';
 import { uniquePrefix } from '../../support/names.js';
 import { dropSchema, uniqueSchema } from '../../support/postgres.js';
 import { migrate } from '../../../deploy/migrations/runner.js';
+import type { CliIo } from '../../../api/cli/cli-io.js';
+import { kindsCommand } from '../../../api/cli/kinds-command.js';
+import { submitCommand } from '../../../api/cli/submit-command.js';
 
 const schema = uniqueSchema('own_kind');
 const env = { ...process.env, STACKL_TOPIC_PREFIX: uniquePrefix('own-kind'), STACKL_PARTITIONS: '2', STACKL_DB_SCHEMA: schema };
@@ -174,6 +177,20 @@ describe('a kind of your own', () => {
     const listed = await api.inject({ method: 'GET', url: '/kinds/greeting' });
     expect(listed.json()).toMatchObject({ version: 2 });
     expect(Object.keys(listed.json().payloadSchemas.send.properties)).toContain('emoji');
+  });
+
+  it('stackl kinds prints it, and stackl submit checks and sends a task of it', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIo = { env, out: (t) => out.push(t), err: (t) => err.push(t) };
+    expect(await kindsCommand(io).run(['greeting'])).toBe(0);
+    expect(JSON.parse(out.join(''))).toMatchObject({ name: 'greeting', source: 'registered', pool: 'greeting' });
+    out.length = 0;
+    expect(await submitCommand(io).run(['--kind', 'greeting', '--action', 'send', '--payload', '{"to":7}'])).not.toBe(0);
+    expect(err.join('')).toMatch(/payload\.to/);
+    expect(await submitCommand(io).run(['--kind', 'greeting', '--action', 'send', '--payload', '{"to":"margaret"}'])).toBe(0);
+    const { id } = JSON.parse(out.join('')) as { id: string };
+    await events.waitFor(id, (types) => types.includes('TaskCompleted'));
   });
 
   it('refuses a worker that would take a built-in kind or the built-in pool', async () => {

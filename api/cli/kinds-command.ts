@@ -1,0 +1,32 @@
+// `stackl kinds [name]`: the kinds this deployment accepts, as GET /kinds shows them —
+// built-in and registered by workers, each action's payload as JSON Schema. Reads the
+// registry topic itself, so it answers without the API running.
+import { builtInKinds } from '../../processors/lifecycle/index.js';
+import { withKindsRead } from '../../processors/registry/follow-kinds.js';
+import { describeKinds } from '../../processors/registry/kind-listing.js';
+import type { Command } from './command.js';
+import { configOf, parseFlags, printJson, processIo, runCommand, UsageError, type CliIo } from './cli-io.js';
+
+const USAGE = 'stackl kinds [<kind>]';
+
+export function kindsCommand(io: CliIo = processIo): Command {
+  return {
+    summary: 'list the task kinds the broker accepts (built-in and registered by workers), with their payload schemas',
+    run: (args) =>
+      runCommand(io, 'kinds', USAGE, args, async () => {
+        const { positionals } = parseFlags(args, {}, { min: 0, max: 1 });
+        const config = configOf(io);
+        const name = positionals[0];
+        // The custom broker keeps no registry: it takes the built-in kinds only.
+        const kinds = config.broker === 'custom' ? describeKinds(new Map(Object.entries(builtInKinds))) : await withKindsRead(config, (catalogue) => describeKinds(catalogue.kinds, catalogue));
+        if (name === undefined) {
+          printJson(io, { kinds });
+          return 0;
+        }
+        const kind = kinds.find((k) => k.name === name);
+        if (kind === undefined) throw new UsageError(`no kind "${name}"; known kinds: ${kinds.map((k) => k.name).join(', ')}`);
+        printJson(io, kind);
+        return 0;
+      }),
+  };
+}
