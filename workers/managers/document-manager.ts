@@ -1,11 +1,14 @@
 // The `document` kind: applies the task's documents in order, each in its own fenced
 // write (a failure mid-way leaves the earlier writes behind; the rollback undoes them).
 // Create on an existing key, or update/delete of a missing one, fails the task for good.
+// Written with implement(), like users' kinds.
 import { isStacklError } from '../../core/errors.js';
 import { documentDeletePayloadSchema, documentWritePayloadSchema } from '../../processors/lifecycle/kinds/document.js';
 import type { TaskSpec } from '../../schemas/index.js';
 import type { DocumentStore, DocumentWrite } from '../datastore/document-store.js';
-import type { AttemptOutcome, Manager, RollbackOutcome } from '../manager.js';
+import { documentKind } from '../../processors/lifecycle/kinds/document.js';
+import { implement, type ServedKind } from '../implement.js';
+import { TaskFailure } from '../task-failure.js';
 
 /** The writes a document task asks for, in order; throws when the payload does not fit its action. */
 export function documentWrites(task: Pick<TaskSpec, 'action' | 'payload'>): DocumentWrite[] {
@@ -23,16 +26,16 @@ export function documentWrites(task: Pick<TaskSpec, 'action' | 'payload'>): Docu
   }
 }
 
-export function createDocumentManager(store: DocumentStore): Manager {
-  return {
+export function createDocumentKind(store: DocumentStore): ServedKind {
+  return implement(documentKind, {
     // Reads and checks the payload first; its start is reported just before the first write.
     startReport: 'before-change',
-    async run({ task, attempt, signal, beforeChange }): Promise<AttemptOutcome> {
+    async run(_payload, { task, attempt, signal, beforeChange }) {
       let writes: DocumentWrite[];
       try {
         writes = documentWrites(task);
       } catch (error) {
-        return { type: 'failed', message: `invalid document task: ${error instanceof Error ? error.message : String(error)}`, retriable: false };
+        throw new TaskFailure(`invalid document task: ${error instanceof Error ? error.message : String(error)}`, { retriable: false });
       }
       const keys: string[] = [];
       const versions: (number | null)[] = [];
@@ -45,18 +48,14 @@ export function createDocumentManager(store: DocumentStore): Manager {
           versions.push(result.version);
         } catch (error) {
           // Conflicts and fencing cannot succeed on retry; anything else (the database away) may.
-          if (isStacklError(error) && !error.retriable) {
-            return { type: 'failed', message: `${write.op} of "${write.key}" failed: ${error.message} (${error.code})`, retriable: false };
-          }
+          if (isStacklError(error) && !error.retriable) throw new TaskFailure(`${write.op} of "${write.key}" failed: ${error.message} (${error.code})`, { retriable: false });
           throw error;
         }
       }
-      return { type: 'succeeded', output: { keys, versions } };
+      return { keys, versions };
     },
-
-    async rollback({ task, failedAttempt }): Promise<RollbackOutcome> {
-      await store.rollback(task.id, failedAttempt);
-      return { type: 'succeeded' };
+    async rollback(_payload, { taskId, failedAttempt }) {
+      await store.rollback(taskId, failedAttempt);
     },
-  };
+  });
 }

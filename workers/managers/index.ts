@@ -4,12 +4,11 @@ import type { AgentJobClient } from '../../channels/agent-channel.js';
 import type { DocumentStore } from '../datastore/document-store.js';
 import type { Manager } from '../manager.js';
 import type { ServedKind } from '../implement.js';
-import { builtInKinds, type NamedKind } from '../../processors/lifecycle/index.js';
-import { createDocumentManager } from './document-manager.js';
-import { probeManager } from './probe-manager.js';
-import { createQueryManager } from './query-manager.js';
-import { createSnapshotManager } from './snapshot-manager.js';
-import { createStackManager } from './stack-manager.js';
+import { createDocumentKind } from './document-manager.js';
+import { probeServed } from './probe-manager.js';
+import { createQueryKind } from './query-manager.js';
+import { createSnapshotKind } from './snapshot-manager.js';
+import { createStackKind } from './stack-manager.js';
 
 export interface ManagerDependencies {
   /** The datastore; without it this worker takes no document, snapshot, query or stack tasks. */
@@ -19,23 +18,16 @@ export interface ManagerDependencies {
 }
 
 export function builtInServedKinds(dependencies: ManagerDependencies = {}): ServedKind[] {
-  return [...builtInManagers(dependencies)].map(([name, manager]) => ({ kind: namedBuiltIn(name), manager }));
-}
-
-function namedBuiltIn(name: string): NamedKind {
-  const kind = builtInKinds[name];
-  if (kind === undefined) throw new Error(`no built-in kind "${name}"`);
-  return { ...kind, name };
-}
-
-export function builtInManagers(dependencies: ManagerDependencies = {}): ReadonlyMap<string, Manager> {
-  const managers = new Map<string, Manager>([['probe', probeManager]]);
+  const served: ServedKind[] = [probeServed];
   const { documentStore, agents } = dependencies;
   if (documentStore !== undefined) {
-    managers.set('document', createDocumentManager(documentStore));
-    managers.set('snapshot', createSnapshotManager(documentStore));
-    managers.set('query', createQueryManager(documentStore));
-    if (agents !== undefined) managers.set('stack', createStackManager(documentStore, agents));
+    served.push(createDocumentKind(documentStore), createSnapshotKind(documentStore), createQueryKind(documentStore));
+    if (agents !== undefined) served.push(createStackKind(documentStore, agents));
   }
-  return managers;
+  return served;
+}
+
+/** The built-in kinds' managers by kind name, for tests that drive a Worker directly. */
+export function builtInManagers(dependencies: ManagerDependencies = {}): ReadonlyMap<string, Manager> {
+  return new Map(builtInServedKinds(dependencies).map((s) => [s.kind.name, s.manager]));
 }

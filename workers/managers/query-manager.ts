@@ -3,10 +3,11 @@
 // undo. A query is cut off after QUERY_TIMEOUT_MS (or at its deadline, if sooner); a
 // result larger than the worker may report fails the attempt, saying so.
 import { isStacklError } from '../../core/errors.js';
-import { queryPayloadSchema, type QueryPayload } from '../../processors/lifecycle/kinds/query.js';
+import { queryKind, type QueryPayload } from '../../processors/lifecycle/kinds/query.js';
 import { querySql, valueAt } from '../datastore/document-query.js';
 import type { DocumentStore } from '../datastore/document-store.js';
-import type { AttemptOutcome, Manager } from '../manager.js';
+import { implement, type ServedKind } from '../implement.js';
+import { TaskFailure } from '../task-failure.js';
 
 export const QUERY_TIMEOUT_MS = 10_000;
 
@@ -22,32 +23,24 @@ function shaped(row: Row, query: QueryPayload): Record<string, unknown> {
   return { key: row.key, version: row.version, updatedAt: row.updated_at.toISOString(), [query.fields === undefined ? 'body' : 'fields']: body };
 }
 
-export function createQueryManager(store: DocumentStore): Manager {
-  return {
+export function createQueryKind(store: DocumentStore): ServedKind {
+  return implement(queryKind, {
     startReport: 'before-change',
-    async run({ task, deadlineAt }): Promise<AttemptOutcome> {
-      let query: QueryPayload;
-      try {
-        query = queryPayloadSchema.parse(JSON.parse(task.payload));
-      } catch (error) {
-        return { type: 'failed', message: `invalid query: ${error instanceof Error ? error.message : String(error)}`, retriable: false };
-      }
+    async run(query, { deadlineAt }) {
       let rows: Row[];
       try {
         rows = await store.readOnly<Row>((table) => querySql(table, query), Math.min(QUERY_TIMEOUT_MS, deadlineAt - Date.now()));
       } catch (error) {
         // 57014: PostgreSQL cancelled the statement at its timeout; asking again would time out again.
-        if ((error as { code?: string }).code === '57014') return { type: 'failed', message: `the query took longer than ${QUERY_TIMEOUT_MS} ms and was cancelled; narrow it`, retriable: false };
-        if (isStacklError(error) && !error.retriable) return { type: 'failed', message: error.message, retriable: false };
+        if ((error as { code?: string }).code === '57014') throw new TaskFailure(`the query took longer than ${QUERY_TIMEOUT_MS} ms and was cancelled; narrow it`, { retriable: false });
+        if (isStacklError(error) && !error.retriable) throw new TaskFailure(error.message, { retriable: false });
         throw error;
       }
       const more = rows.length > query.limit;
       const page = rows.slice(0, query.limit).map((r) => shaped(r, query));
-      return { type: 'succeeded', output: { rows: page, count: page.length, more } };
+      return { rows: page, count: page.length, more };
     },
-    async rollback() {
-      // A query wrote nothing.
-      return { type: 'succeeded' };
-    },
-  };
+    // A query writes nothing: there is nothing to undo.
+    async rollback() {},
+  });
 }

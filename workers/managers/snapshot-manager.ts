@@ -3,9 +3,10 @@
 // since. Every write is an ordinary fenced datastore write, so the rollback is the
 // datastore's own: every key the task touched goes back to its state before the task.
 import { isStacklError } from '../../core/errors.js';
-import { snapshotCreatePayloadSchema, snapshotRestorePayloadSchema } from '../../processors/lifecycle/kinds/snapshot.js';
+import { snapshotCreatePayloadSchema, snapshotKind, snapshotRestorePayloadSchema } from '../../processors/lifecycle/kinds/snapshot.js';
 import type { DocumentBody, DocumentStore, DocumentWrite } from '../datastore/document-store.js';
-import type { AttemptOutcome, Manager, RollbackOutcome } from '../manager.js';
+import { implement, type ServedKind } from '../implement.js';
+import { TaskFailure } from '../task-failure.js';
 
 export const SNAPSHOT_PREFIX = 'snapshot/documents/';
 
@@ -14,7 +15,7 @@ interface SnapshotBody {
   documents: { key: string; body: DocumentBody }[];
 }
 
-export function createSnapshotManager(store: DocumentStore): Manager {
+export function createSnapshotKind(store: DocumentStore): ServedKind {
   async function writes(action: string, payload: unknown): Promise<DocumentWrite[] | string> {
     if (action === 'create') {
       const { name, prefix } = snapshotCreatePayloadSchema.parse(payload);
@@ -34,33 +35,25 @@ export function createSnapshotManager(store: DocumentStore): Manager {
     return `the snapshot kind has no action "${action}"`;
   }
 
-  return {
-    async run({ task, attempt, signal }): Promise<AttemptOutcome> {
-      let planned: DocumentWrite[] | string;
-      try {
-        planned = await writes(task.action, JSON.parse(task.payload));
-      } catch (error) {
-        if (error instanceof Error && error.name === 'ZodError') return { type: 'failed', message: `invalid snapshot task: ${error.message}`, retriable: false };
-        throw error;
-      }
-      if (typeof planned === 'string') return { type: 'failed', message: planned, retriable: false };
+  return implement(snapshotKind, {
+    async run(payload, { task, attempt, signal }) {
+      const planned = await writes(task.action, payload);
+      if (typeof planned === 'string') throw new TaskFailure(planned, { retriable: false });
       for (const write of planned) {
         signal.throwIfAborted();
         try {
           await store.write({ taskId: task.id, attempt }, write);
         } catch (error) {
-          if (isStacklError(error) && !error.retriable) return { type: 'failed', message: `${write.op} of "${write.key}" failed: ${error.message} (${error.code})`, retriable: false };
+          if (isStacklError(error) && !error.retriable) throw new TaskFailure(`${write.op} of "${write.key}" failed: ${error.message} (${error.code})`, { retriable: false });
           throw error;
         }
       }
       const [first] = planned;
-      if (task.action === 'create' && first?.op === 'create') return { type: 'succeeded', output: { snapshot: first.key, documents: (first.body as unknown as SnapshotBody).documents.length } };
-      return { type: 'succeeded', output: { put: planned.filter((w) => w.op === 'put').length, deleted: planned.filter((w) => w.op === 'delete').length } };
+      if (task.action === 'create' && first?.op === 'create') return { snapshot: first.key, documents: (first.body as unknown as SnapshotBody).documents.length };
+      return { put: planned.filter((w) => w.op === 'put').length, deleted: planned.filter((w) => w.op === 'delete').length };
     },
-
-    async rollback({ task, failedAttempt }): Promise<RollbackOutcome> {
-      await store.rollback(task.id, failedAttempt);
-      return { type: 'succeeded' };
+    async rollback(_payload, { taskId, failedAttempt }) {
+      await store.rollback(taskId, failedAttempt);
     },
-  };
+  });
 }

@@ -5,13 +5,14 @@
 // created, re-apply the previous instance where it changed or removed it).
 import { isStacklError } from '../../core/errors.js';
 import { instantiateTemplate, TEMPLATE_PREFIX } from '../../processors/lifecycle/kinds/stack-template.js';
-import { stackDeletePayloadSchema, stackSourcePayloadSchema, targetBodySchema, type StackService, type StackSourcePayload } from '../../processors/lifecycle/kinds/stack.js';
+import { stackDeletePayloadSchema, stackKind, stackSourcePayloadSchema, targetBodySchema, type StackService, type StackSourcePayload } from '../../processors/lifecycle/kinds/stack.js';
 import type { AgentJobClient } from '../../channels/agent-channel.js';
 import { replySucceeded, type AgentReply } from '../../channels/agent-messages.js';
 import type { TaskSpec } from '../../schemas/index.js';
 import type { DocumentStore } from '../datastore/document-store.js';
 import { placeServices, type Target } from '../handlers/placement.js';
-import type { AttemptOutcome, Manager, RollbackOutcome } from '../manager.js';
+import { implement, type ServedKind } from '../implement.js';
+import { TaskFailure } from '../task-failure.js';
 import { compensatingJobs, instanceKey, journalEntry, TARGET_PREFIX, transitionJobs, type PlannedJob, type StackInstance } from './stack-plan.js';
 
 class AttemptFailure extends Error {
@@ -23,7 +24,7 @@ class AttemptFailure extends Error {
   }
 }
 
-export function createStackManager(store: DocumentStore, agents: AgentJobClient): Manager {
+export function createStackKind(store: DocumentStore, agents: AgentJobClient): ServedKind {
   /** Sends the jobs and waits for every reply; throws with every failure named. */
   async function runJobs(task: TaskSpec, attempt: number, compensation: boolean, jobs: PlannedJob[], deadlineAt: number, signal: AbortSignal): Promise<AgentReply[]> {
     const replies = await Promise.all(jobs.map((job) => agents.request({ ...job, taskId: task.id, attempt, compensation, deadlineAt }, signal)));
@@ -80,20 +81,20 @@ export function createStackManager(store: DocumentStore, agents: AgentJobClient)
     return { stack, placement: next?.placement ?? [], jobs: replies.length };
   }
 
-  return {
-    async run({ task, attempt: attemptNo, deadlineAt, signal }): Promise<AttemptOutcome> {
+  return implement(stackKind, {
+    async run(_payload, { task, attempt: attemptNo, deadlineAt, signal }) {
       try {
-        return { type: 'succeeded', output: await attempt(task, attemptNo, deadlineAt, signal) };
+        return await attempt(task, attemptNo, deadlineAt, signal);
       } catch (error) {
         if (signal.aborted) throw error;
-        if (error instanceof AttemptFailure) return { type: 'failed', message: error.message, retriable: error.retriable };
-        if (isStacklError(error) && !error.retriable) return { type: 'failed', message: `${error.message} (${error.code})`, retriable: false };
-        if (error instanceof Error && error.name === 'ZodError') return { type: 'failed', message: `invalid stack task: ${error.message}`, retriable: false };
+        if (error instanceof AttemptFailure) throw new TaskFailure(error.message, { retriable: error.retriable });
+        if (isStacklError(error) && !error.retriable) throw new TaskFailure(`${error.message} (${error.code})`, { retriable: false });
+        if (error instanceof Error && error.name === 'ZodError') throw new TaskFailure(`invalid stack task: ${error.message}`, { retriable: false });
         throw error;
       }
     },
 
-    async rollback({ task, failedAttempt, deadlineAt, signal }): Promise<RollbackOutcome> {
+    async rollback(_payload, { task, failedAttempt, deadlineAt, signal }) {
       const payload: unknown = JSON.parse(task.payload);
       const stack = (task.action === 'delete' ? stackDeletePayloadSchema : stackSourcePayloadSchema).parse(payload).name;
       // Fence first: from here no attempt of this task journals or writes anything more.
@@ -104,10 +105,9 @@ export function createStackManager(store: DocumentStore, agents: AgentJobClient)
       try {
         await runJobs(task, Math.max(failedAttempt, 1), true, jobs, deadlineAt, signal);
       } catch (error) {
-        if (error instanceof AttemptFailure) return { type: 'failed', message: `compensation failed: ${error.message}` };
+        if (error instanceof AttemptFailure) throw new TaskFailure(`compensation failed: ${error.message}`);
         throw error;
       }
-      return { type: 'succeeded' };
     },
-  };
+  });
 }
