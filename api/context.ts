@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { BrokerName } from '../core/config.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { TaskCommands } from '../processors/broker/task-broker.js';
-import type { KindCatalogue } from '../processors/registry/kind-catalogue.js';
+import type { KindView } from '../processors/registry/kind-book.js';
 import type { KindRegistry, LifecycleLimits } from '../processors/lifecycle/index.js';
 import { Admission } from './admission.js';
 import type { ApiScope } from './api-keys.js';
@@ -29,7 +29,7 @@ export interface ApiDeps {
   backlog?: BacklogMonitor;
   kinds: KindRegistry;
   /** The registry `kinds` follows, when it is live: asked before an unknown kind is refused. */
-  catalogue?: KindCatalogue;
+  catalogue?: KindView;
   /** Payload size and reply topics the deployment allows (the decider applies the same). */
   limits: LifecycleLimits;
   /** Partitions of the co-partitioned topics, to check a position belongs to its task. */
@@ -48,7 +48,7 @@ export interface ApiContext {
   /** Every command passes here: it sheds load (503 OVERLOADED) instead of queueing. */
   admission: Admission;
   kinds: KindRegistry;
-  catalogue?: KindCatalogue;
+  catalogue?: KindView;
   limits: LifecycleLimits;
   /** Stack templates, to check a stack submitted from one. */
   templates: TemplateReader;

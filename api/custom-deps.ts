@@ -7,6 +7,7 @@ import { createLogger } from '../core/log.js';
 import { CustomProjectionProgress } from '../processors/broker/custom/custom-progress.js';
 import { InboxClient } from '../processors/broker/custom/inbox-client.js';
 import { brokerTables } from '../processors/broker/custom/tables.js';
+import { TableKinds } from '../processors/registry/table-kinds.js';
 import { createKindRegistry, lifecycleLimitsOf } from '../processors/lifecycle/index.js';
 import { BacklogMonitor } from '../topics/backlog.js';
 import { topicNames } from '../topics/names.js';
@@ -25,6 +26,14 @@ export async function createCustomApiDeps(config: StacklConfig, overrides: ApiDe
   const tables = brokerTables(config.databaseSchema);
   const commands = new InboxClient({ pool, schema: config.databaseSchema, partitions: config.partitions });
   const progress = new CustomProjectionProgress(pool, config.databaseSchema, topicNames(config.topicPrefix).events, config.partitions);
+  // Fixed kinds (tests), or the registry table workers write, read again before an unknown kind is refused.
+  const kinds = overrides.kinds === undefined ? new TableKinds(pool, config.databaseSchema) : undefined;
+  try {
+    await kinds?.start();
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
   // Requests not yet decided, and orders not yet sent to the channel (what waits in RabbitMQ is not counted).
   const backlog = new BacklogMonitor(
     async () => {
@@ -50,7 +59,8 @@ export async function createCustomApiDeps(config: StacklConfig, overrides: ApiDe
       lag: () => progress.lag(),
     },
     backlog,
-    kinds: overrides.kinds ?? createKindRegistry(),
+    kinds: kinds?.kinds ?? overrides.kinds ?? createKindRegistry(),
+    ...(kinds === undefined ? {} : { catalogue: kinds }),
     limits: lifecycleLimitsOf(config),
     partitions: config.partitions,
     ...(overrides.options === undefined ? {} : { options: overrides.options }),
@@ -61,6 +71,7 @@ export async function createCustomApiDeps(config: StacklConfig, overrides: ApiDe
     deps,
     async close() {
       await backlog.stop();
+      await kinds?.stop();
       await Promise.allSettled([commands.close(), pool.end()]);
     },
   };

@@ -4,6 +4,7 @@
 // pool (the document kind's datastore on a PostgreSQL pool it closes when it stops);
 // createWorker (workers/create-worker.ts) serves users' kinds in pools of their own.
 import pg from 'pg';
+import type { Admin } from 'kafkajs';
 import { channelNameFrom, positiveIntFromEnv, type StacklConfig } from '../core/config.js';
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '../core/log.js';
@@ -23,7 +24,7 @@ import type { ServedKind } from './implement.js';
 import { ConfigError } from '../core/errors.js';
 import { builtInKinds, KIND_NAME_PATTERN } from '../processors/lifecycle/index.js';
 import { ensureKindsTopic } from '../processors/registry/follow-kinds.js';
-import { registerKinds } from '../processors/registry/kind-registrar.js';
+import { registerKinds, registerKindsInTable } from '../processors/registry/kind-registrar.js';
 import { Worker } from './worker.js';
 import type { OnConsumerStopped } from '../topics/consumer-watch.js';
 
@@ -81,7 +82,13 @@ export async function startPoolWorker(options: PoolWorkerOptions): Promise<Worke
   let worker: Worker;
   try {
     checkPool(config, env, options);
-    await register(config, options, workerId);
+    if (options.authoritative === true) {
+      // The built-in kinds are registered to be listed; brokers never read them from the
+      // registry, so a registry out of reach must not keep the built-in worker down.
+      await register(config, options, workerId).catch((error: unknown) => createLogger({ component: 'worker', workerId }).warn('could not list the built-in kinds in the kind registry; serving them anyway', { error }));
+    } else {
+      await register(config, options, workerId);
+    }
     worker = new Worker({
       channel: workChannel(config, env, workerId, pool, options.onFatal),
       managers: new Map(options.kinds.map((served) => [served.kind.name, served.manager])),
@@ -116,20 +123,39 @@ function checkPool(config: StacklConfig, env: Env, options: PoolWorkerOptions): 
   // Redis and RabbitMQ carry every order in one queue: a worker there must serve every kind.
   const channel = channelNameFrom(env);
   if (channel !== 'kafka') throw new ConfigError(`a worker of your own kinds takes its orders from Kafka (STACKL_CHANNEL=kafka); the ${channel} channel carries every order in one queue, which only the built-in worker may read`);
-  if (config.broker === 'custom') throw new ConfigError('kinds of your own need the kafka broker (STACKL_BROKER=kafka): the custom broker does not read the kind registry yet');
 }
 
 async function register(config: StacklConfig, options: PoolWorkerOptions, workerId: string): Promise<void> {
-  // The custom broker knows only the built-in kinds; it keeps no registry to publish to.
-  if (config.broker === 'custom') return;
+  const common = { kinds: options.kinds.map((s) => s.kind), pool: options.pool, workerId, ...(options.authoritative === undefined ? {} : { authoritative: options.authoritative }) };
+  if (config.broker === 'custom') {
+    // The custom broker's registry is a table beside its other state.
+    const database = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
+    try {
+      await registerKindsInTable({ ...common, database, schema: config.databaseSchema });
+    } finally {
+      await database.end();
+    }
+    return;
+  }
   const kafka = createKafka(config, 'stackl-worker-registrar');
   const admin = kafka.admin();
   await admin.connect();
   try {
+    if (options.authoritative !== true) await requireOrderTopics(admin, config);
     const topic = await ensureKindsTopic(admin, config);
-    await registerKinds({ kafka, admin, topic, groupPrefix: config.topicPrefix, kinds: options.kinds.map((s) => s.kind), pool: options.pool, workerId, ...(options.authoritative === undefined ? {} : { authoritative: options.authoritative }) });
+    await registerKinds({ kafka, admin, topic, groupPrefix: config.topicPrefix, ...common });
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** A worker of users' kinds started before the system (or on another prefix) is told so, not handed kafkajs' UNKNOWN_TOPIC_OR_PARTITION. */
+async function requireOrderTopics(admin: Admin, config: StacklConfig): Promise<void> {
+  const topics = topicNames(config.topicPrefix);
+  const existing = new Set(await admin.listTopics());
+  const missing = [topics.dispatch, topics.rollbacks].filter((topic) => !existing.has(topic));
+  if (missing.length > 0) {
+    throw new ConfigError(`the topics ${missing.join(' and ')} do not exist on ${config.kafkaBrokers.join(',')}: start the system first (npm start, or stackl broker), or check STACKL_TOPIC_PREFIX ("${config.topicPrefix}")`);
   }
 }
 

@@ -1,7 +1,6 @@
 // `stackl kinds [name]`: the kinds this deployment accepts, as GET /kinds shows them —
 // built-in and registered by workers, each action's payload as JSON Schema. Reads the
 // registry topic itself, so it answers without the API running.
-import { builtInKinds } from '../../processors/lifecycle/index.js';
 import { withKindsRead } from '../../processors/registry/follow-kinds.js';
 import { describeKinds } from '../../processors/registry/kind-listing.js';
 import type { Command } from './command.js';
@@ -17,8 +16,7 @@ export function kindsCommand(io: CliIo = processIo): Command {
         const { positionals } = parseFlags(args, {}, { min: 0, max: 1 });
         const config = configOf(io);
         const name = positionals[0];
-        // The custom broker keeps no registry: it takes the built-in kinds only.
-        const kinds = config.broker === 'custom' ? describeKinds(new Map(Object.entries(builtInKinds))) : await withKindsRead(config, (catalogue) => describeKinds(catalogue.kinds, catalogue));
+        const kinds = await withKindsRead(config, (registry) => describeKinds(registry.kinds, registry));
         if (name === undefined) {
           printJson(io, { kinds });
           return 0;

@@ -62,7 +62,7 @@ export function submitCommand(io: CliIo = processIo): Command {
         const config = configOf(io);
         // A kind of a user's own is checked against the registry, read only when needed.
         const builtIn = createKindRegistry();
-        const kinds = builtIn.has(parsed.data.kind) || config.broker === 'custom' ? builtIn : await withKindsRead(config, (catalogue) => new Map(catalogue.kinds));
+        const kinds = builtIn.has(parsed.data.kind) ? builtIn : await withKindsRead(config, (registry) => new Map(registry.kinds));
         checkSubmission({ kinds, limits: lifecycleLimitsOf(config), broker: config.broker, channel: channelNameFrom(io.env) }, parsed.data);
 
         const client: TaskCommands =

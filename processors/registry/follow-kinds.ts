@@ -6,6 +6,9 @@ import { catalogueFor } from '../../topics/catalogue.js';
 import { createKafka } from '../../topics/kafka.js';
 import { topicNames } from '../../topics/names.js';
 import { KindCatalogue } from './kind-catalogue.js';
+import type { KindView } from './kind-book.js';
+import { TableKinds } from './table-kinds.js';
+import pg from 'pg';
 
 /** Creates `task.kinds` when missing (a role may start before `stackl topics create`). */
 export async function ensureKindsTopic(admin: Admin, config: StacklConfig): Promise<string> {
@@ -21,8 +24,18 @@ export async function followKinds(config: StacklConfig, kafka: Kafka, admin: Adm
   return catalogue;
 }
 
-/** Reads the registry once, to its end, for a one-shot tool (the CLI); `use` gets the catalogue before it stops. */
-export async function withKindsRead<T>(config: StacklConfig, use: (catalogue: KindCatalogue) => T): Promise<T> {
+/** Reads the deployment's registry once (the topic, or the custom broker's table), for a one-shot tool (the CLI). */
+export async function withKindsRead<T>(config: StacklConfig, use: (view: KindView) => T): Promise<T> {
+  if (config.broker === 'custom') {
+    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
+    try {
+      const kinds = new TableKinds(pool, config.databaseSchema);
+      await kinds.catchUp();
+      return use(kinds);
+    } finally {
+      await pool.end();
+    }
+  }
   const kafka = createKafka(config, 'stackl-cli-kinds');
   const admin = kafka.admin();
   await admin.connect();

@@ -12,9 +12,9 @@ import type { Admin, EachBatchPayload, Kafka } from 'kafkajs';
 import { createLogger } from '../../core/log.js';
 import { RenewedConsumer } from '../../channels/renewed-consumer.js';
 import { topicOffsets } from '../../topics/topic-offsets.js';
-import { builtInKinds, type KindDefinition } from '../lifecycle/index.js';
-import { compatibilityProblems } from './kind-compatibility.js';
-import { definitionOf, parseKindRecord, type KindRecord } from './kind-record.js';
+import type { KindDefinition } from '../lifecycle/index.js';
+import { KindBook, type KindView } from './kind-book.js';
+import type { KindRecord } from './kind-record.js';
 
 /** How long a catch-up reads before it answers with what it has. */
 const CATCH_UP_TIMEOUT_MS = 5_000;
@@ -31,19 +31,8 @@ export interface KindCatalogueOptions {
   builtIns?: Readonly<Record<string, KindDefinition>>;
 }
 
-/** One entry of GET /kinds and `stackl kinds`. */
-export interface KindListing {
-  name: string;
-  source: 'built-in' | 'registered';
-  record: KindRecord | null;
-  definition: KindDefinition;
-}
-
-export class KindCatalogue {
-  /** Kind name → definition, kept current: hand it to the decider as its registry. */
-  readonly kinds = new Map<string, KindDefinition>();
-  private readonly records = new Map<string, KindRecord>();
-  private readonly builtIns: ReadonlySet<string>;
+export class KindCatalogue implements KindView {
+  private readonly book: KindBook;
   private readonly consumer: RenewedConsumer;
   private readonly log = createLogger({ component: 'kind-catalogue' });
   private nextOffset = 0;
@@ -53,9 +42,7 @@ export class KindCatalogue {
   private lastCatchUpStartedAt = 0;
 
   constructor(private readonly options: KindCatalogueOptions) {
-    const builtIns = options.builtIns ?? builtInKinds;
-    for (const [name, definition] of Object.entries(builtIns)) this.kinds.set(name, definition);
-    this.builtIns = new Set(Object.keys(builtIns));
+    this.book = new KindBook(options.builtIns);
     const groupId = `${options.groupPrefix}kinds.${randomUUID()}`;
     this.consumer = new RenewedConsumer({
       make: () => options.kafka.consumer({ groupId, maxWaitTimeInMs: 100 }),
@@ -81,15 +68,14 @@ export class KindCatalogue {
     await this.consumer.stop();
   }
 
-  /** The registered record of a kind (null for a built-in or unknown kind). */
-  record(name: string): KindRecord | null {
-    return this.records.get(name) ?? null;
+  /** Kind name → definition, kept current: hand it to the decider as its registry. */
+  get kinds(): ReadonlyMap<string, KindDefinition> {
+    return this.book.kinds;
   }
 
-  list(): KindListing[] {
-    return [...this.kinds.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, definition]) => ({ name, source: this.builtIns.has(name) ? 'built-in' : 'registered', record: this.records.get(name) ?? null, definition }));
+  /** The registered record of a kind (null for a built-in or unknown kind). */
+  record(name: string): KindRecord | null {
+    return this.book.record(name);
   }
 
   /**
@@ -156,7 +142,7 @@ export class KindCatalogue {
       const offset = Number(message.offset);
       // After a rejoin the group starts over from the beginning: skip what is applied.
       if (offset < this.nextOffset || message.key === null) continue;
-      this.applyRecord(message.key.toString('utf8'), message.value, offset);
+      this.book.apply(message.key.toString('utf8'), message.value, { offset });
     }
     this.nextOffset = Math.max(this.nextOffset, Number(batch.lastOffset()) + 1);
     this.waiters = this.waiters.filter((w) => {
@@ -164,39 +150,5 @@ export class KindCatalogue {
       w.resolve();
       return false;
     });
-  }
-
-  private applyRecord(key: string, value: Buffer | null, offset: number): void {
-    if (this.builtIns.has(key)) return; // this code defines it; a worker's copy only describes it
-    if (value === null) {
-      // A tombstone: the kind is withdrawn; tasks already accepted run on.
-      this.records.delete(key);
-      this.kinds.delete(key);
-      this.log.info('kind withdrawn from the registry', { kind: key, offset });
-      return;
-    }
-    const parsed = parseKindRecord(value);
-    if (!parsed.ok) {
-      this.log.warn('ignoring a kind record that is not valid', { kind: key, offset, problem: parsed.problem });
-      return;
-    }
-    const { record } = parsed;
-    if (record.name !== key) {
-      this.log.warn('ignoring a kind record whose key is not its name', { key, name: record.name, offset });
-      return;
-    }
-    const previous = this.records.get(key);
-    const problems = previous === undefined ? [] : compatibilityProblems(previous, record);
-    if (problems.length > 0) {
-      // Registrars refuse these; a record written around them must not change what was accepted.
-      this.log.warn('ignoring an incompatible change of a kind', { kind: key, offset, problems });
-      return;
-    }
-    try {
-      this.kinds.set(key, definitionOf(record));
-      this.records.set(key, record);
-    } catch (error) {
-      this.log.warn('ignoring a kind record whose schemas cannot be used', { kind: key, offset, error });
-    }
   }
 }

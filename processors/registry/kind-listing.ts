@@ -3,7 +3,7 @@
 // or check a payload without reading STACKL's code.
 import { z } from 'zod';
 import type { KindDefinition, KindRegistry } from '../lifecycle/index.js';
-import type { KindCatalogue } from './kind-catalogue.js';
+import type { KindView } from './kind-book.js';
 import { kindRecordOf } from './kind-record.js';
 
 export interface KindDescription {
@@ -24,7 +24,7 @@ export interface KindDescription {
 const described = new WeakMap<KindDefinition, KindDescription>();
 
 /** Every kind the broker accepts, by name. */
-export function describeKinds(kinds: KindRegistry, catalogue?: KindCatalogue): KindDescription[] {
+export function describeKinds(kinds: KindRegistry, catalogue?: Pick<KindView, 'record'>): KindDescription[] {
   return [...kinds.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, definition]) => {

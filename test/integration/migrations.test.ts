@@ -33,7 +33,7 @@ describe('migrate', () => {
     expect(await migrate(testDatabaseUrl(), schema)).toEqual({ schema, applied: [], alreadyApplied: all });
 
     const tables = await query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1 order by 1', [schema]);
-    expect(tables.map((t) => t.table_name)).toEqual(['broker_dead_letters', 'broker_events', 'broker_inbox', 'broker_members', 'broker_outbox', 'broker_partitions', 'broker_tasks', 'document_snapshots', 'documents', 'projection_dead_letters', 'projection_offsets', 'schema_migrations', 'task_events', 'task_fences', 'task_journal', 'tasks']);
+    expect(tables.map((t) => t.table_name)).toEqual(['broker_dead_letters', 'broker_events', 'broker_inbox', 'broker_kinds', 'broker_members', 'broker_outbox', 'broker_partitions', 'broker_tasks', 'document_snapshots', 'documents', 'projection_dead_letters', 'projection_offsets', 'schema_migrations', 'task_events', 'task_fences', 'task_journal', 'tasks']);
   });
 
   it('applies each migration exactly once when several processes start together', async () => {

@@ -16,6 +16,8 @@ import { createKindRegistry, defaultLifecycleDefaults, lifecycleLimitsOf, type K
 import { lifecycleProcessor } from '../kafka/lifecycle-processor.js';
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS } from '../kafka/lifecycle-app.js';
 import { CustomBroker } from './custom-broker.js';
+import { TableKinds } from '../../registry/table-kinds.js';
+import pg from 'pg';
 
 export interface CustomBrokerAppOptions {
   defaults?: Partial<LifecycleDefaults>;
@@ -53,6 +55,16 @@ export async function startCustomBroker(config: StacklConfig, options: CustomBro
     relay = new KafkaOutboxRelay({ kafka, databaseUrl: config.databaseUrl, schema: config.databaseSchema, topics, partitions: config.partitions, groupId: consumerGroup(config.topicPrefix, 'custom-broker-results') });
   }
   if (relay === undefined) throw new ConfigError(`STACKL_CHANNEL "${channel}" has no relay for the custom broker`, { STACKL_CHANNEL: channel });
+  // Fixed kinds (tests), or the registry table that workers write, followed.
+  const registry = options.kinds === undefined ? new pg.Pool({ connectionString: config.databaseUrl, max: 2 }) : undefined;
+  registry?.on('error', () => {}); // an idle connection lost is replaced on the next reading
+  const kinds = registry === undefined ? undefined : new TableKinds(registry, config.databaseSchema);
+  try {
+    await kinds?.start();
+  } catch (error) {
+    await registry?.end();
+    throw error;
+  }
   const broker = new CustomBroker({
     databaseUrl: config.databaseUrl,
     schema: config.databaseSchema,
@@ -63,7 +75,8 @@ export async function startCustomBroker(config: StacklConfig, options: CustomBro
     processor: lifecycleProcessor({
       topics,
       originTopics: admin === undefined ? { exists: () => Promise.resolve(false) } : originTopicsFrom(admin),
-      decider: { kinds: options.kinds ?? createKindRegistry(), defaults: { ...defaultLifecycleDefaults, ...options.defaults }, limits: lifecycleLimitsOf(config) },
+      ...(kinds === undefined ? {} : { learnKind: (kind: string) => kinds.knows(kind) }),
+      decider: { kinds: kinds?.kinds ?? options.kinds ?? createKindRegistry(), defaults: { ...defaultLifecycleDefaults, ...options.defaults }, limits: lifecycleLimitsOf(config) },
     }),
     idempotencyWindowMs: options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS,
     onOrders: () => relay.wake(),
@@ -75,6 +88,8 @@ export async function startCustomBroker(config: StacklConfig, options: CustomBro
     await broker.ready();
   } catch (error) {
     await relay.stop().catch(() => {});
+    await kinds?.stop();
+    await registry?.end();
     throw error;
   }
   return {
@@ -84,6 +99,8 @@ export async function startCustomBroker(config: StacklConfig, options: CustomBro
       await broker.stop();
       await relay.stop();
       await admin?.disconnect();
+      await kinds?.stop();
+      await registry?.end();
     },
   };
 }

@@ -90,7 +90,7 @@ describe('CLI', () => {
     expect(history[0]).toMatchObject({ body: { task: { id, kind: 'probe', timeoutMs: 60000 } } });
   });
 
-  it('refuses bad flags with the usage (exit 2) and unknown kinds before Kafka (exit 1)', async () => {
+  it('refuses bad flags with the usage (exit 2) and unknown kinds (exit 1)', async () => {
     const io = capture();
     expect(await submitCommand(io).run(['--kind', 'probe', '--colour', 'red'])).toBe(2);
     expect(io.errors.join('\n')).toMatch(/Unknown option '--colour'[\s\S]*usage: stackl submit/);
@@ -99,6 +99,6 @@ describe('CLI', () => {
     expect(await statusCommand(io).run(['not-an-id'])).toBe(1);
     expect(await listCommand(io).run(['--limit', '0'])).toBe(2);
     expect(io.errors.at(-1)).toMatch(/limit[\s\S]*usage: stackl list/);
-    expect(Object.keys(apiCommands).sort()).toEqual(['api', 'audit', 'dlq', 'list', 'status', 'submit', 'watch']);
+    expect(Object.keys(apiCommands).sort()).toEqual(['api', 'audit', 'dlq', 'kinds', 'list', 'status', 'submit', 'watch']);
   });
 });
