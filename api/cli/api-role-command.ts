@@ -9,7 +9,7 @@ export function apiRoleCommand(io: CliIo = processIo): Command {
   return {
     summary: 'run the REST API (STACKL_API_HOST:STACKL_API_PORT, default 127.0.0.1:8080; OpenAPI at /docs)',
     run: (args) =>
-      runCommand(io, 'api', 'stackl api', args, async () => {
+      runCommand(io, 'api', 'stackl api', args, async (args) => {
         parseFlags(args, {});
         startProcessMetrics('api');
         const api = await startApi(configOf(io), { env: io.env });

@@ -6,6 +6,7 @@ import { createKafka } from '../../topics/kafka.js';
 import { topicNames } from '../../topics/names.js';
 import { taskIdOf } from '../task-id.js';
 import type { Command } from './command.js';
+import { eventLine } from './human.js';
 import { configOf, intFlag, parseFlags, processIo, runCommand, type CliIo } from './cli-io.js';
 import { readTaskHistory } from './partition-history.js';
 
@@ -15,7 +16,7 @@ export function auditCommand(io: CliIo = processIo): Command {
   return {
     summary: "a task's full history read straight from Kafka (task.events), one JSON line per event",
     run: (args) =>
-      runCommand(io, 'audit', USAGE, args, async () => {
+      runCommand(io, 'audit', USAGE, args, async (args, output) => {
         const { values, positionals } = parseFlags(args, { 'timeout-ms': { type: 'string' } }, { min: 1, max: 1 });
         const id = taskIdOf(positionals[0] as string);
         const config = configOf(io);
@@ -23,7 +24,7 @@ export function auditCommand(io: CliIo = processIo): Command {
         const partition = partitionForKey(id, config.partitions);
         const history = await readTaskHistory(kafka, topicNames(config.topicPrefix).events, partition, id, intFlag('timeout-ms', values['timeout-ms'], 1) ?? 60_000);
         for (const { offset, event } of history) {
-          io.out(JSON.stringify({ time: new Date(event.time).toISOString(), sequence: event.sequence, type: event.type, partition, offset, body: event.body }));
+          output.line({ time: new Date(event.time).toISOString(), sequence: event.sequence, type: event.type, partition, offset, body: event.body }, (e, style) => eventLine(e, style));
         }
         if (history.length === 0) {
           io.err(`stackl audit: task.events partition ${partition} holds no event of task ${id}`);

@@ -1,20 +1,24 @@
 // What the API's CLI commands share: where output goes (injectable, so tests capture
 // it), flag parsing with node:util that turns every mistake into a usage error with
-// exit code 2, and printing results as JSON on stdout for scripts.
+// exit code 2, and answers for people or, with --json or when piped, JSON (output.ts).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, type StacklConfig } from '../../core/config.js';
 import { isStacklError, StacklError } from '../../core/errors.js';
+import { colorWanted, createOutput, type Output } from './output.js';
 
 export interface CliIo {
   env: Record<string, string | undefined>;
   out(text: string): void;
   err(text: string): void;
+  /** Standard output is a terminal: answers are for people unless --json says otherwise. */
+  tty?: boolean;
 }
 
 export const processIo: CliIo = {
   env: process.env,
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
+  tty: process.stdout.isTTY === true,
 };
 
 export class UsageError extends StacklError {
@@ -57,14 +61,31 @@ export function intFlag(name: string, value: string | undefined, min = 0): numbe
   return number;
 }
 
-/** Runs a command body: --help prints the usage, usage errors print it and exit 2, refusals print their code and exit 1. */
-export async function runCommand(io: CliIo, name: string, usage: string, args: string[], body: () => Promise<number>): Promise<number> {
+/** What every command takes besides its own flags. */
+const OUTPUT_FLAGS = '[--json | --human]';
+
+/**
+ * Runs a command body: --help prints the usage, usage errors print it and exit 2, refusals
+ * print their code and exit 1. The body gets its arguments without --json and --human,
+ * and the output they chose (by default: for people on a terminal, JSON when piped).
+ */
+export async function runCommand(io: CliIo, name: string, usage: string, args: string[], body: (args: string[], output: Output) => Promise<number>): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    io.out(`usage: ${usage}`);
+    io.out(`usage: ${usage} ${OUTPUT_FLAGS}`);
     return 0;
   }
+  const json = args.includes('--json');
+  const human = args.includes('--human');
+  if (json && human) {
+    io.err(`stackl ${name}: --json and --human exclude each other\nusage: ${usage} ${OUTPUT_FLAGS}`);
+    return 2;
+  }
+  const output = createOutput(io.out, human || (!json && io.tty === true), colorWanted(io.tty === true, io.env));
   try {
-    return await body();
+    return await body(
+      args.filter((arg) => arg !== '--json' && arg !== '--human'),
+      output,
+    );
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`stackl ${name}: ${error.message}\nusage: ${usage}`);

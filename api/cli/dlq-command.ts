@@ -11,7 +11,8 @@ import { DLQ_HEADERS } from '../../topics/dead-letter.js';
 import { createKafka } from '../../topics/kafka.js';
 import { topicNames } from '../../topics/names.js';
 import type { Command } from './command.js';
-import { configOf, intFlag, parseFlags, printJson, processIo, runCommand, UsageError, type CliIo } from './cli-io.js';
+import { deadLettersText } from './human.js';
+import { configOf, intFlag, parseFlags, processIo, runCommand, UsageError, type CliIo } from './cli-io.js';
 import { headerText, readDeadLetters, type DeadRecord } from './dlq-read.js';
 
 const USAGE = 'stackl dlq list [--code <code>] [--limit <n>] | show <partition>:<offset> | redrive <partition>:<offset> [--dry-run]  [--timeout-ms <ms>]';
@@ -57,7 +58,7 @@ export function dlqCommand(io: CliIo = processIo): Command {
   return {
     summary: 'the dead-letter topic: list records with where they came from and why, show one, redrive one to where it was read',
     run: (args) =>
-      runCommand(io, 'dlq', USAGE, args, async () => {
+      runCommand(io, 'dlq', USAGE, args, async (args, output) => {
         const [action, ...rest] = args;
         const config = configOf(io);
         const topics = topicNames(config.topicPrefix);
@@ -70,14 +71,16 @@ export function dlqCommand(io: CliIo = processIo): Command {
             const records = (await readDeadLetters(kafka, topics.dlq, intFlag('timeout-ms', values['timeout-ms'], 1) ?? READ_TIMEOUT_MS)).map(summary);
             const matching = values.code === undefined ? records : records.filter((r) => r.code === values.code);
             // The newest `limit`, oldest first, so the last line is the latest.
-            for (const record of matching.sort((a, b) => a.at.localeCompare(b.at)).slice(-limit)) io.out(JSON.stringify(record));
+            const shown = matching.sort((a, b) => a.at.localeCompare(b.at)).slice(-limit);
+            if (output.human) output.result(shown, (list, style) => deadLettersText(list, style));
+            else for (const record of shown) output.line(record, () => '');
             return 0;
           }
           case 'show': {
             const { values, positionals } = parseFlags(rest, flags, { min: 1, max: 1 });
             const record = find(await readDeadLetters(kafka, topics.dlq, intFlag('timeout-ms', values['timeout-ms'], 1) ?? READ_TIMEOUT_MS), parsePosition(positionals[0]));
             const headers = Object.fromEntries(Object.keys(record.headers).map((name) => [name, headerText(record.headers, name)]));
-            printJson(io, { ...summary(record), headers, value: await valueOf(record.value) });
+            output.result({ ...summary(record), headers, value: await valueOf(record.value) }, (r) => JSON.stringify(r, null, 2));
             return 0;
           }
           case 'redrive': {
@@ -97,14 +100,14 @@ export function dlqCommand(io: CliIo = processIo): Command {
             headers['stackl.redriven-from'] = `${topics.dlq}:${position.partition}:${position.offset}`;
             const to = { topic: from.topic, partition: from.partition };
             if (values['dry-run'] === true) {
-              printJson(io, { wouldRedrive: summary(record), to });
+              output.result({ wouldRedrive: summary(record), to }, (r) => `would redrive ${r.wouldRedrive.dlq} to ${r.to.topic} partition ${r.to.partition}`);
               return 0;
             }
             const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
             await producer.connect();
             try {
               const [written] = await producer.send({ topic: to.topic, acks: -1, messages: [{ key: record.key, value: record.value, headers, partition: to.partition }] });
-              printJson(io, { redriven: summary(record), to: { ...to, offset: written?.baseOffset ?? null } });
+              output.result({ redriven: summary(record), to: { ...to, offset: written?.baseOffset ?? null } }, (r, style) => `${style.good('redriven')} ${r.redriven.dlq} to ${r.to.topic} partition ${r.to.partition} at offset ${r.to.offset ?? '?'}`);
             } finally {
               await producer.disconnect();
             }

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { listQuerySchema } from '../schemas.js';
 import type { Command } from './command.js';
-import { configOf, parseFlags, printJson, processIo, runCommand, UsageError, type CliIo } from './cli-io.js';
+import { taskListText } from './human.js';
+import { configOf, parseFlags, processIo, runCommand, UsageError, type CliIo } from './cli-io.js';
 import { withReadDeps } from './read-deps.js';
 
 const USAGE =
@@ -13,7 +14,7 @@ export function listCommand(io: CliIo = processIo): Command {
   return {
     summary: 'list tasks from PostgreSQL, newest first (filters as GET /tasks; prints items and nextCursor)',
     run: (args) =>
-      runCommand(io, 'list', USAGE, args, async () => {
+      runCommand(io, 'list', USAGE, args, async (args, output) => {
         const flag = { type: 'string' } as const;
         const { values } = parseFlags(args, {
           status: flag, kind: flag, rollback: flag, origin: flag, 'created-after': flag, 'created-before': flag, limit: flag, cursor: flag,
@@ -25,7 +26,7 @@ export function listCommand(io: CliIo = processIo): Command {
         const parsed = listQuerySchema.safeParse(Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)));
         if (!parsed.success) throw new UsageError(z.prettifyError(parsed.error).replace(/\n/g, ' '));
         const page = await withReadDeps(configOf(io), ({ store }) => store.list(parsed.data));
-        printJson(io, page);
+        output.result(page, (p, style) => taskListText(p, style));
         return 0;
       }),
   };

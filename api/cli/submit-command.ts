@@ -12,7 +12,7 @@ import { submitBodySchema } from '../schemas.js';
 import { checkSubmission, toSubmitRequest } from '../submission-check.js';
 import { withKindsRead } from '../../processors/registry/follow-kinds.js';
 import type { Command } from './command.js';
-import { configOf, intFlag, parseFlags, printJson, processIo, runCommand, UsageError, type CliIo } from './cli-io.js';
+import { configOf, intFlag, parseFlags, processIo, runCommand, UsageError, type CliIo } from './cli-io.js';
 
 const USAGE =
   'stackl submit --kind <kind> --action <action> [--payload <json>] [--timeout-ms <ms>] [--attempt-timeout-ms <ms>] ' +
@@ -22,7 +22,7 @@ export function submitCommand(io: CliIo = processIo): Command {
   return {
     summary: 'submit a task (prints its id and the position of the submit in task.requests)',
     run: (args) =>
-      runCommand(io, 'submit', USAGE, args, async () => {
+      runCommand(io, 'submit', USAGE, args, async (args, output) => {
         const { values } = parseFlags(args, {
           kind: { type: 'string' },
           action: { type: 'string' },
@@ -71,7 +71,7 @@ export function submitCommand(io: CliIo = processIo): Command {
             : new KafkaBrokerClient(createKafka(config, 'stackl-cli'), topicNames(config.topicPrefix).requests, config.partitions);
         try {
           const receipt = await client.submit(toSubmitRequest(parsed.data));
-          printJson(io, { id: receipt.taskId, position: formatPosition(receipt.position) });
+          output.result({ id: receipt.taskId, position: formatPosition(receipt.position) }, (r, style) => `submitted ${style.bold(r.id)} at ${r.position}\nfollow it: stackl watch ${r.id}`);
           return 0;
         } finally {
           await client.close();

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskBody } from '../schemas.js';
 import { taskIdOf } from '../task-id.js';
 import type { Command } from './command.js';
+import { eventLine, settledText } from './human.js';
 import { configOf, intFlag, parseFlags, processIo, runCommand, type CliIo } from './cli-io.js';
 import { withReadDeps } from './read-deps.js';
 
@@ -20,7 +21,7 @@ export function watchCommand(io: CliIo = processIo): Command {
   return {
     summary: "follow a task live: each event as it is projected, until it settles (exit 0 only when it completed)",
     run: (args) =>
-      runCommand(io, 'watch', USAGE, args, async () => {
+      runCommand(io, 'watch', USAGE, args, async (args, output) => {
         const { values, positionals } = parseFlags(args, { 'timeout-ms': { type: 'string' }, 'interval-ms': { type: 'string' } }, { min: 1, max: 1 });
         const id = taskIdOf(positionals[0] as string);
         const timeoutMs = intFlag('timeout-ms', values['timeout-ms'], 1) ?? 600_000;
@@ -35,10 +36,10 @@ export function watchCommand(io: CliIo = processIo): Command {
             // unprinted behind a settled outcome.)
             const task = await store.get(id);
             const events = await store.events(id);
-            for (const event of events.slice(printed)) io.out(JSON.stringify({ time: event.time, sequence: event.sequence, type: event.type, body: event.body }));
+            for (const event of events.slice(printed)) output.line({ time: event.time, sequence: event.sequence, type: event.type, body: event.body }, (e, style) => eventLine(e, style));
             printed = Math.max(printed, events.length);
             if (task !== null && settled(task)) {
-              io.out(JSON.stringify({ settled: task.status, rollback: task.rollback, attempts: task.attempts, output: task.output, failure: task.failure, rejection: task.rejection }));
+              output.line({ settled: task.status, rollback: task.rollback, attempts: task.attempts, output: task.output, failure: task.failure, rejection: task.rejection }, (o, style) => settledText(o, style));
               return task.status === 'Completed' ? 0 : 1;
             }
             if (Date.now() >= deadline) {

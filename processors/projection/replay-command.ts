@@ -64,7 +64,10 @@ export async function replayCommand(config: StacklConfig, io: CommandIo = proces
 function progressLine(p: ReplayProgress, tty: boolean): string {
   const percent = p.total === 0 ? 100 : Math.floor((p.done / p.total) * 100);
   const line = `replay: ${p.done.toLocaleString('en')}/${p.total.toLocaleString('en')} (${percent}%), ${p.eventsPerSecond.toLocaleString('en')} events/s, ${(p.elapsedMs / 1000).toFixed(1)} s`;
-  return tty ? `\r${line}\u001b[K` : `${line}\n`;
+  if (!tty) return `${line}\n`;
+  // On a terminal, a bar redrawn in place: twenty cells, one per 5 %.
+  const filled = Math.min(20, Math.floor(percent / 5));
+  return `\r[${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${line}\u001b[K`;
 }
 
 async function waitForLive(databaseUrl: string, key: { schema: string; topic: string }, target: ReadonlyMap<number, number>, timeoutMs: number): Promise<Map<number, number>> {
