@@ -13,6 +13,7 @@ import { createLogger } from '../../core/log.js';
 import { RenewedConsumer } from '../../channels/renewed-consumer.js';
 import { topicOffsets } from '../../topics/topic-offsets.js';
 import type { KindDefinition } from '../lifecycle/index.js';
+import { FreshReadings } from './fresh-readings.js';
 import { KindBook, type KindView } from './kind-book.js';
 import type { KindRecord } from './kind-record.js';
 
@@ -37,8 +38,7 @@ export class KindCatalogue implements KindView {
   private readonly log = createLogger({ component: 'kind-catalogue' });
   private nextOffset = 0;
   private waiters: { offset: number; resolve: () => void }[] = [];
-  private reading: Promise<void> | undefined;
-  private nextReading: Promise<void> | undefined;
+  private readonly readings = new FreshReadings(() => this.readToEnd(Date.now()));
   private lastCatchUpStartedAt = 0;
 
   constructor(private readonly options: KindCatalogueOptions) {
@@ -88,28 +88,9 @@ export class KindCatalogue implements KindView {
     return this.kinds.has(kind);
   }
 
-  /**
-   * Reads the registry up to its end as of this call. Callers share readings: one under
-   * way may have asked for the end before this call, so a caller then joins the next one
-   * (at most one reading runs and one waits, however many ask).
-   */
+  /** Reads the registry up to its end as of this call (callers share readings: fresh-readings.ts). */
   catchUp(): Promise<void> {
-    if (this.reading === undefined) return this.startReading();
-    this.nextReading ??= this.reading
-      .catch(() => {})
-      .then(() => {
-        this.nextReading = undefined;
-        return this.startReading();
-      });
-    return this.nextReading;
-  }
-
-  private startReading(): Promise<void> {
-    const reading: Promise<void> = this.readToEnd(Date.now()).finally(() => {
-      if (this.reading === reading) this.reading = undefined;
-    });
-    this.reading = reading;
-    return reading;
+    return this.readings.next();
   }
 
   private async readToEnd(startedAt: number): Promise<void> {

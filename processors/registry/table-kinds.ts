@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { createLogger } from '../../core/log.js';
 import type { KindDefinition } from '../lifecycle/index.js';
+import { FreshReadings } from './fresh-readings.js';
 import { KindBook, type KindView } from './kind-book.js';
 import type { KindRecord } from './kind-record.js';
 
@@ -14,8 +15,7 @@ export class TableKinds implements KindView {
   private readonly book = new KindBook();
   private readonly log = createLogger({ component: 'kind-registry' });
   private timer: NodeJS.Timeout | undefined;
-  private reading: Promise<void> | undefined;
-  private nextReading: Promise<void> | undefined;
+  private readonly readings = new FreshReadings(() => this.read());
 
   constructor(
     private readonly pool: pg.Pool,
@@ -37,7 +37,7 @@ export class TableKinds implements KindView {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.reading?.catch(() => {});
+    await this.readings.settled();
   }
 
   async knows(kind: string): Promise<boolean> {
@@ -46,24 +46,9 @@ export class TableKinds implements KindView {
     return this.book.kinds.has(kind);
   }
 
-  /** One reading at a time; a caller arriving during one joins the next (it may have begun before its kind was written). */
+  /** Reads the table as of this call (callers share readings: fresh-readings.ts). */
   catchUp(): Promise<void> {
-    if (this.reading === undefined) return this.startReading();
-    this.nextReading ??= this.reading
-      .catch(() => {})
-      .then(() => {
-        this.nextReading = undefined;
-        return this.startReading();
-      });
-    return this.nextReading;
-  }
-
-  private startReading(): Promise<void> {
-    const reading: Promise<void> = this.read().finally(() => {
-      if (this.reading === reading) this.reading = undefined;
-    });
-    this.reading = reading;
-    return reading;
+    return this.readings.next();
   }
 
   private async read(): Promise<void> {
