@@ -14,7 +14,7 @@ import { inTransaction } from '../core/pg-transaction.js';
 import { createLogger } from '../core/log.js';
 import { isRefusal } from '../processors/runtime/failures.js';
 import { brokerTables, type BrokerTables } from '../processors/broker/custom/tables.js';
-import { failureHeaders } from '../topics/dead-letter.js';
+import { failureHeaders, headersAsText } from '../topics/dead-letter.js';
 import type { TopicNames } from '../topics/names.js';
 import { partitionForKey } from '../topics/partitioner.js';
 import { RenewingProducer } from '../topics/renewing-producer.js';
@@ -100,7 +100,7 @@ export class KafkaOutboxRelay {
         } catch (error) {
           // Kafka will never take it (too large, a topic nobody may write): kept aside, the rest goes on.
           if (!isRefusal(error)) throw error;
-          await client.query(`insert into ${this.tables.deadLetters} (source, task_id, value, headers) values ($1, $2, $3, $4)`, [row.queue, row.task_id, row.value, JSON.stringify(stringHeaders(failureHeaders(error)))]);
+          await client.query(`insert into ${this.tables.deadLetters} (source, task_id, value, headers) values ($1, $2, $3, $4)`, [row.queue, row.task_id, row.value, JSON.stringify(headersAsText(failureHeaders(error)))]);
           this.counters.deadLettered += 1;
         }
       }
@@ -144,6 +144,3 @@ export class KafkaOutboxRelay {
 
 }
 
-function stringHeaders(headers: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Buffer.isBuffer(value) ? value.toString('utf8') : String(value)]));
-}

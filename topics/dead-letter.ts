@@ -53,3 +53,13 @@ export function failureHeaders(error: unknown): IHeaders {
   const message = error instanceof Error ? error.message : String(error);
   return { [DLQ_HEADERS.code]: code, [DLQ_HEADERS.message]: message.slice(0, 2000) };
 }
+
+/** Kafka-style headers as text (values joined by "," when repeated), for JSON columns and HTTP. */
+export function headersAsText(headers: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || value === null) continue;
+    out[name] = (Array.isArray(value) ? value : [value]).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v))).join(',');
+  }
+  return out;
+}

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../core/log.js';
 import type { NotifierSettings } from '../../core/webhook-config.js';
-import { failureHeaders, DLQ_HEADERS } from '../../topics/dead-letter.js';
+import { failureHeaders, DLQ_HEADERS, headersAsText } from '../../topics/dead-letter.js';
 import { brokerTables, type BrokerTables } from '../broker/custom/tables.js';
 import { inTransaction } from '../../core/pg-transaction.js';
 import { settleOutcome, type NotifierStats, type Settled, type UndeliveredReports } from './settle-outcome.js';
@@ -97,7 +97,7 @@ export class OutboxNotifier {
       counters: this.counters,
       // In the batch's transaction: the dead letter stands exactly when the order leaves the outbox.
       deadLetter: async (error, target) => {
-        const headers = { ...stringHeaders(failureHeaders(error)), [DLQ_HEADERS.app]: 'notifier', 'stackl.dlq.outbox-id': row.id, ...(target === undefined ? {} : { [DLQ_HEADERS.replyTarget]: target }) };
+        const headers = { ...headersAsText(failureHeaders(error)), [DLQ_HEADERS.app]: 'notifier', 'stackl.dlq.outbox-id': row.id, ...(target === undefined ? {} : { [DLQ_HEADERS.replyTarget]: target }) };
         await client.query(`insert into ${this.tables.deadLetters} (source, task_id, value, headers) values ('notifications', $1, $2, $3)`, [row.task_id, row.value, JSON.stringify(headers)]);
         return true;
       },
@@ -117,6 +117,3 @@ export class OutboxNotifier {
   }
 }
 
-function stringHeaders(headers: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Buffer.isBuffer(value) ? value.toString('utf8') : String(value)]));
-}

@@ -6,7 +6,7 @@
 // the dead letters, and delete the inputs decided.
 import type pg from 'pg';
 import type { Logger } from '../../../core/log.js';
-import { failureHeaders } from '../../../topics/dead-letter.js';
+import { failureHeaders, headersAsText } from '../../../topics/dead-letter.js';
 import type { TopicNames } from '../../../topics/names.js';
 import type { TaskState } from '../../lifecycle/index.js';
 import { isTransient } from '../../runtime/failures.js';
@@ -79,7 +79,7 @@ async function decideIn(client: pg.Client, t: BrokerTables, partition: number, o
       ctx.discard();
       // A fault of the moment (the database, say) is retried with the whole step, never dead-lettered.
       if (isTransient(error)) throw error;
-      deadLetters.push({ source: `inbox:${row.source}`, taskId: row.task_id, value: row.body, headers: { ...stringHeaders(failureHeaders(error)), 'stackl.dlq.inbox-id': row.id } });
+      deadLetters.push({ source: `inbox:${row.source}`, taskId: row.task_id, value: row.body, headers: { ...headersAsText(failureHeaders(error)), 'stackl.dlq.inbox-id': row.id } });
     }
   }
   for (const taskId of due) {
@@ -154,7 +154,7 @@ async function writeOutputs(
     // A reply to the reply topic a task named: the Kafka relay sends it.
     else if (output.topic !== topics.dlq && repliesToKafka) orders.push({ queue: `reply:${output.topic}`, taskId, value });
     // The dead-letter topic, and a reply without Kafka: kept aside.
-    else deadLetters.push({ source: output.topic === topics.dlq ? 'lifecycle' : `reply:${output.topic}`, taskId, value: output.value, headers: stringHeaders(output.headers ?? {}) });
+    else deadLetters.push({ source: output.topic === topics.dlq ? 'lifecycle' : `reply:${output.topic}`, taskId, value: output.value, headers: headersAsText(output.headers ?? {}) });
   }
   if (events.length > 0) {
     await client.query(`insert into ${t.events} (partition, "offset", task_id, value) select $1, * from unnest($2::bigint[], $3::text[], $4::bytea[])`, [partition, events.map((e) => e.offset), events.map((e) => e.taskId), events.map((e) => e.value)]);
@@ -203,12 +203,3 @@ function keyText(key: OutputRecord['key']): string {
   return typeof key === 'string' ? key : key.toString('utf8');
 }
 
-/** Kafka-style headers as text, for the dead-letter table's JSON. */
-function stringHeaders(headers: NonNullable<OutputRecord['headers']>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    out[name] = (Array.isArray(value) ? value : [value]).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v))).join(',');
-  }
-  return out;
-}
