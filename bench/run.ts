@@ -12,6 +12,7 @@ import { bullmqBenchmarks } from './bullmq-peer.js';
 import { comparisonBenchmarks } from './e2e-vs-bullmq.js';
 import { ceilingBenchmarks } from './kafka-ceiling.js';
 import { probeBenchmarks } from './probe-e2e.js';
+import { kindValidationBenchmarks } from './kind-validation.js';
 import { liveRssBenchmarks } from './live-rss.js';
 import { loadAverage, provenance } from './provenance.js';
 import { projectionBenchmarks } from './projection.js';
@@ -39,6 +40,7 @@ const benchmarks: Record<string, Benchmark> = {
   ...roleRssBenchmarks,
   ...liveRssBenchmarks,
   ...scaleOutBenchmarks,
+  ...kindValidationBenchmarks,
 };
 
 const requested = process.argv.slice(2);
