@@ -1,5 +1,6 @@
 // What workers tell Prometheus: work in flight, how long each order's work took by kind,
-// order type and outcome, heartbeats sent, and orders skipped (already past their deadline).
+// order type and outcome, heartbeats sent, orders skipped (already past their deadline), and
+// orders of other pools' kinds passed over.
 import { LATENCY_BUCKETS, metricsRegistry, promClient } from '../core/metrics.js';
 
 export const workerMetrics = {
@@ -13,4 +14,5 @@ export const workerMetrics = {
   }),
   heartbeats: new promClient.Counter({ name: 'stackl_worker_heartbeats_total', help: 'Heartbeats sent for attempts that asked for them.', registers: [metricsRegistry] }),
   skipped: new promClient.Counter({ name: 'stackl_worker_skipped_orders_total', help: 'Orders not started: past their deadline, or too close to it to finish.', registers: [metricsRegistry] }),
+  notServed: new promClient.Counter({ name: 'stackl_worker_orders_not_served_total', help: "Orders of kinds another pool serves, passed over (every pool reads every order).", registers: [metricsRegistry] }),
 };

@@ -119,6 +119,7 @@ export class Worker {
     if (manager === undefined) {
       // Every pool sees every order (docs/worker-protocol.md, Pools): another pool serves this kind.
       this.counters.notServed += 1;
+      workerMetrics.notServed.inc();
       return;
     }
     if (deadlineAt <= this.clock()) {

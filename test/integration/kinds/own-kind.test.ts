@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { build, type StacklApi } from '../../../api/app.js';
 import { createApiDeps, type OwnedApiDeps } from '../../../api/deps-factory.js';
 import { loadConfig } from '../../../core/config.js';
+import { metricsRegistry } from '../../../core/metrics.js';
 import { createWorker, defineKind, implement, TaskFailure } from '../../../index.js';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
 import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
@@ -114,6 +115,9 @@ describe('a kind of your own', () => {
     expect(builtIn.stats()).toMatchObject({ notServed: expect.any(Number) });
     expect(builtIn.stats().notServed).toBeGreaterThanOrEqual(2);
     expect(worker.stats().notServed).toBeGreaterThanOrEqual(1);
+    // And Prometheus sees them passed over (both workers share this process's registry).
+    const counted = (await metricsRegistry.getSingleMetric('stackl_worker_orders_not_served_total')?.get())?.values[0]?.value ?? 0;
+    expect(counted).toBeGreaterThanOrEqual(3);
   });
 
   it('a failure rolls back through its rollback handler', async () => {
