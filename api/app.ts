@@ -13,6 +13,8 @@ import { createContext, type ApiDeps } from './context.js';
 import { toProblem } from './error-mapping.js';
 import { requireJsonCommands } from './json-commands.js';
 import { problem, PROBLEM_CONTENT_TYPE } from './problem.js';
+import { consoleRoutes } from './routes/console.js';
+import { consoleDataRoutes } from './routes/console-data.js';
 import { kindRoutes } from './routes/kinds.js';
 import { healthRoutes } from './routes/health.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -89,6 +91,8 @@ export function build(deps: ApiDeps) {
   app.register(taskRoutes, { ctx });
   app.register(kindRoutes, { ctx });
   app.register(healthRoutes, { ctx });
+  app.register(consoleDataRoutes, { ctx });
+  app.register(consoleRoutes, { root: options.consoleRoot });
   return app;
 }
 

@@ -66,6 +66,12 @@ export class TaskStore {
     return rows.map(toTaskEvent);
   }
 
+  /** Tasks whose row changed at or after `since` (an ISO time), oldest change first: what GET /tasks/live sends. */
+  async changedSince(since: string, limit: number): Promise<TaskBody[]> {
+    const { rows } = await this.pool.query<TaskRow>(`select * from ${this.tasks} where updated_at >= $1::timestamptz order by updated_at, id limit $2`, [since, limit]);
+    return rows.map(toTask);
+  }
+
   /** Task counts by status, for /metrics. */
   async countByStatus(): Promise<Map<string, number>> {
     const { rows } = await this.pool.query<{ status: string; count: string }>(`select status, count(*) as count from ${this.tasks} group by status`);

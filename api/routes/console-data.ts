@@ -1,0 +1,75 @@
+// What the web console needs beyond the task routes: GET /whoami (the scopes of the
+// key presented, so the console hides what the key may not do) and GET /tasks/live
+// (server-sent events, one `data:` line per task whose row changed).
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { API_SCOPES, authorize, presentedKey } from '../api-keys.js';
+import type { ApiContext } from '../context.js';
+import { TaskChanges } from '../task-changes.js';
+
+/** A comment line this often keeps proxies and the connection timeout from closing a quiet stream. */
+const KEEP_ALIVE_MS = 15_000;
+
+export const consoleDataRoutes: FastifyPluginAsyncZod<{ ctx: ApiContext }> = async (app, { ctx }) => {
+  app.get(
+    '/whoami',
+    {
+      config: { scope: 'read' },
+      schema: { tags: ['console'], summary: 'The scopes of the API key presented (every scope when keys are off)', response: { 200: z.object({ keys: z.boolean(), scopes: z.array(z.enum(API_SCOPES)) }) } },
+    },
+    async (request) => {
+      const keys = ctx.options.apiKeys;
+      if (keys === null) return { keys: false, scopes: [...API_SCOPES] };
+      return { keys: true, scopes: [...authorize(keys, presentedKey(request.headers), 'read')] };
+    },
+  );
+
+  // Every open stream, so closing the server ends them instead of waiting for their clients.
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const stop of [...streams]) stop();
+  });
+
+  app.get(
+    '/tasks/live',
+    { config: { scope: 'read' }, schema: { tags: ['tasks'], summary: 'Tasks as they change, as server-sent events (one task per data line)' } },
+    async (request, reply) => {
+      reply.hijack();
+      const out = reply.raw;
+      out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+      out.write('retry: 2000\n\n');
+      const changes = new TaskChanges(ctx.store);
+      let open = true;
+      let timer: NodeJS.Timeout | undefined;
+      let quietSince = Date.now();
+      const stop = () => {
+        if (!open) return;
+        open = false;
+        clearTimeout(timer);
+        streams.delete(stop);
+        out.end();
+      };
+      streams.add(stop);
+      request.raw.socket.on('close', stop);
+      out.on('close', stop);
+      const tick = async () => {
+        try {
+          const changed = await changes.next();
+          if (!open) return;
+          for (const task of changed) out.write(`data: ${JSON.stringify(task)}\n\n`);
+          if (changed.length > 0) quietSince = Date.now();
+          else if (Date.now() - quietSince >= KEEP_ALIVE_MS) {
+            out.write(': keep-alive\n\n');
+            quietSince = Date.now();
+          }
+        } catch (error) {
+          // PostgreSQL away: say so on the stream and try again; the client keeps what it has.
+          ctx.log.warn('live tasks: could not read the projection', { error });
+          if (open) out.write(`event: problem\ndata: ${JSON.stringify({ code: 'SERVICE_UNAVAILABLE', detail: 'could not read the projection; retrying' })}\n\n`);
+        }
+        if (open) timer = setTimeout(() => void tick(), ctx.options.livePollMs);
+      };
+      void tick();
+    },
+  );
+};
