@@ -48,10 +48,16 @@ export const consoleDataRoutes: FastifyPluginAsyncZod<{ ctx: ApiContext }> = asy
         clearTimeout(timer);
         streams.delete(stop);
         out.end();
+        // The socket served this stream only: close it once the end is written (and at
+        // the latest a second later), rather than wait for a client that may be gone, or
+        // hold a closing server until it lets go.
+        const socket = request.raw.socket;
+        socket.destroySoon();
+        setTimeout(() => socket.destroy(), 1000).unref();
       };
       streams.add(stop);
-      request.raw.socket.on('close', stop);
-      out.on('close', stop);
+      request.raw.socket.on('close', () => stop());
+      out.on('close', () => stop());
       const tick = async () => {
         try {
           const changed = await changes.next();
