@@ -7,6 +7,7 @@ import type { TaskCommands } from '../processors/broker/task-broker.js';
 import type { KindView } from '../processors/registry/kind-book.js';
 import type { KindRegistry, LifecycleLimits } from '../processors/lifecycle/index.js';
 import { Admission } from './admission.js';
+import type { DeadLetterReader } from './dead-letters.js';
 import type { ApiScope } from './api-keys.js';
 import type { BacklogMonitor } from '../topics/backlog.js';
 import { ApiMetrics } from './metrics.js';
@@ -38,6 +39,8 @@ export interface ApiDeps {
   logger?: Logger;
   /** Which broker decides tasks; /healthz says so (default `kafka`). */
   broker?: BrokerName;
+  /** Reads the dead-letter topic for GET /dead-letters; without it that route answers 501. */
+  deadLetters?: DeadLetterReader;
 }
 
 export interface ApiContext {
@@ -58,6 +61,7 @@ export interface ApiContext {
   options: ApiOptions;
   metrics: ApiMetrics;
   log: Logger;
+  deadLetters?: DeadLetterReader;
 }
 
 export function createContext(deps: ApiDeps): ApiContext {
@@ -78,6 +82,7 @@ export function createContext(deps: ApiDeps): ApiContext {
     options,
     metrics: new ApiMetrics(),
     log,
+    ...(deps.deadLetters === undefined ? {} : { deadLetters: deps.deadLetters }),
   };
 }
 

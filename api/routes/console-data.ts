@@ -3,8 +3,11 @@
 // (server-sent events, one `data:` line per task whose row changed).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isStacklError, StacklError } from '../../core/errors.js';
 import { API_SCOPES, authorize, presentedKey } from '../api-keys.js';
 import type { ApiContext } from '../context.js';
+import { deadLetterSchema } from '../dead-letters.js';
+import { problemSchema } from '../schemas.js';
 import { TaskChanges } from '../task-changes.js';
 
 /** A comment line this often keeps proxies and the connection timeout from closing a quiet stream. */
@@ -21,6 +24,29 @@ export const consoleDataRoutes: FastifyPluginAsyncZod<{ ctx: ApiContext }> = asy
       const keys = ctx.options.apiKeys;
       if (keys === null) return { keys: false, scopes: [...API_SCOPES] };
       return { keys: true, scopes: [...authorize(keys, presentedKey(request.headers), 'read')] };
+    },
+  );
+
+  app.get(
+    '/dead-letters',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['console'],
+        summary: 'The newest records of the dead-letter topic, newest first, with their headers as text',
+        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
+        response: { 200: z.object({ items: z.array(deadLetterSchema) }), 501: problemSchema, 503: problemSchema },
+      },
+    },
+    async (request) => {
+      const read = ctx.deadLetters;
+      if (read === undefined) throw new StacklError('NOT_AVAILABLE', 'this deployment does not read the dead-letter topic through the API', { httpStatus: 501 });
+      try {
+        return { items: await read(request.query.limit) };
+      } catch (error) {
+        if (isStacklError(error) && error.code === 'DLQ_READ_TIMEOUT') throw new StacklError('SERVICE_UNAVAILABLE', error.message, { httpStatus: 503, retriable: true });
+        throw error;
+      }
     },
   );
 

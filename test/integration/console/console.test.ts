@@ -3,7 +3,7 @@
 // itself, so it never tests a stale dist/ui. A task submitted reaches Completed on the
 // list without a reload; its page shows its timeline; Cancel and Retry rollback go
 // through their confirmation to the API; with API keys on, the key is asked for and a
-// read-only key sees no buttons. The screenshot of the list becomes docs/console.png.
+// read-only key sees no buttons; a dead letter is listed with its origin. The screenshot of the list becomes docs/console.png.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,8 +17,11 @@ import { createApiDeps, type OwnedApiDeps } from '../../../api/deps-factory.js';
 import { loadConfig } from '../../../core/config.js';
 import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
 import { startProjector, type RunningProjector } from '../../../processors/projection/projector.js';
+import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
+import { topicNames } from '../../../topics/names.js';
 import { startWorker } from '../../../workers/start-worker.js';
 import type { Worker } from '../../../workers/worker.js';
+import { testKafka } from '../../support/kafka.js';
 import { uniquePrefix } from '../../support/names.js';
 import { dropSchema, uniqueSchema } from '../../support/postgres.js';
 
@@ -159,5 +162,27 @@ describe('the web console', () => {
     await operator.locator('form.key-prompt button').click();
     await operator.getByRole('button', { name: 'Retry rollback' }).waitFor({ timeout: 10_000 });
     await operator.context().close();
+  }, 90_000);
+
+  it('lists a dead letter with where it came from and why', async () => {
+    const producer = testKafka().producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: topicNames(config.topicPrefix).dlq,
+        messages: [{
+          key: 'poison-key',
+          value: Buffer.from([0xc3, 0x01, 0xff, 0x00]),
+          headers: { [DLQ_HEADERS.topic]: 'task.results', [DLQ_HEADERS.partition]: '1', [DLQ_HEADERS.offset]: '42', [DLQ_HEADERS.code]: 'UNDECODABLE', [DLQ_HEADERS.message]: 'not a STACKL record', [DLQ_HEADERS.app]: 'console-test' },
+        }],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const page = await openPage(`${address}/ui/#/dead-letters`);
+    const record = page.locator('tr[data-dead-letter]', { hasText: 'UNDECODABLE' });
+    await record.waitFor({ timeout: 30_000 });
+    expect(await record.textContent()).toMatch(/task\.results 1:42.*not a STACKL record.*console-test.*poison-key \(4 bytes\)/);
+    await page.context().close();
   }, 90_000);
 });

@@ -70,6 +70,8 @@ describe('GET /ui', () => {
     expect((await app.inject('/ui/')).statusCode).toBe(200);
     expect((await app.inject('/whoami')).statusCode).toBe(401);
     expect((await app.inject('/tasks/live')).statusCode).toBe(401);
+    expect((await app.inject('/dead-letters')).statusCode).toBe(401);
+    expect((await app.inject({ url: '/dead-letters?limit=0', headers: { authorization: `Bearer ${READER}` } })).statusCode).toBe(400);
     expect((await app.inject({ url: '/whoami', headers: { authorization: `Bearer ${READER}` } })).json()).toEqual({ keys: true, scopes: ['read'] });
     expect((await app.inject({ url: '/whoami', headers: { authorization: `Bearer ${OPERATOR}` } })).json().scopes.sort()).toEqual(['operate', 'read']);
     expect((await h.app.inject('/whoami')).json()).toEqual({ keys: false, scopes: ['submit', 'read', 'operate'] });
