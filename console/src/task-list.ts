@@ -1,10 +1,10 @@
-// The tasks list: the API's filters, newest first, a page at a time (cursor), kept
-// current by the live stream: a listed task is replaced when it changes, a new one that
-// matches the filters comes in on top.
+// The tasks list: the API's filters, newest first, a page at a time (cursor), search by
+// task id or idempotency key, kept current by the live stream: a listed task is replaced
+// when it changes, a new one that matches the filters comes in on top.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { listTasks, type Task } from './api.js';
-import { shortId, UUID, when } from './format.js';
+import { shortId, taskIdForKey, UUID, when } from './format.js';
 import { onTaskChange } from './live.js';
 
 const STATUSES = ['Available', 'InProgress', 'Completed', 'Failed', 'Rejected'];
@@ -25,6 +25,12 @@ export function TaskList({ title, fixed }: { title: string; fixed?: Partial<Filt
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [search, setSearch] = useState('');
+  // Re-rendered now and then so "5s ago" does not stand still on a quiet list.
+  const [, setNow] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 10_000);
+    return () => clearInterval(timer);
+  }, []);
 
   const load = async (after: string | null) => {
     const query = new URLSearchParams({ limit: String(PAGE) });
@@ -57,11 +63,14 @@ export function TaskList({ title, fixed }: { title: string; fixed?: Partial<Filt
     [filters.status, filters.kind, filters.rollback],
   );
 
-  const find = (event: Event) => {
+  // A UUID is taken as a task id; anything else as an idempotency key, whose task id is derived from it.
+  const find = async (event: Event) => {
     event.preventDefault();
-    const id = search.trim();
-    if (UUID.test(id)) location.hash = `#/task/${id}`;
-    else setError(`"${id}" is not a task id (a UUID)`);
+    const text = search.trim();
+    if (text === '') return;
+    const id = UUID.test(text) ? text.toLowerCase() : await taskIdForKey(search);
+    if (id !== null) location.hash = `#/task/${id}`;
+    else setError('this page is not in a secure context (https or 127.0.0.1): search by task id');
   };
 
   return html`
@@ -74,8 +83,8 @@ export function TaskList({ title, fixed }: { title: string; fixed?: Partial<Filt
           ${STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}
         </select></label>`}
         <label>Kind <input name="kind" placeholder="any" value=${filters.kind} onChange=${(e: Event) => setFilters({ ...filters, kind: (e.target as HTMLInputElement).value.trim() })} /></label>
-        <form class="search" onSubmit=${find}>
-          <input name="search" placeholder="task id" value=${search} onInput=${(e: Event) => setSearch((e.target as HTMLInputElement).value)} />
+        <form class="search" onSubmit=${(e: Event) => void find(e)}>
+          <input name="search" placeholder="task id or idempotency key" value=${search} onInput=${(e: Event) => setSearch((e.target as HTMLInputElement).value)} />
           <button type="submit">Open</button>
         </form>
       </div>

@@ -112,6 +112,19 @@ describe('the web console', () => {
     await page.context().close();
   }, 90_000);
 
+  it('opens a task searched by its id or by its idempotency key', async () => {
+    const id = await submit({ payload: { outcome: 'succeed' }, idempotencyKey: 'console key #1' });
+    const page = await openPage(`${address}/ui/`);
+    for (const text of ['console key #1', id]) {
+      await page.goto(`${address}/ui/#/`);
+      await page.locator('input[name="search"]').fill(text);
+      await page.getByRole('button', { name: 'Open' }).click();
+      await page.locator('.facts [data-status="Completed"]').waitFor({ timeout: 20_000 });
+      expect(await page.locator('h1 code').textContent()).toBe(id);
+    }
+    await page.context().close();
+  }, 90_000);
+
   it('cancels a running task through the button and its confirmation, and shows it Failed and rolled back', async () => {
     const id = await submit({ payload: { outcome: 'hang' }, timeoutMs: 60_000 });
     const page = await openPage(`${address}/ui/#/task/${id}`);
