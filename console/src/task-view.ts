@@ -30,6 +30,21 @@ function detailOf(event: TaskEvent): { worker: string; note: string } {
   return { worker: text(body.workerId), note: duration === '' ? note : `${note}${note === '' ? '' : ' · '}${duration} ms` };
 }
 
+/** How long each attempt and rollback attempt took: its end event's time less its dispatch's. */
+function durations(events: TaskEvent[]): Map<string, number> {
+  const started = new Map<string, number>();
+  const took = new Map<string, number>();
+  for (const e of events) {
+    const rollback = e.type.startsWith('Rollback');
+    const which = rollback ? e.rollbackAttempt : e.attempt;
+    if (which === null || !(rollback || e.type.startsWith('Attempt'))) continue;
+    const key = `${rollback ? 'r' : 'a'}${which}`;
+    if (e.type === 'AttemptDispatched' || e.type === 'RollbackDispatched') started.set(key, Date.parse(e.time));
+    else if (/(Succeeded|Failed)$/.test(e.type) && started.has(key)) took.set(e.eventId, Date.parse(e.time) - (started.get(key) ?? 0));
+  }
+  return took;
+}
+
 export function TaskView({ id, canOperate }: { id: string; canOperate: boolean }) {
   const [task, setTask] = useState<Task | null>(null);
   const [events, setEvents] = useState<TaskEvent[]>([]);
@@ -67,6 +82,7 @@ export function TaskView({ id, canOperate }: { id: string; canOperate: boolean }
 
   if (task === null) return html`<section>${error === null ? html`<p>Loading…</p>` : html`<p class="error" role="alert">${error}</p>`}</section>`;
   const actions = canOperate ? actionsFor(task) : [];
+  const took = durations(events);
   return html`
     <section class="task">
       <h1>Task <code>${task.id}</code></h1>
@@ -99,7 +115,7 @@ export function TaskView({ id, canOperate }: { id: string; canOperate: boolean }
       </div>
       <h2>Timeline</h2>
       <table class="timeline">
-        <thead><tr><th>#</th><th>Time</th><th>Event</th><th>Attempt</th><th>Worker</th><th>Detail</th></tr></thead>
+        <thead><tr><th>#</th><th>Time</th><th>Event</th><th>Attempt (took)</th><th>Worker</th><th>Detail</th></tr></thead>
         <tbody>
           ${events.map((e) => {
             const d = detailOf(e);
@@ -107,7 +123,7 @@ export function TaskView({ id, canOperate }: { id: string; canOperate: boolean }
               <td>${e.sequence}</td>
               <td>${clock(e.time)}</td>
               <td>${e.type}</td>
-              <td>${e.attempt ?? ''}${e.rollbackAttempt === null ? '' : `rollback ${e.rollbackAttempt}`}</td>
+              <td>${e.rollbackAttempt === null ? (e.attempt ?? '') : `rollback ${e.rollbackAttempt}`}${took.has(e.eventId) ? html` <span class="took">(${took.get(e.eventId)} ms)</span>` : ''}</td>
               <td>${d.worker}</td>
               <td><details><summary>${d.note === '' ? 'body' : d.note}</summary><pre>${json(e.body)}</pre></details></td>
             </tr>`;

@@ -107,6 +107,9 @@ describe('the web console', () => {
     const events = await page.locator('tr[data-event]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-event')));
     expect(events).toEqual(expect.arrayContaining(['TaskSubmitted', 'AttemptDispatched', 'AttemptSucceeded', 'TaskCompleted']));
     expect(await page.locator('.data pre').first().textContent()).toContain('"durationMs": 1500');
+    // The attempt's duration, from its dispatch to its result: the probe worked 1.5 s.
+    const took = /\((\d+) ms\)/.exec((await page.locator('tr[data-event="AttemptSucceeded"]').textContent()) ?? '');
+    expect(Number(took?.[1])).toBeGreaterThanOrEqual(1400);
     // A completed task offers no action.
     expect(await page.locator('.actions button').count()).toBe(0);
     await page.context().close();
