@@ -1,6 +1,7 @@
 // What the web console needs beyond the task routes: GET /whoami (the scopes of the
-// key presented, so the console hides what the key may not do) and GET /tasks/live
-// (server-sent events, one `data:` line per task whose row changed).
+// key presented, so the console hides what the key may not do), GET /dead-letters,
+// GET /stats/throughput, and GET /tasks/live (server-sent events, one `data:` line per
+// task whose row changed).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isStacklError, StacklError } from '../../core/errors.js';
@@ -48,6 +49,27 @@ export const consoleDataRoutes: FastifyPluginAsyncZod<{ ctx: ApiContext }> = asy
         throw error;
       }
     },
+  );
+
+  app.get(
+    '/stats/throughput',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['console'],
+        summary: 'Tasks submitted, completed and failed per bucket over the last minutes, and completion latency (p50, p99), from the projection',
+        querystring: z.strictObject({ minutes: z.coerce.number().int().min(1).max(60).default(10), bucketSeconds: z.coerce.number().int().min(1).max(600).default(10) }),
+        response: {
+          200: z.object({
+            bucketSeconds: z.number(),
+            buckets: z.array(z.object({ at: z.string(), submitted: z.number(), completed: z.number(), failed: z.number() })),
+            latencyMs: z.object({ p50: z.number().nullable(), p99: z.number().nullable(), completed: z.number() }),
+          }),
+          400: problemSchema,
+        },
+      },
+    },
+    async (request) => ctx.store.throughput(request.query.minutes, request.query.bucketSeconds),
   );
 
   // Every open stream, so closing the server ends them instead of waiting for their clients.

@@ -3,7 +3,8 @@
 // itself, so it never tests a stale dist/ui. A task submitted reaches Completed on the
 // list without a reload; its page shows its timeline; Cancel and Retry rollback go
 // through their confirmation to the API; with API keys on, the key is asked for and a
-// read-only key sees no buttons; a dead letter is listed with its origin. The screenshot of the list becomes docs/console.png.
+// read-only key sees no buttons; a dead letter is listed with its origin; throughput
+// and latency are drawn. The screenshot of the list becomes docs/console.png.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -199,6 +200,16 @@ describe('the web console', () => {
     const record = page.locator('tr[data-dead-letter]', { hasText: 'UNDECODABLE' });
     await record.waitFor({ timeout: 30_000 });
     expect(await record.textContent()).toMatch(/task\.results 1:42.*not a STACKL record.*console-test.*poison-key \(4 bytes\)/);
+    await page.context().close();
+  }, 90_000);
+
+  it('shows throughput and completion latency over the last minutes', async () => {
+    await submit({ payload: { outcome: 'succeed' } });
+    const page = await openPage(`${address}/ui/#/throughput`);
+    await expect.poll(async () => Number(await page.locator('[data-total="completed"]').textContent()), { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(Number(await page.locator('[data-total="submitted"]').textContent())).toBeGreaterThan(0);
+    expect(await page.locator('[data-latency="p50"]').textContent()).toMatch(/^\d+ ms$/);
+    expect(await page.locator('svg.chart polyline').count()).toBe(3);
     await page.context().close();
   }, 90_000);
 });

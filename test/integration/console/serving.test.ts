@@ -71,6 +71,9 @@ describe('GET /ui', () => {
     expect((await app.inject('/whoami')).statusCode).toBe(401);
     expect((await app.inject('/tasks/live')).statusCode).toBe(401);
     expect((await app.inject('/dead-letters')).statusCode).toBe(401);
+    expect((await app.inject('/stats/throughput')).statusCode).toBe(401);
+    expect((await app.inject({ url: '/stats/throughput?minutes=0', headers: { authorization: `Bearer ${READER}` } })).statusCode).toBe(400);
+    expect((await app.inject({ url: '/stats/throughput', headers: { authorization: `Bearer ${READER}` } })).json()).toMatchObject({ bucketSeconds: 10, buckets: expect.any(Array) });
     expect((await app.inject({ url: '/dead-letters?limit=0', headers: { authorization: `Bearer ${READER}` } })).statusCode).toBe(400);
     expect((await app.inject({ url: '/whoami', headers: { authorization: `Bearer ${READER}` } })).json()).toEqual({ keys: true, scopes: ['read'] });
     expect((await app.inject({ url: '/whoami', headers: { authorization: `Bearer ${OPERATOR}` } })).json().scopes.sort()).toEqual(['operate', 'read']);
