@@ -8,6 +8,7 @@ import type { KindView } from '../processors/registry/kind-book.js';
 import type { KindRegistry, LifecycleLimits } from '../processors/lifecycle/index.js';
 import { Admission } from './admission.js';
 import type { DeadLetterReader } from './dead-letters.js';
+import type { PartitionReader } from './partitions.js';
 import type { ApiScope } from './api-keys.js';
 import type { BacklogMonitor } from '../topics/backlog.js';
 import { ApiMetrics } from './metrics.js';
@@ -41,6 +42,8 @@ export interface ApiDeps {
   broker?: BrokerName;
   /** Reads the dead-letter topic for GET /dead-letters; without it that route answers 501. */
   deadLetters?: DeadLetterReader;
+  /** Reads the consumer groups' partitions for GET /partitions; without it that route answers 501. */
+  partitionReader?: PartitionReader;
 }
 
 export interface ApiContext {
@@ -62,6 +65,7 @@ export interface ApiContext {
   metrics: ApiMetrics;
   log: Logger;
   deadLetters?: DeadLetterReader;
+  partitionReader?: PartitionReader;
 }
 
 export function createContext(deps: ApiDeps): ApiContext {
@@ -83,6 +87,7 @@ export function createContext(deps: ApiDeps): ApiContext {
     metrics: new ApiMetrics(),
     log,
     ...(deps.deadLetters === undefined ? {} : { deadLetters: deps.deadLetters }),
+    ...(deps.partitionReader === undefined ? {} : { partitionReader: deps.partitionReader }),
   };
 }
 

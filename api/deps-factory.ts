@@ -13,6 +13,7 @@ import { topicNames } from '../topics/names.js';
 import { BacklogMonitor, kafkaBacklogReader } from '../topics/backlog.js';
 import type { ApiDeps } from './context.js';
 import { kafkaDeadLetters } from './dead-letters.js';
+import { kafkaPartitions, stacklGroups } from './partitions.js';
 import { defaultApiOptions, type ApiOptions } from './options.js';
 import { KafkaProjectionProgress } from './projection-progress.js';
 import { createReadinessProbe } from './readiness.js';
@@ -86,6 +87,7 @@ export async function createApiDeps(config: StacklConfig, overrides: ApiDepsOver
     ...(overrides.options === undefined ? {} : { options: overrides.options }),
     logger: log,
     deadLetters: kafkaDeadLetters(kafka, topics.dlq, DEAD_LETTER_READ_TIMEOUT_MS),
+    partitionReader: kafkaPartitions(admin, stacklGroups(config.topicPrefix, topics)),
   };
   return {
     deps,

@@ -1,6 +1,6 @@
 // What the web console needs beyond the task routes: GET /whoami (the scopes of the
 // key presented, so the console hides what the key may not do), GET /dead-letters,
-// GET /stats/throughput, and GET /tasks/live (server-sent events, one `data:` line per
+// GET /partitions, GET /stats/throughput, and GET /tasks/live (server-sent events, one `data:` line per
 // task whose row changed).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -8,6 +8,7 @@ import { isStacklError, StacklError } from '../../core/errors.js';
 import { API_SCOPES, authorize, presentedKey } from '../api-keys.js';
 import type { ApiContext } from '../context.js';
 import { deadLetterSchema } from '../dead-letters.js';
+import { partitionRowSchema } from '../partitions.js';
 import { problemSchema } from '../schemas.js';
 import { TaskChanges } from '../task-changes.js';
 
@@ -70,6 +71,23 @@ export const consoleDataRoutes: FastifyPluginAsyncZod<{ ctx: ApiContext }> = asy
       },
     },
     async (request) => ctx.store.throughput(request.query.minutes, request.query.bucketSeconds),
+  );
+
+  app.get(
+    '/partitions',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['console'],
+        summary: "STACKL's consumer groups (broker, workers, projector): each partition's owner, committed offset, end and lag",
+        response: { 200: z.object({ items: z.array(partitionRowSchema) }), 501: problemSchema, 503: problemSchema },
+      },
+    },
+    async () => {
+      const read = ctx.partitionReader;
+      if (read === undefined) throw new StacklError('NOT_AVAILABLE', 'this deployment does not read consumer groups through the API', { httpStatus: 501 });
+      return { items: await read() };
+    },
   );
 
   // Every open stream, so closing the server ends them instead of waiting for their clients.

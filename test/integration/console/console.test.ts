@@ -4,7 +4,7 @@
 // list without a reload; its page shows its timeline; Cancel and Retry rollback go
 // through their confirmation to the API; with API keys on, the key is asked for and a
 // read-only key sees no buttons; a dead letter is listed with its origin; throughput
-// and latency are drawn. The screenshot of the list becomes docs/console.png.
+// and latency are drawn; the consumer groups' partitions are listed. The screenshot of the list becomes docs/console.png.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -210,6 +210,21 @@ describe('the web console', () => {
     expect(Number(await page.locator('[data-total="submitted"]').textContent())).toBeGreaterThan(0);
     expect(await page.locator('[data-latency="p50"]').textContent()).toMatch(/^\d+ ms$/);
     expect(await page.locator('svg.chart polyline').count()).toBe(3);
+    await page.context().close();
+  }, 90_000);
+
+  it("shows each consumer group's partitions with their owner and lag", async () => {
+    const page = await openPage(`${address}/ui/#/partitions`);
+    const projector = page.locator('tr[data-role="projector"]');
+    await projector.first().waitFor({ timeout: 20_000 });
+    expect(await projector.count()).toBe(2);
+    expect(await page.locator('tr[data-role="broker"]').count()).toBe(2);
+    expect(await page.locator('tr[data-role="workers"]').count()).toBe(2);
+    // The projector is up and has read everything: each partition owned, nothing behind for long.
+    for (const cells of await projector.evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')))) {
+      expect(cells[3]).toMatch(/@/);
+      expect(cells[7]).toMatch(/^(ok|behind)$/);
+    }
     await page.context().close();
   }, 90_000);
 });

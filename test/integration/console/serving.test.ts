@@ -72,6 +72,11 @@ describe('GET /ui', () => {
     expect((await app.inject('/tasks/live')).statusCode).toBe(401);
     expect((await app.inject('/dead-letters')).statusCode).toBe(401);
     expect((await app.inject('/stats/throughput')).statusCode).toBe(401);
+    expect((await app.inject('/partitions')).statusCode).toBe(401);
+    // No broker, worker or projector runs here: every partition without an owner, nothing committed.
+    const partitions = (await app.inject({ url: '/partitions', headers: { authorization: `Bearer ${READER}` } })).json();
+    expect(partitions.items.map((p: { role: string }) => p.role).sort()).toEqual(['broker', 'broker', 'projector', 'projector', 'workers', 'workers']);
+    expect(partitions.items[0]).toMatchObject({ owner: null, committed: null, lag: 0 });
     expect((await app.inject({ url: '/stats/throughput?minutes=0', headers: { authorization: `Bearer ${READER}` } })).statusCode).toBe(400);
     expect((await app.inject({ url: '/stats/throughput', headers: { authorization: `Bearer ${READER}` } })).json()).toMatchObject({ bucketSeconds: 10, buckets: expect.any(Array) });
     expect((await app.inject({ url: '/dead-letters?limit=0', headers: { authorization: `Bearer ${READER}` } })).statusCode).toBe(400);
