@@ -7,6 +7,9 @@ import { extname, resolve, sep } from 'node:path';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { problem, PROBLEM_CONTENT_TYPE } from '../problem.js';
 
+/** The console loads only its own files and talks only to this API: anything else a page tries is refused. */
+const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -35,7 +38,7 @@ export const consoleRoutes: FastifyPluginAsync<{ root: string }> = async (app, {
     const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
     // Vite names assets by their content hash: they never change. index.html names the current ones.
     const cache = relative.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
-    return reply.type(type).header('cache-control', cache).header('x-content-type-options', 'nosniff').header('content-length', info.size).send(createReadStream(file));
+    return reply.type(type).header('cache-control', cache).header('x-content-type-options', 'nosniff').header('content-security-policy', CSP).header('content-length', info.size).send(createReadStream(file));
   };
   const hidden = { schema: { hide: true } };
   app.get('/ui', hidden, (request, reply) => send(request, reply, ''));

@@ -56,7 +56,7 @@ export function ThroughputPage() {
     ${error !== null && html`<p class="error" role="alert">${error}</p>`}
     ${data !== null &&
     html`<dl class="facts totals">
-        ${SERIES.map((s) => html`<dt style=${`color:${s.colour}`}>${s.name}</dt><dd data-total=${s.name}>${total(s.name)}</dd>`)}
+        ${SERIES.map((s) => html`<dt class=${`series ${s.name}`}>${s.name}</dt><dd data-total=${s.name}>${total(s.name)}</dd>`)}
         <dt>latency p50</dt><dd data-latency="p50">${ms(data.latencyMs.p50)}</dd>
         <dt>latency p99</dt><dd data-latency="p99">${ms(data.latencyMs.p99)}</dd>
       </dl>

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build as viteBuild } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { build, type StacklApi } from '../../../api/app.js';
 import { parseApiKeys } from '../../../api/api-keys.js';
 import { createApiDeps, type OwnedApiDeps } from '../../../api/deps-factory.js';
@@ -80,9 +80,15 @@ async function submit(body: Record<string, unknown>): Promise<string> {
   return ((await response.json()) as { id: string }).id;
 }
 
+/** What the pages said on their console, and what they failed to load: every test ends with none. */
+const complaints: string[] = [];
+
 async function openPage(url: string): Promise<Page> {
   const context = await browser!.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
+  page.on('pageerror', (error) => complaints.push(`page error: ${error.message}`));
+  // A 401 before the key is given, a 404 for a task not projected yet: expected answers, not faults.
+  page.on('console', (m) => m.type() === 'error' && !/status of (401|404)/.test(m.text()) && complaints.push(`console: ${m.text()}`));
   await page.goto(url);
   return page;
 }
@@ -90,6 +96,10 @@ async function openPage(url: string): Promise<Page> {
 const row = (page: Page, id: string) => page.locator(`tr[data-task-id="${id}"]`);
 
 describe('the web console', () => {
+  afterEach(() => {
+    expect(complaints.splice(0)).toEqual([]);
+  });
+
   it('shows a submitted task reach Completed on the list without a reload, then its timeline', async () => {
     const page = await openPage(`${address}/ui/`);
     await page.locator('.live.on').waitFor({ timeout: 15_000 });

@@ -38,6 +38,7 @@ describe('GET /ui', () => {
       const r = await app.inject(url);
       expect([url, r.statusCode, r.headers['content-type']]).toEqual([url, 200, 'text/html; charset=utf-8']);
       expect(r.body).toContain('<title>console</title>');
+      expect(r.headers['content-security-policy']).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
     }
     expect((await app.inject('/ui/assets/app-1234.js')).headers).toMatchObject({ 'content-type': 'text/javascript; charset=utf-8', 'cache-control': expect.stringContaining('immutable') });
     expect((await app.inject('/ui/assets/app-1234.css')).headers['content-type']).toBe('text/css; charset=utf-8');
