@@ -47,6 +47,7 @@ function App() {
   const hash = useHash();
   const [question, setQuestion] = useState<Question | null>(null);
   const [scopes, setScopes] = useState<string[] | null>(null);
+  const [keysOn, setKeysOn] = useState(false);
   const [live, setLive] = useState(false);
 
   useEffect(() => {
@@ -62,7 +63,10 @@ function App() {
           }),
         ),
     );
-    void whoAmI().then((me) => setScopes(me.scopes), () => setScopes([]));
+    void whoAmI().then(
+      (me) => (setScopes(me.scopes), setKeysOn(me.keys)),
+      () => setScopes([]),
+    );
     return onLiveState(setLive);
   }, []);
 
@@ -92,10 +96,11 @@ function App() {
       </nav>
       <span class=${`live ${live ? 'on' : 'off'}`} title="live updates">${live ? '● live' : '○ reconnecting'}</span>
       ${scopes !== null && html`<span class="scopes" data-scopes=${scopes.join(',')}>${scopes.join(', ')}</span>`}
-      <button class="link" onClick=${() => {
+      ${keysOn &&
+      html`<button class="link" onClick=${() => {
         forgetKey();
         location.reload();
-      }}>Forget key</button>
+      }}>Forget key</button>`}
     </header>
     <main>${page}</main>
     ${question !== null && html`<${KeyPrompt} question=${question} />`}

@@ -111,6 +111,9 @@ describe('the web console', () => {
     await row(page, id).locator('[data-status="Completed"]').waitFor({ timeout: 30_000 });
     for (const other of others) await row(page, other).locator('[data-status="Completed"], [data-status="Failed"]').waitFor({ timeout: 30_000 });
     expect(await page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    // Keys off: every scope, and no key to forget.
+    expect(await page.locator('.scopes').getAttribute('data-scopes')).toBe('submit,read,operate');
+    expect(await page.getByRole('button', { name: 'Forget key' }).count()).toBe(0);
     await page.screenshot({ path: 'docs/console.png' });
 
     await row(page, id).locator('a').click();
@@ -175,6 +178,7 @@ describe('the web console', () => {
     await reader.locator('form.key-prompt button').click();
     await row(reader, id).waitFor({ timeout: 30_000 });
     expect(await reader.locator('.scopes').getAttribute('data-scopes')).toBe('read');
+    expect(await reader.getByRole('button', { name: 'Forget key' }).count()).toBe(1);
     await row(reader, id).locator('a').click();
     await reader.locator('.facts [data-rollback="failed"]').waitFor({ timeout: 30_000 });
     expect(await reader.locator('.actions button').count()).toBe(0);
