@@ -17,6 +17,7 @@ import { consoleRoutes } from './routes/console.js';
 import { consoleDataRoutes } from './routes/console-data.js';
 import { kindRoutes } from './routes/kinds.js';
 import { healthRoutes } from './routes/health.js';
+import { taskLiveRoutes } from './routes/task-live.js';
 import { taskRoutes } from './routes/tasks.js';
 
 export type { ApiDeps } from './context.js';
@@ -91,6 +92,7 @@ export function build(deps: ApiDeps) {
   app.register(taskRoutes, { ctx });
   app.register(kindRoutes, { ctx });
   app.register(healthRoutes, { ctx });
+  app.register(taskLiveRoutes, { ctx });
   app.register(consoleDataRoutes, { ctx });
   app.register(consoleRoutes, { root: options.consoleRoot });
   return app;

@@ -1,0 +1,66 @@
+// GET /tasks/live: server-sent events, one `data:` line per task whose projected row
+// changed, read from PostgreSQL every livePollMs. A stream ends when its client goes
+// away, and every open one when the server closes, so app.close() never waits on them.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ApiContext } from '../context.js';
+import { TaskChanges } from '../task-changes.js';
+
+/** A comment line this often keeps proxies and the connection timeout from closing a quiet stream. */
+const KEEP_ALIVE_MS = 15_000;
+
+export const taskLiveRoutes: FastifyPluginAsyncZod<{ ctx: ApiContext }> = async (app, { ctx }) => {
+  // Every open stream, so closing the server ends them instead of waiting for their clients.
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const stop of [...streams]) stop();
+  });
+
+  app.get(
+    '/tasks/live',
+    { config: { scope: 'read' }, schema: { tags: ['tasks'], summary: 'Tasks as they change, as server-sent events (one task per data line)' } },
+    async (request, reply) => {
+      reply.hijack();
+      const out = reply.raw;
+      out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+      out.write('retry: 2000\n\n');
+      const changes = new TaskChanges(ctx.store);
+      let open = true;
+      let timer: NodeJS.Timeout | undefined;
+      let quietSince = Date.now();
+      const stop = () => {
+        if (!open) return;
+        open = false;
+        clearTimeout(timer);
+        streams.delete(stop);
+        out.end();
+        // The socket served this stream only: close it once the end is written (and at
+        // the latest a second later), rather than wait for a client that may be gone, or
+        // hold a closing server until it lets go.
+        const socket = request.raw.socket;
+        socket.destroySoon();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      };
+      streams.add(stop);
+      request.raw.socket.on('close', () => stop());
+      out.on('close', () => stop());
+      const tick = async () => {
+        try {
+          const changed = await changes.next();
+          if (!open) return;
+          for (const task of changed) out.write(`data: ${JSON.stringify(task)}\n\n`);
+          if (changed.length > 0) quietSince = Date.now();
+          else if (Date.now() - quietSince >= KEEP_ALIVE_MS) {
+            out.write(': keep-alive\n\n');
+            quietSince = Date.now();
+          }
+        } catch (error) {
+          // PostgreSQL away: say so on the stream and try again; the client keeps what it has.
+          ctx.log.warn('live tasks: could not read the projection', { error });
+          if (open) out.write(`event: problem\ndata: ${JSON.stringify({ code: 'SERVICE_UNAVAILABLE', detail: 'could not read the projection; retrying' })}\n\n`);
+        }
+        if (open) timer = setTimeout(() => void tick(), ctx.options.livePollMs);
+      };
+      void tick();
+    },
+  );
+};
