@@ -5,10 +5,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../context.js';
 import { TaskChanges } from '../task-changes.js';
 
-/** A comment line this often keeps proxies and the connection timeout from closing a quiet stream. */
+/** A comment line this often (or at half the connection timeout, if shorter) keeps proxies and the server's own timeout from closing a quiet stream. */
 const KEEP_ALIVE_MS = 15_000;
 
 export const taskLiveRoutes: FastifyPluginAsyncZod<{ ctx: ApiContext }> = async (app, { ctx }) => {
+  const keepAliveMs = Math.min(KEEP_ALIVE_MS, Math.floor(ctx.options.connectionTimeoutMs / 2));
   // Every open stream, so closing the server ends them instead of waiting for their clients.
   const streams = new Set<() => void>();
   app.addHook('preClose', async () => {
@@ -49,7 +50,7 @@ export const taskLiveRoutes: FastifyPluginAsyncZod<{ ctx: ApiContext }> = async 
           if (!open) return;
           for (const task of changed) out.write(`data: ${JSON.stringify(task)}\n\n`);
           if (changed.length > 0) quietSince = Date.now();
-          else if (Date.now() - quietSince >= KEEP_ALIVE_MS) {
+          else if (Date.now() - quietSince >= keepAliveMs) {
             out.write(': keep-alive\n\n');
             quietSince = Date.now();
           }

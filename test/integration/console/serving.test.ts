@@ -115,4 +115,19 @@ describe('GET /tasks/live', () => {
     await ended;
     expect(Date.now() - started).toBeLessThan(2000);
   }, 15_000);
+
+  it('outlives the request and connection timeouts: a quiet stream gets keep-alive comments', async () => {
+    const app = await buildWith(h, { livePollMs: 100, requestTimeoutMs: 1000, connectionTimeoutMs: 1500, maxWaitMs: 0, submitTimeoutMs: 100 });
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const stream = await new Promise<IncomingMessage>((resolve, reject) => get(`${address}/tasks/live`, resolve).on('error', reject));
+    let text = '';
+    let closed = false;
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => (text += chunk));
+    stream.on('close', () => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    expect(closed).toBe(false);
+    expect(text.match(/: keep-alive/g)?.length ?? 0).toBeGreaterThanOrEqual(3);
+    await app.close();
+  }, 15_000);
 });
