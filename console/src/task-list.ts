@@ -55,7 +55,8 @@ export function TaskList({ title, fixed }: { title: string; fixed?: Partial<Filt
       onTaskChange((task) =>
         setTasks((shown) => {
           const at = shown.findIndex((t) => t.id === task.id);
-          if (at >= 0) return shown.map((t, i) => (i === at ? task : t));
+          // An older reading never replaces a newer one (the same task submitted again after an expunge restarts its sequence).
+          if (at >= 0) return shown.map((t, i) => (i === at && (task.sequence >= t.sequence || task.createdAt !== t.createdAt) ? task : t));
           if (!matches(task, filters)) return shown;
           return [task, ...shown].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
         }),
