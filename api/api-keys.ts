@@ -52,8 +52,8 @@ export function presentedKey(headers: Record<string, string | string[] | undefin
   return typeof header === 'string' && header !== '' ? header : undefined;
 }
 
-/** Throws the 401 or 403 problem; returns when the key may use the scope. */
-export function authorize(keys: readonly ApiKey[], presented: string | undefined, scope: ApiScope): void {
+/** Throws the 401 or 403 problem; returns the key's scopes when it may use the scope. */
+export function authorize(keys: readonly ApiKey[], presented: string | undefined, scope: ApiScope): ReadonlySet<ApiScope> {
   if (presented === undefined) {
     throw new StacklError('UNAUTHENTICATED', 'this API needs a key: send Authorization: Bearer <key> or X-API-Key', { httpStatus: 401 });
   }
@@ -65,4 +65,5 @@ export function authorize(keys: readonly ApiKey[], presented: string | undefined
   if (!found.scopes.has(scope)) {
     throw new StacklError('FORBIDDEN', `the API key lacks the "${scope}" scope`, { httpStatus: 403, details: { requiredScope: scope } });
   }
+  return found.scopes;
 }

@@ -13,8 +13,11 @@ import { createContext, type ApiDeps } from './context.js';
 import { toProblem } from './error-mapping.js';
 import { requireJsonCommands } from './json-commands.js';
 import { problem, PROBLEM_CONTENT_TYPE } from './problem.js';
+import { consoleRoutes } from './routes/console.js';
+import { consoleDataRoutes } from './routes/console-data.js';
 import { kindRoutes } from './routes/kinds.js';
 import { healthRoutes } from './routes/health.js';
+import { taskLiveRoutes } from './routes/task-live.js';
 import { taskRoutes } from './routes/tasks.js';
 
 export type { ApiDeps } from './context.js';
@@ -89,6 +92,9 @@ export function build(deps: ApiDeps) {
   app.register(taskRoutes, { ctx });
   app.register(kindRoutes, { ctx });
   app.register(healthRoutes, { ctx });
+  app.register(taskLiveRoutes, { ctx });
+  app.register(consoleDataRoutes, { ctx });
+  app.register(consoleRoutes, { root: options.consoleRoot });
   return app;
 }
 

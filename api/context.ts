@@ -7,6 +7,8 @@ import type { TaskCommands } from '../processors/broker/task-broker.js';
 import type { KindView } from '../processors/registry/kind-book.js';
 import type { KindRegistry, LifecycleLimits } from '../processors/lifecycle/index.js';
 import { Admission } from './admission.js';
+import type { DeadLetterReader } from './dead-letters.js';
+import type { PartitionReader } from './partitions.js';
 import type { ApiScope } from './api-keys.js';
 import type { BacklogMonitor } from '../topics/backlog.js';
 import { ApiMetrics } from './metrics.js';
@@ -38,6 +40,10 @@ export interface ApiDeps {
   logger?: Logger;
   /** Which broker decides tasks; /healthz says so (default `kafka`). */
   broker?: BrokerName;
+  /** Reads the dead-letter topic for GET /dead-letters; without it that route answers 501. */
+  deadLetters?: DeadLetterReader;
+  /** Reads the consumer groups' partitions for GET /partitions; without it that route answers 501. */
+  partitionReader?: PartitionReader;
 }
 
 export interface ApiContext {
@@ -58,6 +64,8 @@ export interface ApiContext {
   options: ApiOptions;
   metrics: ApiMetrics;
   log: Logger;
+  deadLetters?: DeadLetterReader;
+  partitionReader?: PartitionReader;
 }
 
 export function createContext(deps: ApiDeps): ApiContext {
@@ -78,6 +86,8 @@ export function createContext(deps: ApiDeps): ApiContext {
     options,
     metrics: new ApiMetrics(),
     log,
+    ...(deps.deadLetters === undefined ? {} : { deadLetters: deps.deadLetters }),
+    ...(deps.partitionReader === undefined ? {} : { partitionReader: deps.partitionReader }),
   };
 }
 

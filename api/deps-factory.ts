@@ -12,10 +12,15 @@ import { followKinds } from '../processors/registry/follow-kinds.js';
 import { topicNames } from '../topics/names.js';
 import { BacklogMonitor, kafkaBacklogReader } from '../topics/backlog.js';
 import type { ApiDeps } from './context.js';
+import { kafkaDeadLetters } from './dead-letters.js';
+import { kafkaPartitions, stacklGroups } from './partitions.js';
 import { defaultApiOptions, type ApiOptions } from './options.js';
 import { KafkaProjectionProgress } from './projection-progress.js';
 import { createReadinessProbe } from './readiness.js';
 import { createCustomApiDeps } from './custom-deps.js';
+
+/** Longest GET /dead-letters reads the topic before it answers 503. */
+const DEAD_LETTER_READ_TIMEOUT_MS = 20_000;
 
 export interface OwnedApiDeps {
   deps: ApiDeps;
@@ -81,6 +86,8 @@ export async function createApiDeps(config: StacklConfig, overrides: ApiDepsOver
     partitions: config.partitions,
     ...(overrides.options === undefined ? {} : { options: overrides.options }),
     logger: log,
+    deadLetters: kafkaDeadLetters(kafka, topics.dlq, DEAD_LETTER_READ_TIMEOUT_MS),
+    partitionReader: kafkaPartitions(admin, stacklGroups(config.topicPrefix, topics)),
   };
   return {
     deps,

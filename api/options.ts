@@ -2,6 +2,7 @@
 import { channelNameFrom, DEFAULT_MAX_PAYLOAD_BYTES, type ChannelName } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { parseApiKeys, type ApiKey } from './api-keys.js';
+import { defaultConsoleRoot } from './console-root.js';
 import { checkExposure } from './exposure.js';
 
 export interface ApiOptions {
@@ -45,6 +46,10 @@ export interface ApiOptions {
   keepAliveTimeoutMs: number;
   /** Longest wait for a PostgreSQL connection from the pool, in ms. */
   dbConnectTimeoutMs: number;
+  /** The built web console served at /ui (STACKL_API_CONSOLE_ROOT; default the package's dist/ui). */
+  consoleRoot: string;
+  /** How often GET /tasks/live reads the projection for changed tasks, in ms. */
+  livePollMs: number;
 }
 
 /** A body holds the payload and the task's options around it. */
@@ -72,6 +77,8 @@ export const defaultApiOptions: ApiOptions = {
   connectionTimeoutMs: 75_000,
   keepAliveTimeoutMs: 65_000,
   dbConnectTimeoutMs: 5000,
+  consoleRoot: defaultConsoleRoot(),
+  livePollMs: 500,
 };
 
 type Env = Record<string, string | undefined>;
@@ -116,6 +123,8 @@ export function apiOptionsFromEnv(env: Env = process.env, maxPayloadBytes = DEFA
     connectionTimeoutMs: int('STACKL_API_CONNECTION_TIMEOUT_MS', d.connectionTimeoutMs, 1000, 3_600_000),
     keepAliveTimeoutMs: int('STACKL_API_KEEP_ALIVE_TIMEOUT_MS', d.keepAliveTimeoutMs, 1000, 3_600_000),
     dbConnectTimeoutMs: int('STACKL_API_DB_CONNECT_TIMEOUT_MS', d.dbConnectTimeoutMs, 100, 600_000),
+    consoleRoot: env.STACKL_API_CONSOLE_ROOT?.trim() || d.consoleRoot,
+    livePollMs: int('STACKL_API_LIVE_POLL_MS', d.livePollMs, 50, 60_000),
   };
   checkApiOptions(options);
   return options;

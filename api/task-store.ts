@@ -10,6 +10,12 @@ export interface TaskPage {
   nextCursor: string | null;
 }
 
+export interface Throughput {
+  bucketSeconds: number;
+  buckets: Array<{ at: string; submitted: number; completed: number; failed: number }>;
+  latencyMs: { p50: number | null; p99: number | null; completed: number };
+}
+
 const CURSOR_AT = `to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at`;
 
 export class TaskStore {
@@ -64,6 +70,44 @@ export class TaskStore {
   async events(id: string): Promise<TaskEventBody[]> {
     const { rows } = await this.pool.query<TaskEventRow>(`select * from ${this.eventsTable} where task_id = $1 order by partition, "offset"`, [id]);
     return rows.map(toTaskEvent);
+  }
+
+  /** Tasks whose row changed at or after `since` (an ISO time), oldest change first: what GET /tasks/live sends. */
+  async changedSince(since: string, limit: number): Promise<TaskBody[]> {
+    const { rows } = await this.pool.query<TaskRow>(`select * from ${this.tasks} where updated_at >= $1::timestamptz order by updated_at, id limit $2`, [since, limit]);
+    return rows.map(toTask);
+  }
+
+  /**
+   * Tasks submitted, completed and failed per bucket over the last `minutes`, and the
+   * submit-to-completion latency of those completed. A task's settling time is its row's
+   * updated_at: exact for a completed task, the last rollback event's for a failed one.
+   */
+  async throughput(minutes: number, bucketSeconds: number): Promise<Throughput> {
+    const since = `now() - make_interval(mins => $1::int)`;
+    const bucket = (column: string) => `(floor(extract(epoch from ${column}) / $2::int) * $2::int)::bigint`;
+    const [created, settled, latency] = await Promise.all([
+      this.pool.query<{ at: string; n: string }>(`select ${bucket('created_at')} as at, count(*) as n from ${this.tasks} where created_at >= ${since} group by 1`, [minutes, bucketSeconds]),
+      this.pool.query<{ at: string; status: string; n: string }>(
+        `select ${bucket('updated_at')} as at, status, count(*) as n from ${this.tasks} where updated_at >= ${since} and status in ('Completed', 'Failed') group by 1, 2`,
+        [minutes, bucketSeconds],
+      ),
+      this.pool.query<{ p50: number | null; p99: number | null; n: string }>(
+        `select percentile_cont(0.5) within group (order by ms) as p50, percentile_cont(0.99) within group (order by ms) as p99, count(*) as n
+           from (select extract(epoch from updated_at - created_at) * 1000 as ms from ${this.tasks} where status = 'Completed' and updated_at >= ${since}) done`,
+        [minutes],
+      ),
+    ]);
+    const buckets = new Map<number, { submitted: number; completed: number; failed: number }>();
+    const at = (epoch: string) => buckets.get(Number(epoch)) ?? buckets.set(Number(epoch), { submitted: 0, completed: 0, failed: 0 }).get(Number(epoch))!;
+    for (const r of created.rows) at(r.at).submitted = Number(r.n);
+    for (const r of settled.rows) at(r.at)[r.status === 'Completed' ? 'completed' : 'failed'] = Number(r.n);
+    const row = latency.rows[0];
+    return {
+      bucketSeconds,
+      buckets: [...buckets.entries()].sort(([a], [b]) => a - b).map(([epoch, counts]) => ({ at: new Date(epoch * 1000).toISOString(), ...counts })),
+      latencyMs: { p50: row?.p50 ?? null, p99: row?.p99 ?? null, completed: Number(row?.n ?? 0) },
+    };
   }
 
   /** Task counts by status, for /metrics. */
