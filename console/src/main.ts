@@ -1,4 +1,4 @@
-// The console's shell: a hash router (#/, #/attention, #/dead-letters, #/partitions, #/throughput, #/task/<id>), the key prompt the
+// The console's shell: a hash router (#/, #/attention, #/dead-letters, #/partitions, #/throughput, #/kinds, #/task/<id>), the key prompt the
 // API client calls on a 401, and the scopes of the key, so a read-only key sees no buttons.
 import { html } from 'htm/preact';
 import { render } from 'preact';
@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { forgetKey, onKeyNeeded, whoAmI } from './api.js';
 import { DeadLetters } from './dead-letters.js';
 import { onLiveState } from './live.js';
+import { Kinds } from './kinds.js';
 import { Partitions } from './partitions.js';
 import { TaskList } from './task-list.js';
 import { ThroughputPage } from './throughput.js';
@@ -77,6 +78,8 @@ function App() {
       ? html`<${TaskView} key=${task} id=${task} canOperate=${canOperate} />`
       : hash === '#/partitions'
         ? html`<${Partitions} />`
+        : hash === '#/kinds'
+        ? html`<${Kinds} />`
         : hash === '#/throughput'
         ? html`<${ThroughputPage} />`
         : hash === '#/dead-letters'
@@ -93,6 +96,7 @@ function App() {
         <a href="#/dead-letters" class=${hash === '#/dead-letters' ? 'here' : ''}>Dead letters</a>
         <a href="#/partitions" class=${hash === '#/partitions' ? 'here' : ''}>Partitions</a>
         <a href="#/throughput" class=${hash === '#/throughput' ? 'here' : ''}>Throughput</a>
+        <a href="#/kinds" class=${hash === '#/kinds' ? 'here' : ''}>Kinds</a>
       </nav>
       <span class=${`live ${live ? 'on' : 'off'}`} title="live updates">${live ? '● live' : '○ reconnecting'}</span>
       ${scopes !== null && html`<span class="scopes" data-scopes=${scopes.join(',')}>${scopes.join(', ')}</span>`}

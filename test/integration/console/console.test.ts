@@ -21,6 +21,8 @@ import { startProjector, type RunningProjector } from '../../../processors/proje
 import { DLQ_HEADERS } from '../../../topics/dead-letter.js';
 import { topicNames } from '../../../topics/names.js';
 import { startWorker } from '../../../workers/start-worker.js';
+import { createWorker, defineKind, implement } from '../../../index.js';
+import { z } from 'zod';
 import type { Worker } from '../../../workers/worker.js';
 import { testKafka } from '../../support/kafka.js';
 import { uniquePrefix } from '../../support/names.js';
@@ -227,6 +229,25 @@ describe('the web console', () => {
     expect(await page.locator('[data-latency="p50"]').textContent()).toMatch(/^\d+ ms$/);
     expect(await page.locator('svg.chart polyline').count()).toBe(3);
     await page.context().close();
+  }, 90_000);
+
+  it('lists the kinds, built-in and registered by a worker of their own, with each payload schema', async () => {
+    const beacon = defineKind({ name: 'beacon', description: 'a kind of the test', actions: ['ping'], payload: z.strictObject({ host: z.string() }), rollback: 'none', defaults: { timeoutMs: 5_000 } });
+    const own = await createWorker({ kinds: [implement(beacon, { run: async (payload) => ({ pong: payload.host }) })], env: { ...process.env, STACKL_TOPIC_PREFIX: config.topicPrefix, STACKL_PARTITIONS: '2', STACKL_DB_SCHEMA: schema }, concurrency: 1 });
+    try {
+      const page = await openPage(`${address}/ui/#/kinds`);
+      const row = page.locator('tr[data-kind="beacon"]');
+      await row.waitFor({ timeout: 20_000 });
+      const cells = await row.locator('td').allTextContents();
+      expect(cells.slice(1, 6)).toEqual(['registered', 'beacon', '1', 'ping', 'none']);
+      expect(cells[6]).toBe('timeoutMs 5000');
+      expect(await page.locator('tr[data-kind="probe"] td').nth(1).textContent()).toBe('built-in');
+      await row.locator('summary').click();
+      expect(await row.locator('pre').first().textContent()).toContain('"host"');
+      await page.context().close();
+    } finally {
+      await own.stop();
+    }
   }, 90_000);
 
   it("shows each consumer group's partitions with their owner and lag", async () => {
