@@ -6,6 +6,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import pg from 'pg';
 import { ConfigError } from '../../core/errors.js';
+import { inTransaction } from '../../core/pg-transaction.js';
 import { createLogger } from '../../core/log.js';
 import type { NamedKind } from '../lifecycle/index.js';
 import { KindCatalogue } from './kind-catalogue.js';
@@ -54,10 +55,8 @@ export type RegisterInTableOptions = Omit<RegisterKindsOptions, 'kafka' | 'admin
 
 /** The custom broker's registry: the same rules, in one transaction over broker_kinds. */
 export async function registerKindsInTable(options: RegisterInTableOptions): Promise<KindRecord[]> {
-  const client = await options.database.connect();
-  try {
-    await client.query('begin');
-    const table = `${pg.escapeIdentifier(options.schema)}.broker_kinds`;
+  const table = `${pg.escapeIdentifier(options.schema)}.broker_kinds`;
+  const { records, changed } = await inTransaction(options.database, async (client) => {
     // Locks the rows of these kinds (two workers of one kind register one after the other).
     const { rows } = await client.query<{ name: string; record: unknown }>(`select name, record from ${table} where name = any($1) for update`, [options.kinds.map((k) => k.name)]);
     const held = new Map<string, KindRecord>();
@@ -65,19 +64,14 @@ export async function registerKindsInTable(options: RegisterInTableOptions): Pro
       const parsed = parseKindRecord(Buffer.from(JSON.stringify(row.record)));
       if (parsed.ok) held.set(row.name, parsed.record);
     }
-    const { records, changed } = planRegistration(options, (name) => held.get(name) ?? null);
-    for (const record of changed) {
+    const plan = planRegistration(options, (name) => held.get(name) ?? null);
+    for (const record of plan.changed) {
       await client.query(`insert into ${table} (name, record) values ($1, $2) on conflict (name) do update set record = excluded.record, registered_at = now()`, [record.name, JSON.stringify(record)]);
     }
-    await client.query('commit');
-    logRegistered(options, records, changed);
-    return records;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+    return plan;
+  });
+  logRegistered(options, records, changed);
+  return records;
 }
 
 /** The records to publish, refusing (every problem named) what may not change this way. */
