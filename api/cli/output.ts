@@ -2,6 +2,7 @@
 // JSON for scripts when it is piped (or with --json), so `stackl list | jq` keeps working
 // while a person at a terminal reads a table. Colours only on a terminal, and never with
 // NO_COLOR set (no-color.org) or TERM=dumb.
+import { stripVTControlCharacters } from 'node:util';
 
 export interface Style {
   bold(text: string): string;
@@ -54,7 +55,7 @@ export function colorWanted(tty: boolean, env: Record<string, string | undefined
 
 /** Columns padded to their widest cell (colour codes do not count), two spaces apart. */
 export function table(header: string[], rows: string[][], style: Style): string {
-  const visible = (text: string): number => stripColour(text).length;
+  const visible = (text: string): number => stripVTControlCharacters(text).length;
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i] ?? ''))));
   const line = (cells: string[]): string =>
     cells
@@ -81,18 +82,3 @@ export function duration(ms: number): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1_000)} s`;
 }
 
-/** Text without the colour codes `styleFor` adds (ESC, "[", digits, "m"). */
-function stripColour(text: string): string {
-  let out = '';
-  for (let i = 0; i < text.length; i += 1) {
-    if (text.charCodeAt(i) === 27 && text[i + 1] === '[') {
-      const end = text.indexOf('m', i);
-      if (end !== -1) {
-        i = end;
-        continue;
-      }
-    }
-    out += text[i];
-  }
-  return out;
-}

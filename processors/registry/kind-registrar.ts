@@ -11,7 +11,7 @@ import { createLogger } from '../../core/log.js';
 import type { NamedKind } from '../lifecycle/index.js';
 import { KindCatalogue } from './kind-catalogue.js';
 import { compatibilityProblems } from './kind-compatibility.js';
-import { kindRecordOf, MAX_KIND_RECORD_BYTES, parseKindRecord, type KindRecord } from './kind-record.js';
+import { kindRecordOf, MAX_KIND_RECORD_BYTES, checkKindRecord, type KindRecord } from './kind-record.js';
 
 export interface RegisterKindsOptions {
   kafka: Kafka;
@@ -61,7 +61,7 @@ export async function registerKindsInTable(options: RegisterInTableOptions): Pro
     const { rows } = await client.query<{ name: string; record: unknown }>(`select name, record from ${table} where name = any($1) for update`, [options.kinds.map((k) => k.name)]);
     const held = new Map<string, KindRecord>();
     for (const row of rows) {
-      const parsed = parseKindRecord(Buffer.from(JSON.stringify(row.record)));
+      const parsed = checkKindRecord(row.record);
       if (parsed.ok) held.set(row.name, parsed.record);
     }
     const plan = planRegistration(options, (name) => held.get(name) ?? null);
