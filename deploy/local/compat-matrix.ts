@@ -17,7 +17,7 @@ interface Outcome {
   passed: number;
   failed: number;
   startMs: number;
-  tests: { name: string; status: string }[];
+  tests: { name: string; status: string; failure?: string }[];
 }
 
 async function runOne(version: string): Promise<Outcome> {
@@ -36,9 +36,16 @@ async function runOne(version: string): Promise<Outcome> {
     );
     if (!existsSync(reportFile)) throw new Error(`vitest wrote no report for Kafka ${version} (exit ${run.status})`);
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
-      testResults: { assertionResults: { title: string; status: string }[] }[];
+      testResults: { assertionResults: { title: string; status: string; failureMessages?: string[] }[] }[];
     };
-    const tests = report.testResults.flatMap((f) => f.assertionResults.map((a) => ({ name: a.title, status: a.status })));
+    const tests = report.testResults.flatMap((f) =>
+      f.assertionResults.map((a) => ({
+        name: a.title,
+        status: a.status,
+        // Why a test failed, in the line CI prints: without it a failure here cannot be told from a flake.
+        ...(a.failureMessages?.length ? { failure: a.failureMessages.join('\n').slice(0, 2000) } : {}),
+      })),
+    );
     return { version, startMs, tests, passed: tests.filter((t) => t.status === 'passed').length, failed: tests.filter((t) => t.status !== 'passed').length };
   } finally {
     await stackDown(config);

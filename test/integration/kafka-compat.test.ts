@@ -75,8 +75,11 @@ describe('Kafka compatibility', () => {
 
     const out = await consumeCount(kafka, output, 10);
     expect(out.map((o) => o.message.value?.toString())).toEqual(consumed.map((c) => `out-${c.message.value?.toString()}`));
-    const offsets = await admin.fetchOffsets({ groupId, topics: [input] });
-    expect(offsets[0]?.partitions[0]?.offset).toBe('10');
+    // EndTxn is answered before the coordinator writes the commit markers, so the group's
+    // committed offset becomes visible a moment after commit() returns, not with it.
+    await expect
+      .poll(async () => (await admin.fetchOffsets({ groupId, topics: [input] }))[0]?.partitions[0]?.offset, { timeout: 15_000 })
+      .toBe('10');
   });
 
   it('hides aborted transactions from read-committed consumers only', async () => {
