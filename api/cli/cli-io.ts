@@ -37,10 +37,20 @@ export function configOf(io: CliIo): StacklConfig {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** `--help` given to a command that parses its flags itself: main prints its usage from these. */
+export class HelpRequested extends Error {
+  constructor(readonly flags: string[]) {
+    super('help requested');
+  }
+}
+
 /** parseArgs in strict mode; unknown flags, missing values and stray arguments become UsageErrors. */
 type ParsedFlags<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: boolean }>>;
 
 export function parseFlags<O extends Options>(args: string[], options: O, positionals: { min: number; max: number } = { min: 0, max: 0 }): ParsedFlags<O> {
+  if (args.includes('--help') || args.includes('-h')) {
+    throw new HelpRequested(Object.entries(options).map(([name, option]) => (option.type === 'string' ? `--${name} <value>` : `--${name}`)));
+  }
   let parsed: ParsedFlags<O>;
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: positionals.max > 0 });

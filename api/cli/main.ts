@@ -2,7 +2,7 @@
 // `stackl`: one entry point for every role and operator command. Commands print
 // their result on stdout (JSON where a script may read it); progress goes to stderr.
 import { isStacklError } from '../../core/errors.js';
-import { UsageError } from './cli-io.js';
+import { HelpRequested, UsageError } from './cli-io.js';
 import { commands } from './commands.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -30,6 +30,11 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const [name] = process.argv.slice(2);
+    if (error instanceof HelpRequested) {
+      const flags = error.flags.map((flag) => ` [${flag}]`).join('');
+      process.stdout.write(`usage: stackl ${name}${flags}\n\n${commands[name ?? '']?.summary ?? ''}\n`);
+      process.exit(0);
+    }
     if (error instanceof UsageError) {
       process.stderr.write(`stackl ${name}: ${error.message}\n`);
     } else if (isStacklError(error)) {
