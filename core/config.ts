@@ -54,6 +54,12 @@ export interface StacklConfig {
   durability: TopicDurability;
   /** How long a stopping worker lets the attempts it runs finish before it abandons them. */
   shutdownGraceMs: number;
+  /**
+   * A Confluent-compatible schema registry (STACKL_SCHEMA_REGISTRY_URL, e.g. Apicurio's
+   * http://127.0.0.1:8081/apis/ccompat/v7). Set: producers register their schemas at start and
+   * write Confluent framing. Unset: Avro single-object encoding, no registry needed.
+   */
+  schemaRegistryUrl?: string;
   /** True when the user set the variable, so we must not start a service of our own in its place. */
   explicit: { kafka: boolean; database: boolean; redis: boolean; rabbitmq: boolean };
 }
@@ -117,6 +123,8 @@ export function loadConfig(env: Env = process.env): StacklConfig {
   if (!Number.isInteger(shutdownGraceMs) || shutdownGraceMs < 0 || shutdownGraceMs > 3_600_000) {
     throw new ConfigError(`STACKL_SHUTDOWN_GRACE_MS must be a number of milliseconds from 0 to 3600000, got "${env.STACKL_SHUTDOWN_GRACE_MS}"`);
   }
+  const schemaRegistryUrl = env.STACKL_SCHEMA_REGISTRY_URL === '' ? undefined : env.STACKL_SCHEMA_REGISTRY_URL;
+  if (schemaRegistryUrl !== undefined) assertUrl('STACKL_SCHEMA_REGISTRY_URL', schemaRegistryUrl, ['http:', 'https:']);
   const cacheRoot = env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
   return {
     kafkaBrokers,
@@ -138,6 +146,7 @@ export function loadConfig(env: Env = process.env): StacklConfig {
     migrate,
     durability,
     shutdownGraceMs,
+    ...(schemaRegistryUrl === undefined ? {} : { schemaRegistryUrl: schemaRegistryUrl.replace(/\/+$/, '') }),
     stateDir: resolve(env.STACKL_HOME ?? '.stackl'),
     cacheDir: resolve(env.STACKL_CACHE ?? join(cacheRoot, 'stackl')),
     explicit: {

@@ -98,17 +98,20 @@ const kafkaBroker = (config: StacklConfig) => {
 
 const stackCommands: Record<string, Command> = {
   all: {
-    summary: 'run the whole system on this machine: local stack, topics, migrations, then broker, worker, agent, notifier, projector and API in this process',
+    summary:
+      'run the whole system on this machine: local stack, topics, migrations, then broker, worker, agent, notifier, projector and API in this process; `--with-registry` also runs a schema registry and writes Confluent framing',
     async run(args) {
-      parseFlags(args, {});
-      const config = loadConfig();
+      const { values } = parseFlags(args, { 'with-registry': { type: 'boolean' } });
+      let config = loadConfig();
       // Every role runs in this process: their metrics are served on the API's /metrics.
       startProcessMetrics('all');
       // The API's settings (host, keys, limits) are read again when it starts, last of
       // all; a mistake there is refused now, before Kafka and the other roles start.
       apiOptionsFromEnv(process.env, config.maxPayloadBytes);
       notifierSettingsFrom(process.env);
-      const stack = await stackUp(config, progress);
+      const stack = await stackUp(config, progress, undefined, { withRegistry: values['with-registry'] === true });
+      // The registry `--with-registry` started is the one every role of this process registers with.
+      if (stack.schemaRegistry !== undefined && config.schemaRegistryUrl === undefined) config = { ...config, schemaRegistryUrl: stack.schemaRegistry.url };
       const custom = config.broker === 'custom';
       const kafkaFree = custom && channelNameFrom(process.env) !== 'kafka';
       progress(kafkaFree ? 'stack is up (the custom broker needs no Kafka)' : 'stack is up; creating or verifying topics');
@@ -141,7 +144,7 @@ const stackCommands: Record<string, Command> = {
         { name: 'projector', roles: [projector], deadlineMs: ROLE_STOP_DEADLINE_MS },
       ];
       print({ ready: true, stack, topics, migrations, roles: [`${config.broker} broker`, ...(relayed ? ['relay'] : []), 'worker', `agent ${agentSettings.name} (targets ${agentSettings.targets})`, 'notifier', 'projector', 'api'], api: api.address, docs: `${api.address}/docs` });
-      progress(`ready: REST API on ${api.address} (OpenAPI at ${api.address}/docs); ${custom ? `custom broker on PostgreSQL ${stack.postgres.address}, RabbitMQ ${stack.rabbitmq.address}` : `Kafka ${stack.kafka.address}, PostgreSQL ${stack.postgres.address}`}; logs in ${stack.logs}`);
+      progress(`ready: REST API on ${api.address} (OpenAPI at ${api.address}/docs); ${custom ? `custom broker on PostgreSQL ${stack.postgres.address}, RabbitMQ ${stack.rabbitmq.address}` : `Kafka ${stack.kafka.address}, PostgreSQL ${stack.postgres.address}`}${config.schemaRegistryUrl === undefined ? '' : `, schema registry ${config.schemaRegistryUrl}`}; logs in ${stack.logs}`);
       progress('Ctrl-C stops the roles; the local stack keeps running (`npm run stack:down` stops it)');
       return runUntilSignal('all', stopOrder);
     },
@@ -210,11 +213,16 @@ const stackCommands: Record<string, Command> = {
     },
   },
   up: {
-    summary: 'provision and start the local stack (Kafka, PostgreSQL, Redis); idempotent; `--nodes 3` for a KRaft cluster, `--secure` for SASL_SSL listeners',
+    summary:
+      'provision and start the local stack (Kafka, PostgreSQL, Redis); idempotent; `--nodes 3` for a KRaft cluster, `--secure` for SASL_SSL listeners, ' +
+      '`--with-registry` for an Apicurio schema registry (Java 21+) at STACKL_SCHEMA_REGISTRY_URL, default http://127.0.0.1:8081/apis/ccompat/v7',
     async run(args) {
-      const { values } = parseFlags(args, { nodes: { type: 'string' }, secure: { type: 'boolean' } });
+      const { values } = parseFlags(args, { nodes: { type: 'string' }, secure: { type: 'boolean' }, 'with-registry': { type: 'boolean' } });
       const nodes = intFlag('nodes', values.nodes, 1) ?? 1;
-      print(await stackUp(loadConfig(), progress, { nodes, secure: values.secure === true }));
+      const stack = await stackUp(loadConfig(), progress, { nodes, secure: values.secure === true }, { withRegistry: values['with-registry'] === true });
+      print(stack);
+      const registryEnv = stack.schemaRegistry?.clientEnv;
+      if (registryEnv !== undefined) progress(`for the roles to use the schema registry: export STACKL_SCHEMA_REGISTRY_URL=${registryEnv.STACKL_SCHEMA_REGISTRY_URL}`);
       return 0;
     },
   },
