@@ -11,3 +11,4 @@ export type { Worker, WorkerStats } from './workers/worker.js';
 export { KafkaBrokerClient } from './processors/broker/kafka-broker-client.js';
 export { loadConfig } from './core/config.js';
 export type { StacklConfig } from './core/config.js';
+export { useConfiguredWireFormat } from './topics/schema-registration.js';

@@ -8,6 +8,7 @@ import type { ApiDeps } from './context.js';
 import { createApiDeps, type OwnedApiDeps } from './deps-factory.js';
 import { isLoopbackHost } from './exposure.js';
 import { apiOptionsFromEnv, checkApiOptions, type ApiOptions } from './options.js';
+import { useConfiguredWireFormat } from '../topics/schema-registration.js';
 
 export interface RunningApi {
   /** Where it listens, e.g. http://127.0.0.1:8080. */
@@ -28,6 +29,7 @@ export async function startApi(config: StacklConfig, start: StartApiOptions = {}
   const options: ApiOptions = { ...apiOptionsFromEnv(start.env ?? process.env, config.maxPayloadBytes), ...start.options };
   // Again on what the caller overrode: a host or keys given in code obey the same rules.
   checkApiOptions(options);
+  await useConfiguredWireFormat(config);
   const log = createLogger({ component: 'api' });
   if (options.apiKeys === null && !isLoopbackHost(options.host)) log.warn('serving every route without API keys to the network (STACKL_API_INSECURE=1)', { host: options.host });
   const source = start.deps ?? ((c: StacklConfig, o: ApiOptions) => createApiDeps(c, { options: o }));

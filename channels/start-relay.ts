@@ -8,6 +8,7 @@ import { consumerGroup, topicNames } from '../topics/names.js';
 import type { OnConsumerStopped } from '../topics/consumer-watch.js';
 import { RabbitRelay } from './rabbitmq-relay.js';
 import { RedisRelay } from './redis-relay.js';
+import { useConfiguredWireFormat } from '../topics/schema-registration.js';
 
 export const RELAY_APP = 'relay';
 
@@ -24,12 +25,14 @@ export function startRelay(config: StacklConfig, onFatal?: OnConsumerStopped, en
 }
 
 export async function startRedisRelay(config: StacklConfig, onFatal?: OnConsumerStopped): Promise<RedisRelay> {
+  await useConfiguredWireFormat(config);
   const relay = new RedisRelay({ ...relaySettings(config, onFatal), redisUrl: config.redisUrl });
   await relay.start();
   return relay;
 }
 
 export async function startRabbitRelay(config: StacklConfig, onFatal?: OnConsumerStopped): Promise<RabbitRelay> {
+  await useConfiguredWireFormat(config);
   const relay = new RabbitRelay({ ...relaySettings(config, onFatal), rabbitmqUrl: config.rabbitmqUrl });
   await relay.start();
   return relay;

@@ -111,14 +111,3 @@ export function createCodec(options: CodecOptions = {}): Codec {
 
   return { encode, encodeConfluent, decode, decodeSingleObject } as Codec;
 }
-
-const defaultCodec = createCodec();
-
-/** Avro single-object encoding of a message (see Codec#encode). */
-export const encode = defaultCodec.encode;
-/** Confluent framing with a caller-registered schema id (see Codec#encodeConfluent). */
-export const encodeConfluent = defaultCodec.encodeConfluent;
-/** Decodes single-object records; Confluent ones need `createCodec({ resolveSchema })`. */
-export const decode = defaultCodec.decode;
-/** Synchronous single-object decode (see Codec#decodeSingleObject). */
-export const decodeSingleObject = defaultCodec.decodeSingleObject;

@@ -2,7 +2,9 @@
 // generated message types. Everything else in this folder is an implementation detail.
 export { taskRequestSchema, taskResultSchema, taskDispatchSchema, taskEventSchema, topicSchemas } from './topic-schemas.js';
 export type { TopicSchema, EnvelopeName } from './topic-schemas.js';
-export { createCodec, encode, encodeConfluent, decode, decodeSingleObject } from './codec.js';
+export { createCodec } from './codec.js';
+export { CONFLUENT_MAGIC } from './framing.js';
+export { encode, encodeConfluent, decode, decodeSingleObject, writeWithRegistryIds, writeWithoutRegistry, readWithRegistry, registryIdOf } from './process-codec.js';
 export type { Codec, CodecOptions, RecordBytes } from './codec.js';
 export type { SchemaResolver, SchemaSource } from './writer-schemas.js';
 export { confluentSchemaResolver } from './confluent-registry.js';

@@ -27,6 +27,7 @@ import { ensureKindsTopic } from '../processors/registry/follow-kinds.js';
 import { registerKinds, registerKindsInTable } from '../processors/registry/kind-registrar.js';
 import { Worker } from './worker.js';
 import type { OnConsumerStopped } from '../topics/consumer-watch.js';
+import { useConfiguredWireFormat } from '../topics/schema-registration.js';
 
 export const WORKERS_APP = 'workers';
 
@@ -82,6 +83,7 @@ export async function startPoolWorker(options: PoolWorkerOptions): Promise<Worke
   let worker: Worker;
   try {
     checkPool(config, env, options);
+    await useConfiguredWireFormat(config);
     if (options.authoritative === true) {
       // The built-in kinds are registered to be listed; brokers never read them from the
       // registry, so a registry out of reach must not keep the built-in worker down.

@@ -9,6 +9,7 @@ import type { Command } from './command.js';
 import { eventLine } from './human.js';
 import { configOf, intFlag, parseFlags, processIo, runCommand, type CliIo } from './cli-io.js';
 import { readTaskHistory } from './partition-history.js';
+import { useConfiguredReader } from '../../topics/schema-registration.js';
 
 const USAGE = 'stackl audit <task id> [--timeout-ms <ms>]';
 
@@ -20,6 +21,7 @@ export function auditCommand(io: CliIo = processIo): Command {
         const { values, positionals } = parseFlags(args, { 'timeout-ms': { type: 'string' } }, { min: 1, max: 1 });
         const id = taskIdOf(positionals[0] as string);
         const config = configOf(io);
+        useConfiguredReader(config);
         const kafka = createKafka(config, 'stackl-cli');
         const partition = partitionForKey(id, config.partitions);
         const history = await readTaskHistory(kafka, topicNames(config.topicPrefix).events, partition, id, intFlag('timeout-ms', values['timeout-ms'], 1) ?? 60_000);

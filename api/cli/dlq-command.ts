@@ -14,6 +14,7 @@ import type { Command } from './command.js';
 import { deadLettersText } from './human.js';
 import { configOf, intFlag, parseFlags, processIo, runCommand, UsageError, type CliIo } from './cli-io.js';
 import { headerText, readDeadLetters, type DeadRecord } from './dlq-read.js';
+import { useConfiguredReader } from '../../topics/schema-registration.js';
 
 const USAGE = 'stackl dlq list [--code <code>] [--limit <n>] | show <partition>:<offset> | redrive <partition>:<offset> [--dry-run]  [--timeout-ms <ms>]';
 const READ_TIMEOUT_MS = 60_000;
@@ -61,6 +62,7 @@ export function dlqCommand(io: CliIo = processIo): Command {
       runCommand(io, 'dlq', USAGE, args, async (args, output) => {
         const [action, ...rest] = args;
         const config = configOf(io);
+        useConfiguredReader(config);
         const topics = topicNames(config.topicPrefix);
         const kafka = createKafka(config, 'stackl-cli');
         const flags = { 'timeout-ms': { type: 'string' } } as const;

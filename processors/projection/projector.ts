@@ -15,6 +15,7 @@ import type { DeadLetterPublishing } from './dead-letter-publisher.js';
 import { ensureOffsetRows, projectedThrough, PROJECTOR_NAME, waitForProjection } from './offsets.js';
 import { ProjectionConsumer, type ProjectionStats } from './projection-consumer.js';
 import { startTableProjection } from './table-projection.js';
+import { useConfiguredWireFormat } from '../../topics/schema-registration.js';
 
 /** The consumer group app name of the projector (topics/names.ts derives the group). */
 export const PROJECTOR_APP = 'projector';
@@ -54,6 +55,7 @@ export interface RunningProjector {
 /** Applies the migrations, creates or verifies the topics, then projects until stopped. */
 export async function startProjector(config: StacklConfig, options: ProjectorOptions = {}): Promise<RunningProjector> {
   const logger = createLogger({ component: 'projector', schema: config.databaseSchema });
+  await useConfiguredWireFormat(config);
   await ensureMigrated(config.databaseUrl, config.databaseSchema, config.migrate);
   const concurrency = options.concurrency ?? Math.min(config.partitions, DEFAULT_MAX_CONCURRENCY);
   if (config.broker === 'custom') {

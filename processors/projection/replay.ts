@@ -12,6 +12,7 @@ import { consumerGroup, topicNames } from '../../topics/names.js';
 import { logBounds } from './lag.js';
 import { ensureOffsetRows, PROJECTOR_NAME } from './offsets.js';
 import { ProjectionConsumer } from './projection-consumer.js';
+import { useConfiguredReader } from '../../topics/schema-registration.js';
 
 export interface ReplayProgress {
   /** Log offsets projected so far (events, plus the transaction markers between them). */
@@ -41,6 +42,7 @@ export interface ReplayResult {
 
 export async function replayProjection({ config, schema, onProgress, progressIntervalMs = 1000 }: ReplayOptions): Promise<ReplayResult> {
   const began = Date.now();
+  useConfiguredReader(config);
   await migrate(config.databaseUrl, schema);
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5 });
   pool.on('error', () => {});

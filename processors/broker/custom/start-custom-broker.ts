@@ -18,6 +18,7 @@ import { DEFAULT_IDEMPOTENCY_WINDOW_MS } from '../kafka/lifecycle-app.js';
 import { CustomBroker } from './custom-broker.js';
 import { TableKinds } from '../../registry/table-kinds.js';
 import pg from 'pg';
+import { useConfiguredWireFormat } from '../../../topics/schema-registration.js';
 
 export interface CustomBrokerAppOptions {
   defaults?: Partial<LifecycleDefaults>;
@@ -40,6 +41,7 @@ export interface RunningCustomBroker {
 }
 
 export async function startCustomBroker(config: StacklConfig, options: CustomBrokerAppOptions = {}, env: Record<string, string | undefined> = process.env): Promise<RunningCustomBroker> {
+  await useConfiguredWireFormat(config);
   const channel = channelNameFrom(env);
   const common = { databaseUrl: config.databaseUrl, schema: config.databaseSchema, prefix: config.topicPrefix, partitions: config.partitions };
   let relay: OutboxRelay | undefined;

@@ -16,6 +16,7 @@ import { followKinds } from '../../registry/follow-kinds.js';
 import { lifecycleProcessor } from './lifecycle-processor.js';
 import { originTopicsFrom } from './origin-topics.js';
 import { SubmitAdmission, type SubmitSheddingOptions } from './submit-admission.js';
+import { useConfiguredWireFormat } from '../../../topics/schema-registration.js';
 
 export interface LifecycleAppOptions {
   defaults?: Partial<LifecycleDefaults>;
@@ -50,6 +51,7 @@ export interface RunningLifecycleApp {
 
 /** Creates or verifies the topics, then starts the processor; resolves once its partitions are restored. */
 export async function startLifecycleApp(config: StacklConfig, options: LifecycleAppOptions = {}): Promise<RunningLifecycleApp> {
+  await useConfiguredWireFormat(config);
   const kafka = createKafka(config, options.clientId ?? 'stackl-broker');
   const admin = kafka.admin();
   await admin.connect();
