@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ServiceUnavailableError } from '../../core/errors.js';
 import { APICURIO_VERSION, ensureApicurioInstalled, findRegistryJava } from './apicurio-install.js';
 import { stackPaths } from './paths.js';
+import { ensureDatabase, redact } from './postgres.js';
 import { clearPid, isAlive, livePid, stopProcess, writePid } from './processes.js';
 
 const PID_NAME = 'apicurio';
@@ -28,6 +29,12 @@ export interface ApicurioOptions {
   host?: string;
   /** The java to run (21+); found with findRegistryJava when absent. */
   java?: string;
+  /**
+   * Keep schemas in this PostgreSQL database (a postgres:// URL; created when missing) instead of
+   * in memory. Records on Kafka name schemas by id: a registry that forgot them at a restart
+   * would leave every record written before it unreadable, or read with another schema.
+   */
+  postgresUrl?: string;
   onProgress?: (message: string) => void;
 }
 
@@ -94,9 +101,10 @@ export async function startApicurio(options: ApicurioOptions): Promise<RunningAp
   await portFree(host, options.port, `the registry's HTTP port ${options.port}`);
   await portFree(host, options.managementPort, `its management port ${options.managementPort}`);
   const appDir = await ensureApicurioInstalled(options.cacheDir, join(paths.logs, 'apicurio-download.log'), onProgress);
+  const storage = options.postgresUrl === undefined ? [] : await postgresStorage(options.postgresUrl);
   const workDir = join(paths.root, 'apicurio');
   mkdirSync(workDir, { recursive: true });
-  onProgress(`starting Apicurio Registry ${APICURIO_VERSION} on ${host}:${options.port} (management port ${options.managementPort}, in-memory storage, ${java})`);
+  onProgress(`starting Apicurio Registry ${APICURIO_VERSION} on ${host}:${options.port} (management port ${options.managementPort}, ${options.postgresUrl === undefined ? 'in-memory storage' : `schemas kept in PostgreSQL ${redact(options.postgresUrl)}`}, ${java})`);
   const began = Date.now();
   const out = openSync(logFile, 'a');
   // Quarkus reads -D system properties, so they go before -jar; after it they are ignored.
@@ -110,10 +118,11 @@ export async function startApicurio(options: ApicurioOptions): Promise<RunningAp
       `-Dquarkus.http.port=${options.port}`,
       `-Dquarkus.management.host=${host}`,
       `-Dquarkus.management.port=${options.managementPort}`,
+      ...storage,
       '-jar',
       join(appDir, 'quarkus-run.jar'),
     ],
-    { detached: true, cwd: workDir, stdio: ['ignore', out, out] },
+    { detached: true, cwd: workDir, stdio: ['ignore', out, out], env: { ...process.env, ...storageEnv(options.postgresUrl) } },
   );
   closeSync(out);
   const pid = child.pid;
@@ -180,4 +189,22 @@ function portFree(host: string, port: number, what: string): Promise<void> {
 function tail(file: string, lines = 20): string {
   if (!existsSync(file)) return `(no ${file})`;
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Apicurio's SQL storage on PostgreSQL: the database made when missing, the settings as -D flags. */
+async function postgresStorage(postgresUrl: string): Promise<string[]> {
+  await ensureDatabase(postgresUrl);
+  const url = new URL(postgresUrl);
+  const port = url.port === '' ? '5432' : url.port;
+  return [
+    '-Dapicurio.storage.kind=sql',
+    '-Dapicurio.storage.sql.kind=postgresql',
+    `-Dapicurio.datasource.url=jdbc:postgresql://${url.hostname}:${port}${url.pathname}`,
+    `-Dapicurio.datasource.username=${decodeURIComponent(url.username)}`,
+  ];
+}
+
+/** The password goes by environment, where `ps` does not show it (Quarkus reads APICURIO_DATASOURCE_PASSWORD). */
+function storageEnv(postgresUrl: string | undefined): Record<string, string> {
+  return postgresUrl === undefined ? {} : { APICURIO_DATASOURCE_PASSWORD: decodeURIComponent(new URL(postgresUrl).password) };
 }

@@ -235,7 +235,7 @@ async function registryUp(config: StacklConfig, plan: RegistryPlan, onProgress: 
     return registryReport(config, running.url, { answering: true, ours: true, pid: running.pid });
   }
   const { host, port, managementPort, java } = plan;
-  const running = await startApicurio({ host, port, managementPort, java, home: config.stateDir, cacheDir: config.cacheDir, onProgress });
+  const running = await startApicurio({ host, port, managementPort, java, home: config.stateDir, cacheDir: config.cacheDir, postgresUrl: registryDatabaseUrl(config.databaseUrl), onProgress });
   return registryReport(config, running.url, { answering: true, ours: true, pid: running.pid });
 }
 
@@ -246,4 +246,12 @@ function registryReport(config: StacklConfig, url: string, state: Omit<ServiceRe
     ...state,
     ...(config.schemaRegistryUrl === undefined ? { clientEnv: { STACKL_SCHEMA_REGISTRY_URL: url } } : {}),
   };
+}
+
+/** The local registry keeps its schemas in a database of its own beside STACKL's (`stackl` → `stackl_registry`), on the same server. */
+export function registryDatabaseUrl(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}_registry`;
+  url.search = '';
+  return url.toString();
 }

@@ -7,13 +7,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, type StacklConfig } from '../../../core/config.js';
 import { registryAnswers, runningRegistryPid, startApicurio, type RunningApicurio } from '../../../deploy/local/apicurio.js';
 import { brokerAnswers } from '../../../deploy/local/kafka-broker.js';
 import { isAlive } from '../../../deploy/local/processes.js';
 import { stackDown, stackStatus, stackUp } from '../../../deploy/local/stack.js';
+import { token } from '../../support/names.js';
 import { freePort } from '../../support/ports.js';
+import { testDatabaseUrl } from '../../support/postgres.js';
 
 const homes: string[] = [];
 const registries: RunningApicurio[] = [];
@@ -25,9 +28,14 @@ function tempHome(label: string): string {
   return home;
 }
 
-/** A stack config in its own STACKL_HOME, with the machine's Kafka and the other services as they are. */
+/** Databases of this file's own (and their `_registry` twins), dropped at the end. */
+const databases: string[] = [];
+
+/** A stack config in its own STACKL_HOME and database, with the machine's Kafka and the other services as they are. */
 function stackConfig(label: string, registryUrl: string): StacklConfig {
-  const config = loadConfig({ ...process.env, STACKL_HOME: tempHome(label), STACKL_SCHEMA_REGISTRY_URL: registryUrl });
+  const database = `regtest_${token()}`;
+  databases.push(database, `${database}_registry`);
+  const config = loadConfig({ ...process.env, STACKL_HOME: tempHome(label), STACKL_SCHEMA_REGISTRY_URL: registryUrl, DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${database}` });
   configs.push(config);
   return config;
 }
@@ -57,7 +65,21 @@ afterAll(async () => {
   for (const registry of registries) await registry.stop();
   for (const config of configs) await stackDown(config);
   for (const home of homes) rmSync(home, { recursive: true, force: true });
+  const admin = new pg.Client({ connectionString: testDatabaseUrl() });
+  await admin.connect();
+  for (const database of databases) await admin.query(`drop database if exists ${database} with (force)`);
+  await admin.end();
 });
+
+async function register(url: string, subject: string): Promise<number> {
+  const response = await fetch(`${url}/subjects/${subject}/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema: AVRO }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { id: number }).id;
+}
 
 const AVRO = JSON.stringify({ type: 'record', name: 'Probe', namespace: 'stackl.test', fields: [{ name: 'id', type: 'string' }] });
 
@@ -120,11 +142,18 @@ describe('Apicurio Registry in the local stack', () => {
     expect(again.schemaRegistry).toMatchObject({ ours: true, pid });
     const status = await stackStatus(config);
     expect(status.schemaRegistry).toMatchObject({ url, answering: true, ours: true, pid });
+    const id = await register(url, 'kept-value');
 
     expect(await stackDown(config, progress)).toEqual(['schema-registry (stopped)']);
     expect(isAlive(pid)).toBe(false);
     expect(await registryAnswers(url)).toBe(false);
     expect((await stackStatus(config)).schemaRegistry).toBeUndefined();
+
+    // Its schemas are kept in PostgreSQL: records on Kafka name them by id, so a restart must not forget them.
+    const restarted = await stackUp(config, progress, undefined, { withRegistry: true });
+    expect(restarted.schemaRegistry?.pid).not.toBe(pid);
+    expect(await (await fetch(`${url}/subjects/kept-value/versions/latest`)).json()).toMatchObject({ id, subject: 'kept-value' });
+    expect(await stackDown(config, progress)).toEqual(['schema-registry (stopped)']);
     // The machine's Kafka was not ours to stop.
     expect(await brokerAnswers(loadConfig().kafkaBrokers)).toBe(true);
   });
