@@ -109,9 +109,11 @@ const stackCommands: Record<string, Command> = {
       // all; a mistake there is refused now, before Kafka and the other roles start.
       apiOptionsFromEnv(process.env, config.maxPayloadBytes);
       notifierSettingsFrom(process.env);
-      const stack = await stackUp(config, progress, undefined, { withRegistry: values['with-registry'] === true });
-      // The registry `--with-registry` started is the one every role of this process registers with.
-      if (stack.schemaRegistry !== undefined && config.schemaRegistryUrl === undefined) config = { ...config, schemaRegistryUrl: stack.schemaRegistry.url };
+      const withRegistry = values['with-registry'] === true;
+      const stack = await stackUp(config, progress, undefined, { withRegistry });
+      // The registry `--with-registry` asked for is the one every role of this process registers
+      // with; without the flag, one left running by an earlier `up` is not used unasked.
+      if (withRegistry && stack.schemaRegistry !== undefined && config.schemaRegistryUrl === undefined) config = { ...config, schemaRegistryUrl: stack.schemaRegistry.url };
       const custom = config.broker === 'custom';
       const kafkaFree = custom && channelNameFrom(process.env) !== 'kafka';
       progress(kafkaFree ? 'stack is up (the custom broker needs no Kafka)' : 'stack is up; creating or verifying topics');
