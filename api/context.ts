@@ -40,7 +40,7 @@ export interface ApiDeps {
   logger?: Logger;
   /** Which broker decides tasks; /healthz says so (default `kafka`). */
   broker?: BrokerName;
-  /** Reads the dead-letter topic for GET /dead-letters; without it that route answers 501. */
+  /** Reads the dead letters (the topic, or the custom broker's table) for GET /dead-letters; without it that route answers 501. */
   deadLetters?: DeadLetterReader;
   /** Reads the consumer groups' partitions for GET /partitions; without it that route answers 501. */
   partitionReader?: PartitionReader;

@@ -12,6 +12,7 @@ import { createKindRegistry, lifecycleLimitsOf } from '../processors/lifecycle/i
 import { BacklogMonitor } from '../topics/backlog.js';
 import { topicNames } from '../topics/names.js';
 import type { ApiDeps } from './context.js';
+import { tableDeadLetters } from './dead-letters.js';
 import type { ApiDepsOverrides, OwnedApiDeps } from './deps-factory.js';
 import { defaultApiOptions } from './options.js';
 
@@ -48,6 +49,7 @@ export async function createCustomApiDeps(config: StacklConfig, overrides: ApiDe
     pool,
     schema: config.databaseSchema,
     progress,
+    deadLetters: tableDeadLetters(pool, tables.deadLetters),
     readiness: {
       kafka: async () => {
         const { rows } = await pool.query<{ alive: string }>(`select count(*) as alive from ${tables.members} where heartbeat_at > now() - $1 * interval '1 millisecond'`, [BROKER_ALIVE_MS]);

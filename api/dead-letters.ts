@@ -2,6 +2,7 @@
 // as text (the stackl.dlq.* headers say where it came from and why) and its value as
 // text when it is text, else base64 (a record that did not decode is often not text).
 import type { Kafka } from 'kafkajs';
+import type pg from 'pg';
 import { z } from 'zod';
 import { headerText, readDeadLetters } from './cli/dlq-read.js';
 
@@ -34,6 +35,29 @@ export function kafkaDeadLetters(kafka: Kafka, topic: string, timeoutMs: number)
       timestamp: r.timestamp,
       key: r.key?.toString('utf8') ?? null,
       headers: Object.fromEntries(Object.keys(r.headers).map((name) => [name, headerText(r.headers, name)])),
+      value: valueOf(r.value),
+      valueBytes: r.value?.length ?? 0,
+    }));
+  };
+}
+
+/**
+ * The custom broker's dead letters (table broker_dead_letters), in the same shape: partition 0,
+ * the row id as the offset, the headers it recorded, and where the row came from as
+ * `stackl.dlq.source` (e.g. `inbox:request`), newest first.
+ */
+export function tableDeadLetters(pool: pg.Pool, table: string): DeadLetterReader {
+  return async (limit) => {
+    const { rows } = await pool.query<{ id: string; source: string; task_id: string | null; value: Buffer | null; headers: Record<string, unknown>; recorded_at: Date }>(
+      `select id, source, task_id, value, headers, recorded_at from ${table} order by id desc limit $1`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      partition: 0,
+      offset: String(r.id),
+      timestamp: r.recorded_at.toISOString(),
+      key: r.task_id,
+      headers: { 'stackl.dlq.source': r.source, ...Object.fromEntries(Object.entries(r.headers).map(([name, v]) => [name, v === null ? null : String(v)])) },
       value: valueOf(r.value),
       valueBytes: r.value?.length ?? 0,
     }));

@@ -7,6 +7,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type StacklConfig } from '../../../core/config.js';
+import { build } from '../../../api/app.js';
+import { createCustomApiDeps } from '../../../api/custom-deps.js';
 import { migrate } from '../../../deploy/migrations/runner.js';
 import { uuidV7 } from '../../../processors/broker/ids.js';
 import { InboxClient } from '../../../processors/broker/custom/inbox-client.js';
@@ -114,5 +116,23 @@ describe('the custom broker under hostile inputs', () => {
     expect(byRow.get(garbageResult)).toMatch(/^DECODE_/);
     expect(byRow.get(misfiled)).toBe('KEY_MISMATCH');
     expect(log.types(victim)).toEqual([]);
+
+    // The console's dead-letter page reads them through the API, as it reads task.dlq under the Kafka broker.
+    const api = await createCustomApiDeps(config, { options: { backlogPollMs: 60_000 } });
+    try {
+      const app = build(api.deps);
+      const response = await app.inject('/dead-letters?limit=100');
+      expect(response.statusCode).toBe(200);
+      const items = (response.json() as { items: { key: string | null; offset: string; headers: Record<string, string | null>; value: unknown }[] }).items;
+      const listed = new Map(items.map((item) => [item.headers['stackl.dlq.inbox-id'], item]));
+      expect(listed.get(garbageRequest)).toMatchObject({ partition: 0, headers: { 'stackl.dlq.source': 'inbox:request', 'stackl.dlq.error.code': expect.stringMatching(/^DECODE_/) }, value: { text: 'definitely not Avro' } });
+      expect(listed.get(misfiled)?.headers['stackl.dlq.error.code']).toBe('KEY_MISMATCH');
+      // Newest first, by row id.
+      const offsets = items.map((item) => BigInt(item.offset));
+      expect([...offsets].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0))).toEqual(offsets);
+      await app.close();
+    } finally {
+      await api.close();
+    }
   });
 });
