@@ -109,7 +109,7 @@ describe('roles with a schema registry (Apicurio, Confluent-compatible API)', ()
     }
   });
 
-  it('runs a task with every record in Confluent framing, each readable by the Confluent client library', async () => {
+  it('runs a task with every record in Confluent framing, each readable by the Confluent client library', { timeout: 120_000 }, async () => {
     const { taskId } = await client.submit(probe());
     await log.waitFor(taskId, completed);
     await expect.poll(() => projectedStatus(taskId), { timeout: 20_000 }).toBe('Completed');
@@ -142,7 +142,7 @@ describe('roles with a schema registry (Apicurio, Confluent-compatible API)', ()
     await log.waitFor(message.taskId, completed);
   });
 
-  it('waits for a registry that is away when it meets an id it has not read yet, then reads the record (a newer writer schema), dead-lettering nothing', async () => {
+  it('waits for a registry that is away when it meets an id it has not read yet, then reads the record (a newer writer schema), dead-lettering nothing', { timeout: 120_000 }, async () => {
     // A newer TaskRequest: one more field, with a default (a compatible change), under an id of its own.
     const newer = structuredClone(taskRequestSchema.avroSchema) as { fields: object[] };
     newer.fields.push({ name: 'note', type: ['null', 'string'], default: null });
@@ -164,7 +164,7 @@ describe('roles with a schema registry (Apicurio, Confluent-compatible API)', ()
     expect(letters).toEqual([]);
   });
 
-  it('dead-letters a record naming an id the registry does not have, with its origin, and the partition moves on', async () => {
+  it('dead-letters a record naming an id the registry does not have, with its origin, and the partition moves on', { timeout: 120_000 }, async () => {
     const message = submitMessage(probe());
     const partition = partitionForKey(message.taskId, config.partitions);
     const value = Buffer.concat([confluentHeader(987_654), createCodec().encode(taskRequestSchema, message).subarray(10)]);
