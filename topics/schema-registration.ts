@@ -6,6 +6,7 @@
 // records its other readers cannot read. Without the variable nothing changes: single-object
 // encoding, no registry.
 import registryClient from '@kafkajs/confluent-schema-registry';
+import { TimeoutMiddleware } from 'mappersmith/middleware';
 import type { StacklConfig } from '../core/config.js';
 import { ConfigError, ServiceUnavailableError } from '../core/errors.js';
 import { confluentSchemaResolver, readWithRegistry, topicSchemas, writeWithRegistryIds, type EnvelopeName } from '../schemas/index.js';
@@ -31,6 +32,21 @@ export interface SubjectRegistration {
 
 /** How long a role waits for a registry that does not answer before it gives up (a blip at start is ridden out). */
 const PATIENCE_MS = 30_000;
+/**
+ * Longest one registry request may take. The client sets none, so a registry that accepts the
+ * connection and never answers would hold a role's start, or a partition's decoding, for ever.
+ */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** A middleware as the client's constructor types it (from mappersmith's CommonJS declarations). */
+type ClientMiddleware = NonNullable<ConstructorParameters<typeof SchemaRegistry>[0]['middlewares']>[number];
+
+/** A client of the registry at `url` whose every request ends within REQUEST_TIMEOUT_MS. */
+export function registryClientFor(url: string): InstanceType<typeof SchemaRegistry> {
+  // The same function either way; only its declared type differs between mappersmith's ESM and CommonJS builds.
+  const timeout = TimeoutMiddleware(REQUEST_TIMEOUT_MS) as unknown as ClientMiddleware;
+  return new SchemaRegistry({ host: url, clientId: 'stackl', middlewares: [timeout] });
+}
 
 export function subjectOf(topic: string): string {
   return `${topic}-value`;
@@ -53,10 +69,11 @@ function isCompatibilityMismatch(error: unknown): boolean {
 }
 
 /**
- * The client reports a connection that failed as an HTTP 400 whose text is the socket error
- * (mappersmith's way); a registry's own 400 carries its JSON message instead.
+ * The client reports a connection that failed, or a request that timed out, as an HTTP 400
+ * whose text is the socket error (mappersmith's way); a registry's own 400 carries its JSON
+ * message instead.
  */
-const SOCKET_FAILURE = /\b(ECONN\w+|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|EAI_AGAIN|ENOTFOUND|socket hang up)\b/;
+const SOCKET_FAILURE = /\b(ECONN\w+|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|EAI_AGAIN|ENOTFOUND|socket hang up)\b|Timeout \(\d+ms\)/;
 
 function isTransient(error: unknown): boolean {
   // The client's own refusals (a compatibility mismatch, a schema it finds invalid) are final.
@@ -102,7 +119,7 @@ async function registerOne(registry: InstanceType<typeof SchemaRegistry>, url: s
 
 /** Registers every subject of the deployment; the ids, in subject order. Throws ConfigError on a refusal. */
 export async function registerTopicSchemas(url: string, topicPrefix: string, patienceMs = PATIENCE_MS): Promise<SubjectRegistration[]> {
-  const registry = new SchemaRegistry({ host: url, clientId: 'stackl' });
+  const registry = registryClientFor(url);
   const registered: SubjectRegistration[] = [];
   for (const { subject, envelope } of registrySubjects(topicPrefix)) {
     registered.push({ subject, envelope, id: await registerOne(registry, url, subject, envelope, patienceMs) });
@@ -129,7 +146,7 @@ export function useConfiguredWireFormat(config: Pick<StacklConfig, 'schemaRegist
       // not, any of them names the same writer schema, which is all a reader needs.
       const ids = new Map<EnvelopeName, number>();
       for (const { envelope, id } of registered) if (!ids.has(envelope)) ids.set(envelope, id);
-      writeWithRegistryIds(ids, confluentSchemaResolver(new SchemaRegistry({ host: url, clientId: 'stackl' })));
+      writeWithRegistryIds(ids, confluentSchemaResolver(registryClientFor(url)));
       return registered;
     })();
     prepared.set(key, ready);
@@ -146,5 +163,5 @@ export function useConfiguredWireFormat(config: Pick<StacklConfig, 'schemaRegist
 export function useConfiguredReader(config: Pick<StacklConfig, 'schemaRegistryUrl'>): void {
   const url = config.schemaRegistryUrl;
   if (url === undefined || prepared.size > 0) return;
-  readWithRegistry(confluentSchemaResolver(new SchemaRegistry({ host: url, clientId: 'stackl' })));
+  readWithRegistry(confluentSchemaResolver(registryClientFor(url)));
 }

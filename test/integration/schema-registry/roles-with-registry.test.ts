@@ -215,4 +215,17 @@ describe('roles with a schema registry (Apicurio, Confluent-compatible API)', ()
     await expect(away).rejects.toBeInstanceOf(ServiceUnavailableError);
     await expect(away).rejects.toThrow(`schema registry ${url} did not answer for 2 s`);
   });
+
+  it('gives up on a request a registry takes and never answers, instead of waiting for ever', { timeout: 60_000 }, async () => {
+    // The proxy accepts again (the case before left it refusing for a while), and then passes no byte.
+    await expect.poll(() => proxy.refusing, { timeout: 15_000 }).toBe(false);
+    proxy.dropAll();
+    proxy.stall(40_000);
+    const began = Date.now();
+    const stalled = registerTopicSchemas(url, uniquePrefix('registry-stalled'), 2_000);
+    await expect(stalled).rejects.toThrow(/did not answer for 2 s.*Timeout \(10000ms\)/);
+    // Cut by the request's own 10 s timeout, well before the stall ends.
+    expect(Date.now() - began).toBeLessThan(25_000);
+    proxy.stalledUntil = 0;
+  });
 });
