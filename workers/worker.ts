@@ -59,8 +59,11 @@ export class Worker {
   private readonly shutdown = new AbortController();
   private readonly counters: WorkerStats = { attempts: 0, rollbacks: 0, succeeded: 0, failed: 0, inFlight: 0, skipped: 0, abandoned: 0, notServed: 0 };
   private readonly running = new Set<Promise<void>>();
-  /** Each task's correlation id while its order runs: its results carry it back. */
-  private readonly correlations = new Map<string, string | null>();
+  /**
+   * Each task's correlation id while its orders run: its results carry it back. A list per task,
+   * as a redelivered older order may run beside the newer one and end first.
+   */
+  private readonly correlations = new Map<string, { correlationId: string | null; owner: AbortController }[]>();
   private readonly durations = new DurationEstimates();
   /** Attempts running here, by task: a rollback order of the same task aborts its attempt first. */
   private readonly attemptsHere = new Map<string, { cancel: AbortController; done: Promise<void> }>();
@@ -146,7 +149,7 @@ export class Worker {
     const keepAliveTimer = setInterval(() => void keepAlive().catch(() => {}), 3_000);
     this.counters.inFlight += 1;
     workerMetrics.inFlight.inc();
-    this.correlations.set(task.id, order.correlationId);
+    this.correlations.set(task.id, [...(this.correlations.get(task.id) ?? []), { correlationId: order.correlationId, owner: cancel }]);
     this.log.debug('work started', { ...about, type: order.type, kind: task.kind });
     let outcome = 'none';
     let attemptDone: (() => void) | undefined;
@@ -166,7 +169,9 @@ export class Worker {
       }
       clearInterval(keepAliveTimer);
       this.counters.inFlight -= 1;
-      this.correlations.delete(task.id);
+      const others = (this.correlations.get(task.id) ?? []).filter((entry) => entry.owner !== cancel);
+      if (others.length === 0) this.correlations.delete(task.id);
+      else this.correlations.set(task.id, others);
       workerMetrics.inFlight.dec();
       workerMetrics.workSeconds.observe({ kind: task.kind, order: order.type === 'RunAttempt' ? 'attempt' : 'rollback', outcome }, (this.clock() - began) / 1000);
     }
@@ -271,7 +276,7 @@ export class Worker {
 
   private report(taskId: string, result: Pick<TaskResultMessage, 'type' | 'body'>): Promise<void> {
     // The order's correlation (a traceparent from the submitter, say) goes on with the result.
-    const message = { eventId: randomUUID(), taskId, sequence: 0, time: this.clock(), causationId: null, correlationId: this.correlations.get(taskId) ?? null, ...result } as TaskResultMessage;
+    const message = { eventId: randomUUID(), taskId, sequence: 0, time: this.clock(), causationId: null, correlationId: this.correlations.get(taskId)?.at(-1)?.correlationId ?? null, ...result } as TaskResultMessage;
     return this.options.channel.report(message);
   }
 }

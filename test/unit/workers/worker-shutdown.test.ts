@@ -2,6 +2,7 @@
 // their deadline are not started, and stop() lets work finish (or, past the grace,
 // reports it failed) before it closes the channel.
 import { describe, expect, it } from 'vitest';
+import type { WorkOrder } from '../../../channels/work-channel.js';
 import type { Manager } from '../../../workers/manager.js';
 import { builtInManagers } from '../../../workers/managers/index.js';
 import { Worker } from '../../../workers/worker.js';
@@ -68,5 +69,21 @@ describe('stop', () => {
     // The grace (50 ms) ended before the start-report delay: the failure is the only report.
     expect(channel.calls).toEqual(['stopTaking', 'AttemptFailed', 'close']);
     expect(worker.stats().abandoned).toBe(1);
+  });
+});
+
+describe('two orders of one task at once (a redelivered older attempt beside the retry)', () => {
+  it('carries the task correlation on every result of the newer attempt, after the older one ended', async () => {
+    const { channel } = await started(builtInManagers());
+    const retry = attempt({ outcome: 'succeed', durationMs: 200 }, 10_000);
+    if (retry.type !== 'RunAttempt') throw new Error('attempt() makes RunAttempt orders');
+    const traced: WorkOrder = { ...retry, correlationId: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', body: { ...retry.body, attempt: 2 } };
+    const older: WorkOrder = { ...retry, correlationId: traced.correlationId, eventId: `${retry.eventId}-older`, body: { ...retry.body, attempt: 1, task: { ...retry.body.task, payload: JSON.stringify({ outcome: 'succeed', durationMs: 10 }) } } };
+    const newer = channel.deliver(traced);
+    await channel.deliver(older);
+    await newer;
+    const ofRetry = channel.results.filter((r) => (r.body as { attempt?: number }).attempt === 2);
+    expect(ofRetry.map((r) => r.type)).toContain('AttemptSucceeded');
+    expect(ofRetry.map((r) => r.correlationId)).toEqual(ofRetry.map(() => traced.correlationId));
   });
 });
