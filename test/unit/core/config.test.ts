@@ -62,10 +62,18 @@ describe('loadConfig', () => {
     [{ STACKL_EVENTS_RETENTION_MS: '3600000' }, /STACKL_EVENTS_RETENTION_MS must be -1 \(keep forever\) or a number of milliseconds of at least 604800000/],
     [{ STACKL_DLQ_RETENTION_MS: '-2' }, /STACKL_DLQ_RETENTION_MS must be -1 \(keep forever\) or a number of milliseconds of at least 3600000/],
     [{ STACKL_SHUTDOWN_GRACE_MS: 'soon' }, /STACKL_SHUTDOWN_GRACE_MS must be a number of milliseconds from 0 to 3600000, got "soon"/],
+    [{ STACKL_SCHEMA_REGISTRY_URL: 'registry:8081' }, /STACKL_SCHEMA_REGISTRY_URL/],
+    [{ STACKL_SCHEMA_REGISTRY_URL: 'ftp://127.0.0.1/x' }, /STACKL_SCHEMA_REGISTRY_URL/],
     [{ STACKL_MAX_PAYLOAD_BYTES: '1048576' }, /STACKL_MAX_MESSAGE_BYTES \(2097152\) must be at least 2 × \(STACKL_MAX_PAYLOAD_BYTES \+ STACKL_MAX_OUTPUT_BYTES\) \+ 65536 = 2686976/],
   ])('refuses %o with a message naming the setting', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('uses a schema registry only when named, without a trailing slash', () => {
+    expect(loadConfig({}).schemaRegistryUrl).toBeUndefined();
+    expect(loadConfig({ STACKL_SCHEMA_REGISTRY_URL: '' }).schemaRegistryUrl).toBeUndefined();
+    expect(loadConfig({ STACKL_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7/' }).schemaRegistryUrl).toBe('http://127.0.0.1:8081/apis/ccompat/v7');
   });
 
   it('sizes records from the payload and output limits, with replies under a prefix of their own', () => {

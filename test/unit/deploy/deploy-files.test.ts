@@ -96,6 +96,15 @@ describe('compose.yaml', () => {
     const prometheus = parse(read('deploy/compose/prometheus.yml')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
     expect(prometheus.scrape_configs[0]?.static_configs[0]?.targets).toEqual(['api:8080']);
   });
+
+  it('runs a schema registry only when asked (a profile), keeping its schemas in the PostgreSQL it shares', () => {
+    const registry = compose.services.registry as ComposeService & { profiles?: string[] };
+    expect(registry.image).toBe('apicurio/apicurio-registry:3.3.3');
+    expect(registry.profiles).toEqual(['registry']);
+    expect(registry.environment).toMatchObject({ APICURIO_STORAGE_KIND: 'sql', APICURIO_STORAGE_SQL_KIND: 'postgresql', APICURIO_DATASOURCE_URL: 'jdbc:postgresql://postgres:5432/stackl' });
+    // Roles use it only when the operator names it; empty means no registry (core/config.ts).
+    for (const [, service] of stacklServices) expect(service.environment?.STACKL_SCHEMA_REGISTRY_URL).toBe('${STACKL_SCHEMA_REGISTRY_URL:-}');
+  });
 });
 
 describe('the Kubernetes manifests', () => {
