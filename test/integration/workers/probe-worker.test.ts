@@ -21,9 +21,12 @@ describe('probe worker on the kafka channel', () => {
     expect(timedOut.find((e) => e.type === 'TaskFailed')?.body).toMatchObject({ reason: 'timeout' });
   });
 
-  it('keeps a long attempt alive with heartbeats', async () => {
-    const { taskId } = await client.submit({ kind: 'probe', action: 'run', payload: { outcome: 'succeed', durationMs: 2000 }, heartbeatTimeoutMs: 500, timeoutMs: 20_000 });
-    const history = await log.waitFor(taskId, ends('TaskCompleted'), 20_000);
+  it('keeps a long attempt alive with heartbeats', { timeout: 90_000 }, async () => {
+    // The attempt lasts 3.5 heartbeat timeouts. The timeout is 2 s, not less: the broker reads
+    // heartbeats from task.results, and when the full suite loads Kafka it recorded them up to
+    // 1.2 s late (worker-crash.test.ts), which timed out a healthy attempt at 500 ms.
+    const { taskId } = await client.submit({ kind: 'probe', action: 'run', payload: { outcome: 'succeed', durationMs: 7000 }, heartbeatTimeoutMs: 2000, timeoutMs: 60_000 });
+    const history = await log.waitFor(taskId, ends('TaskCompleted'), 60_000);
     expect(history.map((e) => e.type)).not.toContain('AttemptFailed');
     // Heartbeats moved the heartbeat deadline forward (each is a repeated AttemptStarted).
     expect(history.filter((e) => e.type === 'AttemptStarted').length).toBeGreaterThan(2);
