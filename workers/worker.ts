@@ -44,7 +44,7 @@ export interface WorkerStats {
   succeeded: number;
   failed: number;
   inFlight: number;
-  /** Orders not started: their deadline passed, or would before the work could finish, or a newer attempt of the task runs here. */
+  /** Orders not started because their deadline passed, or would before the work could finish. */
   skipped: number;
   /** Work still running when the shutdown grace ended, reported as failed so the broker retries at once. */
   abandoned: number;
@@ -65,10 +65,8 @@ export class Worker {
    */
   private readonly correlations = new Map<string, { correlationId: string | null; owner: AbortController }[]>();
   private readonly durations = new DurationEstimates();
-  /** Rollbacks running here, by task (how many): no attempt of the task starts beside one. */
-  private readonly rollbacksHere = new Map<string, number>();
-  /** Attempts running here, by task: a rollback order of the same task, or a newer attempt's, aborts it first. */
-  private readonly attemptsHere = new Map<string, { attempt: number; cancel: AbortController; done: Promise<void> }>();
+  /** Attempts running here, by task: a rollback order of the same task aborts its attempt first. */
+  private readonly attemptsHere = new Map<string, { cancel: AbortController; done: Promise<void> }>();
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: WorkerOptions) {
@@ -144,25 +142,7 @@ export class Worker {
     }
     // A rollback of a task whose attempt still runs here means the broker gave up on that
     // attempt (cancelled, timed out): stop it, and undo only once it stopped changing things.
-    if (order.type === 'RunRollback') {
-      // Counted from here, before the wait: an attempt order arriving meanwhile must see it.
-      this.rollbacksHere.set(task.id, (this.rollbacksHere.get(task.id) ?? 0) + 1);
-      await this.abortAttempt(task.id, 'the broker is rolling this task back (cancelled or timed out)');
-    }
-    if (order.type === 'RunAttempt') {
-      // After a rebalance the group hands over orders not yet committed, so the order of an
-      // attempt the broker has since retried can arrive beside (or after) the retry's own.
-      // Not that one again, nor an older one: the broker has moved past it, and running it would
-      // hold a slot and change things under the newer attempt (its results are fenced anyway).
-      // Nor any attempt while the task is being rolled back here: the broker gave up on it.
-      if (this.supersededHere(task.id, order.body.attempt)) return this.skipSuperseded(about, order.body.attempt);
-      // The retry of an attempt still running here: the broker gave up on that one (timed out).
-      if (this.attemptsHere.has(task.id)) {
-        await this.abortAttempt(task.id, `the broker retries this task as attempt ${order.body.attempt}`);
-        // Another order of the task may have taken its place while this one waited.
-        if (this.supersededHere(task.id, order.body.attempt)) return this.skipSuperseded(about, order.body.attempt);
-      }
-    }
+    if (order.type === 'RunRollback') await this.abortAttempt(task.id);
     const cancel = new AbortController();
     const signal = AbortSignal.any([this.shutdown.signal, cancel.signal, AbortSignal.timeout(Math.max(0, deadlineAt - this.clock()))]);
     const began = this.clock();
@@ -173,23 +153,19 @@ export class Worker {
     this.log.debug('work started', { ...about, type: order.type, kind: task.kind });
     let outcome = 'none';
     let attemptDone: (() => void) | undefined;
-    if (order.type === 'RunAttempt') this.attemptsHere.set(task.id, { attempt: order.body.attempt, cancel, done: new Promise<void>((resolve) => (attemptDone = resolve)) });
+    if (order.type === 'RunAttempt') this.attemptsHere.set(task.id, { cancel, done: new Promise<void>((resolve) => (attemptDone = resolve)) });
     try {
       const finished = order.type === 'RunAttempt' ? await this.runAttempt(manager, order.body, signal) : await this.runRollback(manager, order.body, signal);
       outcome = finished ? 'succeeded' : 'failed';
       if (finished) this.durations.record(durationKey(order), this.clock() - began);
     } catch (error) {
       // An aborted or crashed manager reports nothing: the broker's deadline decides.
-      if (cancel.signal.aborted) this.log.info('attempt stopped', { ...about, why: String((cancel.signal.reason as Error | undefined)?.message ?? cancel.signal.reason) });
+      if (cancel.signal.aborted) this.log.info('attempt stopped: the broker is rolling its task back', { ...about });
       else this.log.warn('work ended without a result', { ...about, type: order.type, error });
     } finally {
       if (attemptDone !== undefined) {
         if (this.attemptsHere.get(task.id)?.cancel === cancel) this.attemptsHere.delete(task.id);
         attemptDone();
-      } else {
-        const rollbacks = (this.rollbacksHere.get(task.id) ?? 1) - 1;
-        if (rollbacks === 0) this.rollbacksHere.delete(task.id);
-        else this.rollbacksHere.set(task.id, rollbacks);
       }
       clearInterval(keepAliveTimer);
       this.counters.inFlight -= 1;
@@ -201,22 +177,11 @@ export class Worker {
     }
   }
 
-  /** A rollback of the task runs here, or an attempt at least as new as `attempt`. */
-  private supersededHere(taskId: string, attempt: number): boolean {
-    return this.rollbacksHere.has(taskId) || (this.attemptsHere.get(taskId)?.attempt ?? 0) >= attempt;
-  }
-
-  private skipSuperseded(about: Record<string, unknown>, attempt: number): void {
-    this.counters.skipped += 1;
-    workerMetrics.skipped.inc();
-    this.log.info('not starting an attempt of a task with a rollback or an attempt as new running here', { ...about, attempt });
-  }
-
   /** Aborts the attempt of `taskId` running in this worker, if any, and waits until it ended. */
-  private async abortAttempt(taskId: string, why: string): Promise<void> {
+  private async abortAttempt(taskId: string): Promise<void> {
     const running = this.attemptsHere.get(taskId);
     if (running === undefined) return;
-    running.cancel.abort(new Error(why));
+    running.cancel.abort(new Error('the broker is rolling this task back (cancelled or timed out)'));
     await running.done;
   }
 

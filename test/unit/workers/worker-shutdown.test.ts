@@ -72,76 +72,18 @@ describe('stop', () => {
   });
 });
 
-describe('two orders of one task at once', () => {
-  /** The order of `attempt` of the task of `base`, taking `durationMs`. */
-  function attemptOf(base: WorkOrder, attemptNumber: number, durationMs: number): WorkOrder {
-    if (base.type !== 'RunAttempt') throw new Error('attempt() makes RunAttempt orders');
-    return { ...base, eventId: `${base.eventId}-${attemptNumber}`, body: { ...base.body, attempt: attemptNumber, task: { ...base.body.task, payload: JSON.stringify({ outcome: 'succeed', durationMs }) } } };
-  }
-  /** Rollback order `rollbackAttempt` of the task of `base`; its undo takes `durationMs` (see `undoing`). */
-  function rollbackOf(base: WorkOrder, rollbackAttempt: number, durationMs: number): WorkOrder {
-    const task = { ...base.body.task, payload: JSON.stringify({ durationMs }) };
-    return { ...base, eventId: `${base.eventId}-undo-${rollbackAttempt}`, type: 'RunRollback', body: { task, rollbackAttempt, failedAttempt: 1, deadlineAt: base.body.deadlineAt } };
-  }
-  /** A kind whose attempt and undo each take the payload's durationMs. */
-  const undoing: Manager = {
-    run: async (order) => {
-      await new Promise((resolve) => setTimeout(resolve, (JSON.parse(order.task.payload) as { durationMs: number }).durationMs));
-      return { type: 'succeeded', output: null };
-    },
-    rollback: async (order) => {
-      await new Promise((resolve) => setTimeout(resolve, (JSON.parse(order.task.payload) as { durationMs: number }).durationMs));
-      return { type: 'succeeded' };
-    },
-  };
-  const attemptsReported = (channel: MemoryChannel, type: string) => channel.results.filter((r) => r.type === type).map((r) => (r.body as { attempt: number }).attempt);
-
-  it('does not start the order of an attempt older than (or the same as) the one running here, redelivered after a rebalance', async () => {
-    const { channel, worker } = await started(builtInManagers());
-    const base = attempt({}, 10_000);
-    const retry = channel.deliver(attemptOf(base, 2, 200));
-    await channel.deliver(attemptOf(base, 1, 10));
-    await channel.deliver(attemptOf(base, 2, 10));
-    await retry;
-    expect(attemptsReported(channel, 'AttemptSucceeded')).toEqual([2]);
-    expect(attemptsReported(channel, 'AttemptStarted')).not.toContain(1);
-    expect(worker.stats()).toMatchObject({ attempts: 1, skipped: 2, inFlight: 0 });
-  });
-
-  it('stops the older attempt when the order of its retry arrives, then runs the retry', async () => {
-    const { channel, worker } = await started(builtInManagers());
-    const base = attempt({}, 10_000);
-    const began = Date.now();
-    const older = channel.deliver(attemptOf(base, 1, 5_000));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await channel.deliver(attemptOf(base, 2, 20));
-    await older;
-    // The older one was stopped, not waited for: no result of its own, and well before its 5 s.
-    expect(Date.now() - began).toBeLessThan(2_000);
-    expect(attemptsReported(channel, 'AttemptSucceeded')).toEqual([2]);
-    expect(worker.stats()).toMatchObject({ attempts: 2, inFlight: 0 });
-  });
-
-  it('starts no attempt of a task while its rollback runs here (a redelivered order the broker gave up on)', async () => {
-    const { channel, worker } = await started(new Map([['document', undoing]]));
-    const base = attempt({}, 10_000, 'document');
-    const undo = channel.deliver(rollbackOf(base, 1, 200));
-    await channel.deliver(attemptOf(base, 1, 10));
-    await undo;
-    expect(channel.results.map((r) => r.type)).toEqual(['RollbackSucceeded']);
-    expect(worker.stats()).toMatchObject({ attempts: 0, rollbacks: 1, skipped: 1 });
-  });
-
-  it('carries the task correlation on every result of a rollback, when another of the task ended before it', async () => {
-    const { channel } = await started(new Map([['document', undoing]]));
-    const base = attempt({}, 10_000, 'document');
-    const correlationId = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    const newer = channel.deliver({ ...rollbackOf(base, 2, 200), correlationId });
-    // The older rollback's order, redelivered, ends first (rollbacks are idempotent, so both run).
-    await channel.deliver({ ...rollbackOf(base, 1, 10), correlationId });
+describe('two orders of one task at once (a redelivered older attempt beside the retry)', () => {
+  it('carries the task correlation on every result of the newer attempt, after the older one ended', async () => {
+    const { channel } = await started(builtInManagers());
+    const retry = attempt({ outcome: 'succeed', durationMs: 200 }, 10_000);
+    if (retry.type !== 'RunAttempt') throw new Error('attempt() makes RunAttempt orders');
+    const traced: WorkOrder = { ...retry, correlationId: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', body: { ...retry.body, attempt: 2 } };
+    const older: WorkOrder = { ...retry, correlationId: traced.correlationId, eventId: `${retry.eventId}-older`, body: { ...retry.body, attempt: 1, task: { ...retry.body.task, payload: JSON.stringify({ outcome: 'succeed', durationMs: 10 }) } } };
+    const newer = channel.deliver(traced);
+    await channel.deliver(older);
     await newer;
-    const ofNewer = channel.results.filter((r) => (r.body as { rollbackAttempt?: number }).rollbackAttempt === 2);
-    expect(ofNewer.map((r) => r.type)).toEqual(['RollbackSucceeded']);
-    expect(ofNewer.map((r) => r.correlationId)).toEqual([correlationId]);
+    const ofRetry = channel.results.filter((r) => (r.body as { attempt?: number }).attempt === 2);
+    expect(ofRetry.map((r) => r.type)).toContain('AttemptSucceeded');
+    expect(ofRetry.map((r) => r.correlationId)).toEqual(ofRetry.map(() => traced.correlationId));
   });
 });
