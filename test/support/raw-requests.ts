@@ -26,3 +26,9 @@ export function submitBody(overrides: Partial<SubmitTask> = {}): SubmitTask {
 export function rawSubmit(taskId: string, overrides: Partial<SubmitTask> = {}): Buffer {
   return encode(taskRequestSchema, { eventId: eventId(), taskId, sequence: 0, time: Date.now(), causationId: null, correlationId: null, type: 'SubmitTask', body: submitBody(overrides) });
 }
+
+/** A probe payload of exactly `bytes` bytes of compact JSON (its `ballast` is carried and ignored). */
+export function probePayloadOf(bytes: number): string {
+  const frame = '{"outcome":"succeed","ballast":""}';
+  return `{"outcome":"succeed","ballast":"${'x'.repeat(bytes - frame.length)}"}`;
+}

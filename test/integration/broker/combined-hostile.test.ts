@@ -15,7 +15,7 @@ import { EventLog } from '../../support/event-log.js';
 import { consumeCount, testKafka } from '../../support/kafka.js';
 import { uniquePrefix } from '../../support/names.js';
 import { probeScript, ScriptedWorker } from '../../support/probe-worker.js';
-import { rawSubmit } from '../../support/raw-requests.js';
+import { probePayloadOf, rawSubmit } from '../../support/raw-requests.js';
 
 const config = loadConfig({ ...process.env, STACKL_TOPIC_PREFIX: uniquePrefix('combhostile'), STACKL_PARTITIONS: '1' });
 const topics = topicNames(config.topicPrefix);
@@ -40,12 +40,6 @@ afterAll(async () => {
 
 const ends = (last: string) => (types: string[]) => types[types.length - 1] === last;
 const rejectionOf = (events: TaskEventMessage[]) => events.find((e) => e.type === 'TaskRejected')?.body as { code: string } | undefined;
-
-/** A probe payload of exactly `bytes` bytes of compact JSON. */
-function probePayloadOf(bytes: number): string {
-  const frame = '{"outcome":"succeed","ballast":""}';
-  return `{"outcome":"succeed","ballast":"${'x'.repeat(bytes - frame.length)}"}`;
-}
 
 describe('the kafka broker, hostile records of both input topics in one transaction', () => {
   it('answers each submission, dead-letters the undecodable result with its origin, and keeps serving', { timeout: 120_000 }, async () => {

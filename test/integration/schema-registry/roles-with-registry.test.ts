@@ -18,6 +18,7 @@ import { ServiceUnavailableError } from '../../../core/errors.js';
 import { startApicurio, type RunningApicurio } from '../../../deploy/local/apicurio.js';
 import { KafkaBrokerClient } from '../../../processors/broker/kafka-broker-client.js';
 import { startLifecycleApp, type RunningLifecycleApp } from '../../../processors/broker/kafka/lifecycle-app.js';
+import { uuidV7 } from '../../../processors/broker/ids.js';
 import { submitMessage } from '../../../processors/broker/request-messages.js';
 import { startProjector, type RunningProjector } from '../../../processors/projection/projector.js';
 import { toAvroValue } from '../../../schemas/avro-value.js';
@@ -33,6 +34,7 @@ import type { Worker } from '../../../workers/worker.js';
 import { EventLog } from '../../support/event-log.js';
 import { readFor, testKafka } from '../../support/kafka.js';
 import { uniquePrefix } from '../../support/names.js';
+import { probePayloadOf, rawSubmit } from '../../support/raw-requests.js';
 import { freePort } from '../../support/ports.js';
 import { dropSchema, testDatabaseUrl, uniqueSchema } from '../../support/postgres.js';
 import { TcpProxy } from '../../support/tcp-proxy.js';
@@ -180,6 +182,31 @@ describe('roles with a schema registry (Apicurio, Confluent-compatible API)', ()
       })), { timeout: 20_000 })
       .toEqual([{ code: 'DECODE_UNKNOWN_SCHEMA', topic: topics.requests, partition: String(partition) }]);
     expect(log.types(message.taskId)).toEqual([]);
+  });
+
+  it('refuses hostile submissions in Confluent framing as it does without a registry, and keeps deciding', { timeout: 120_000 }, async () => {
+    const send = async (overrides: Parameters<typeof rawSubmit>[1]) => {
+      const taskId = uuidV7();
+      const value = rawSubmit(taskId, overrides);
+      expect(value.readUInt32BE(1)).toBe(registryIdOf('TaskRequest'));
+      await producer.send({ topic: topics.requests, messages: [{ key: taskId, value, partition: partitionForKey(taskId, config.partitions) }] });
+      return taskId;
+    };
+    const internal = await send({ origin: { type: 'topic', target: topics.events } });
+    const offsets = await send({ origin: { type: 'topic', target: '__consumer_offsets' } });
+    // Exactly the limit, and one byte over it.
+    const atLimit = await send({ payload: probePayloadOf(config.maxPayloadBytes) });
+    const over = await send({ payload: probePayloadOf(config.maxPayloadBytes + 1) });
+    const deep = await send({ payload: `{"data":${'['.repeat(20_000)}${']'.repeat(20_000)}}` });
+    const rejected = (types: string[]) => types.includes('TaskRejected');
+    for (const taskId of [internal, offsets, over, deep]) await log.waitFor(taskId, rejected, 40_000);
+    await log.waitFor(atLimit, completed, 40_000);
+    const codeOf = async (taskId: string) => ((await log.waitFor(taskId, rejected)).find((e) => e.type === 'TaskRejected')?.body as { code: string }).code;
+    expect(await codeOf(over)).toBe('PAYLOAD_TOO_LARGE');
+    expect(await codeOf(deep)).toBe('INVALID_PAYLOAD');
+    // And the partitions keep deciding.
+    const { taskId } = await client.submit(probe());
+    await log.waitFor(taskId, completed, 40_000);
   });
 
   it('refuses to start a role, naming the subject and the reason, when the registry holds an incompatible schema', async () => {
